@@ -1,0 +1,166 @@
+//! What a user can bind to a key. An `Action` names an intent (`run_statement`, `focus_activity`); it never
+//! carries query text or data. Keymaps refer to actions by their snake_case names.
+
+use serde::{Deserialize, Serialize};
+
+/// Everything a key can be bound to. The snake_case name is the one used in keymap TOML files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    // global
+    Quit,
+    Help,
+    FocusSchema,
+    FocusEditor,
+    FocusResults,
+    FocusPlan,
+    FocusActivity,
+    FocusHealth,
+    NextPane,
+    PrevPane,
+    Refresh,
+    // editor
+    RunStatement,
+    CancelStatement,
+    // lists and trees
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Filter,
+    Select,
+    Toggle,
+    Back,
+    // modal dialogs
+    Confirm,
+    Dismiss,
+}
+
+impl Action {
+    /// Every action, in the order the help overlay lists them.
+    pub const ALL: &'static [Action] = &[
+        Action::Quit,
+        Action::Help,
+        Action::FocusSchema,
+        Action::FocusEditor,
+        Action::FocusResults,
+        Action::FocusPlan,
+        Action::FocusActivity,
+        Action::FocusHealth,
+        Action::NextPane,
+        Action::PrevPane,
+        Action::Refresh,
+        Action::RunStatement,
+        Action::CancelStatement,
+        Action::Up,
+        Action::Down,
+        Action::Left,
+        Action::Right,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Top,
+        Action::Bottom,
+        Action::Filter,
+        Action::Select,
+        Action::Toggle,
+        Action::Back,
+        Action::Confirm,
+        Action::Dismiss,
+    ];
+
+    /// The snake_case name used in keymap files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "help",
+            Action::FocusSchema => "focus_schema",
+            Action::FocusEditor => "focus_editor",
+            Action::FocusResults => "focus_results",
+            Action::FocusPlan => "focus_plan",
+            Action::FocusActivity => "focus_activity",
+            Action::FocusHealth => "focus_health",
+            Action::NextPane => "next_pane",
+            Action::PrevPane => "prev_pane",
+            Action::Refresh => "refresh",
+            Action::RunStatement => "run_statement",
+            Action::CancelStatement => "cancel_statement",
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::Left => "left",
+            Action::Right => "right",
+            Action::PageUp => "page_up",
+            Action::PageDown => "page_down",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::Filter => "filter",
+            Action::Select => "select",
+            Action::Toggle => "toggle",
+            Action::Back => "back",
+            Action::Confirm => "confirm",
+            Action::Dismiss => "dismiss",
+        }
+    }
+
+    /// A short description for the help overlay.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::Quit => "quit pgdeck",
+            Action::Help => "show this help",
+            Action::FocusSchema => "focus the schema browser",
+            Action::FocusEditor => "focus the query editor",
+            Action::FocusResults => "focus the results grid",
+            Action::FocusPlan => "focus the plan view",
+            Action::FocusActivity => "focus the activity monitor",
+            Action::FocusHealth => "focus the health report",
+            Action::NextPane => "next pane",
+            Action::PrevPane => "previous pane",
+            Action::Refresh => "refresh the focused pane",
+            Action::RunStatement => "run the statement under the cursor (or the selection)",
+            Action::CancelStatement => "cancel the running statement",
+            Action::Up => "move up",
+            Action::Down => "move down",
+            Action::Left => "move left / collapse",
+            Action::Right => "move right / expand",
+            Action::PageUp => "page up",
+            Action::PageDown => "page down",
+            Action::Top => "go to the top",
+            Action::Bottom => "go to the bottom",
+            Action::Filter => "filter the list",
+            Action::Select => "open / select",
+            Action::Toggle => "expand or collapse",
+            Action::Back => "clear the filter / go back",
+            Action::Confirm => "confirm",
+            Action::Dismiss => "dismiss",
+        }
+    }
+}
+
+impl std::str::FromStr for Action {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Action::ALL
+            .iter()
+            .copied()
+            .find(|a| a.name() == s)
+            .ok_or_else(|| format!("unknown action `{s}`"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_through_serde_and_from_str() {
+        for &a in Action::ALL {
+            let json = serde_json::to_string(&a).expect("serialize");
+            assert_eq!(json, format!("\"{}\"", a.name()));
+            assert_eq!(a.name().parse::<Action>(), Ok(a));
+        }
+        assert!("run_statment".parse::<Action>().is_err());
+    }
+}
