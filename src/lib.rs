@@ -8,3 +8,4 @@ pub mod conn;
 pub mod demo;
 pub mod keymap;
 pub mod theme;
+pub mod model;

@@ -1,0 +1,9 @@
+//! Pure data and analysis: parsing, data types, no IO. Never imports ratatui, crossterm or tokio-postgres,
+//! so everything here is unit-tested on fixtures.
+
+pub mod activity;
+pub mod catalog;
+pub mod result_set;
+pub mod server;
+pub mod sql_split;
+pub mod txn;

@@ -1,0 +1,473 @@
+//! Splits SQL text into statements the way psql does: semicolons inside quotes, quoted identifiers,
+//! dollar-quoted bodies, comments, parentheses and `BEGIN ATOMIC ... END` bodies do not end a statement.
+//! Lines starting with a backslash (psql meta-commands such as `\d users`) are statements of their own that
+//! end at the end of the line. Pure text work: no IO, no knowledge of the server.
+
+use std::ops::Range;
+
+/// One statement of a buffer: its byte range in the original text (trimmed of surrounding whitespace,
+/// including the terminating semicolon when there is one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub range: Range<usize>,
+    /// Whether the statement is a psql meta-command (`\d`, `\x`...), not SQL for the server.
+    pub meta: bool,
+}
+
+impl Statement {
+    /// The statement's text within `sql`.
+    pub fn text<'a>(&self, sql: &'a str) -> &'a str {
+        &sql[self.range.clone()]
+    }
+}
+
+/// Split `sql` into statements. Empty statements (only whitespace, comments or a lone `;`) are dropped.
+pub fn split(sql: &str) -> Vec<Statement> {
+    let mut out = Vec::new();
+    let mut lexer = Lexer::new(sql);
+    let mut start = 0usize;
+    let mut has_content = false;
+    let mut paren_depth = 0i32;
+    let mut begin_depth = 0i32;
+    // The words seen so far in this statement, to recognise `BEGIN ATOMIC` and keep plain `BEGIN;` apart.
+    let mut prev_word_begin = false;
+    while let Some(tok) = lexer.next_token() {
+        match tok.kind {
+            TokKind::Space | TokKind::Comment => continue,
+            TokKind::Meta => {
+                // A meta-command ends the statement before it (as psql sends the buffer first).
+                if has_content {
+                    push(&mut out, sql, start..tok.range.start, false);
+                }
+                push(&mut out, sql, tok.range.clone(), true);
+                start = tok.range.end;
+                has_content = false;
+                paren_depth = 0;
+                begin_depth = 0;
+                prev_word_begin = false;
+                continue;
+            }
+            TokKind::Semicolon if paren_depth <= 0 && begin_depth <= 0 => {
+                if has_content {
+                    push(&mut out, sql, start..tok.range.end, false);
+                }
+                start = tok.range.end;
+                has_content = false;
+                paren_depth = 0;
+                begin_depth = 0;
+                prev_word_begin = false;
+                continue;
+            }
+            TokKind::Open => paren_depth += 1,
+            TokKind::Close => paren_depth -= 1,
+            TokKind::Word => {
+                let w = &sql[tok.range.clone()];
+                if prev_word_begin && w.eq_ignore_ascii_case("atomic") {
+                    begin_depth += 1;
+                } else if begin_depth > 0 && w.eq_ignore_ascii_case("case") {
+                    begin_depth += 1;
+                } else if begin_depth > 0 && w.eq_ignore_ascii_case("end") {
+                    begin_depth -= 1;
+                }
+                prev_word_begin = w.eq_ignore_ascii_case("begin");
+                has_content = true;
+                continue;
+            }
+            _ => {}
+        }
+        prev_word_begin = false;
+        has_content = true;
+    }
+    if has_content {
+        push(&mut out, sql, start..sql.len(), false);
+    }
+    out
+}
+
+/// The statement that holds byte offset `cursor`, or the nearest one before it when the cursor sits in
+/// whitespace after a statement (as users expect after typing `select 1;` and pressing run).
+pub fn statement_at(sql: &str, cursor: usize) -> Option<Statement> {
+    let stmts = split(sql);
+    if let Some(s) = stmts
+        .iter()
+        .find(|s| s.range.start <= cursor && cursor <= s.range.end)
+    {
+        return Some(s.clone());
+    }
+    stmts
+        .iter()
+        .rev()
+        .find(|s| s.range.end <= cursor)
+        .or_else(|| stmts.first())
+        .cloned()
+}
+
+/// The first keywords of a statement, upper-cased, skipping comments and opening parentheses: enough to
+/// tell `BEGIN`, `COMMIT`, `ROLLBACK TO SAVEPOINT`, `PREPARE TRANSACTION` and friends apart.
+pub fn leading_words(stmt: &str, n: usize) -> Vec<String> {
+    let mut lexer = Lexer::new(stmt);
+    let mut words = Vec::new();
+    while let Some(tok) = lexer.next_token() {
+        match tok.kind {
+            TokKind::Space | TokKind::Comment | TokKind::Open => continue,
+            TokKind::Word => {
+                words.push(stmt[tok.range].to_ascii_uppercase());
+                if words.len() == n {
+                    break;
+                }
+            }
+            _ => break,
+        }
+    }
+    words
+}
+
+fn push(out: &mut Vec<Statement>, sql: &str, range: Range<usize>, meta: bool) {
+    let text = &sql[range.clone()];
+    let lead = text.len() - text.trim_start().len();
+    let trail = text.len() - text.trim_end().len();
+    let r = range.start + lead..range.end - trail;
+    if r.start < r.end && (meta || has_sql(&sql[r.clone()])) {
+        out.push(Statement { range: r, meta });
+    }
+}
+
+/// True when the text holds something other than comments, whitespace and semicolons.
+fn has_sql(text: &str) -> bool {
+    let mut lexer = Lexer::new(text);
+    while let Some(tok) = lexer.next_token() {
+        match tok.kind {
+            TokKind::Space | TokKind::Comment | TokKind::Semicolon => {}
+            _ => return true,
+        }
+    }
+    false
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokKind {
+    Space,
+    Comment,
+    Word,
+    Str,
+    Ident,
+    Dollar,
+    Semicolon,
+    Open,
+    Close,
+    Meta,
+    Other,
+}
+
+struct Tok {
+    kind: TokKind,
+    range: Range<usize>,
+}
+
+/// A small SQL lexer: just enough structure to find statement boundaries. Unterminated quotes and comments
+/// run to the end of the text (the server will report them), never panic.
+struct Lexer<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    pos: usize,
+    at_line_start: bool,
+}
+
+impl<'a> Lexer<'a> {
+    fn new(s: &'a str) -> Self {
+        Lexer {
+            s,
+            b: s.as_bytes(),
+            pos: 0,
+            at_line_start: true,
+        }
+    }
+
+    fn peek(&self, off: usize) -> Option<u8> {
+        self.b.get(self.pos + off).copied()
+    }
+
+    fn next_token(&mut self) -> Option<Tok> {
+        let start = self.pos;
+        let c = self.peek(0)?;
+        let line_start = self.at_line_start;
+        self.at_line_start = false;
+        let kind = match c {
+            b' ' | b'\t' | b'\r' | b'\n' | 0x0c => {
+                while let Some(c) = self.peek(0) {
+                    if !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0x0c) {
+                        break;
+                    }
+                    if c == b'\n' {
+                        self.at_line_start = true;
+                    }
+                    self.pos += 1;
+                }
+                if !self.at_line_start {
+                    // whitespace that did not cross a newline keeps the line-start flag of before
+                    self.at_line_start = line_start;
+                }
+                TokKind::Space
+            }
+            b'\\' if line_start => {
+                while let Some(c) = self.peek(0) {
+                    if c == b'\n' {
+                        break;
+                    }
+                    self.pos += 1;
+                }
+                TokKind::Meta
+            }
+            b'-' if self.peek(1) == Some(b'-') => {
+                while let Some(c) = self.peek(0) {
+                    if c == b'\n' {
+                        break;
+                    }
+                    self.pos += 1;
+                }
+                TokKind::Comment
+            }
+            b'/' if self.peek(1) == Some(b'*') => {
+                self.pos += 2;
+                let mut depth = 1;
+                while depth > 0 {
+                    match (self.peek(0), self.peek(1)) {
+                        (None, _) => break,
+                        (Some(b'/'), Some(b'*')) => {
+                            depth += 1;
+                            self.pos += 2;
+                        }
+                        (Some(b'*'), Some(b'/')) => {
+                            depth -= 1;
+                            self.pos += 2;
+                        }
+                        _ => self.pos += 1,
+                    }
+                }
+                TokKind::Comment
+            }
+            b'\'' => {
+                self.pos += 1;
+                self.quoted(b'\'', false);
+                TokKind::Str
+            }
+            b'"' => {
+                self.pos += 1;
+                self.quoted(b'"', false);
+                TokKind::Ident
+            }
+            b'e' | b'E' if self.peek(1) == Some(b'\'') => {
+                self.pos += 2;
+                self.quoted(b'\'', true);
+                TokKind::Str
+            }
+            b'$' => {
+                if let Some(tag_len) = self.dollar_tag() {
+                    let tag = &self.s[self.pos..self.pos + tag_len];
+                    self.pos += tag_len;
+                    match self.s[self.pos..].find(tag) {
+                        Some(i) => self.pos += i + tag_len,
+                        None => self.pos = self.b.len(),
+                    }
+                    TokKind::Dollar
+                } else {
+                    self.pos += 1;
+                    while let Some(c) = self.peek(0) {
+                        if !c.is_ascii_digit() {
+                            break;
+                        }
+                        self.pos += 1;
+                    }
+                    TokKind::Other
+                }
+            }
+            b';' => {
+                self.pos += 1;
+                TokKind::Semicolon
+            }
+            b'(' | b'[' => {
+                self.pos += 1;
+                TokKind::Open
+            }
+            b')' | b']' => {
+                self.pos += 1;
+                TokKind::Close
+            }
+            c if c == b'_' || c.is_ascii_alphabetic() || c >= 0x80 => {
+                while let Some(c) = self.peek(0) {
+                    if !(c == b'_' || c == b'$' || c.is_ascii_alphanumeric() || c >= 0x80) {
+                        break;
+                    }
+                    self.pos += 1;
+                }
+                TokKind::Word
+            }
+            _ => {
+                // one character (whole UTF-8 sequence, so ranges stay on char boundaries)
+                let ch_len = self.s[self.pos..].chars().next().map_or(1, char::len_utf8);
+                self.pos += ch_len;
+                TokKind::Other
+            }
+        };
+        Some(Tok {
+            kind,
+            range: start..self.pos,
+        })
+    }
+
+    /// Consume a quoted body up to the closing quote; a doubled quote is an escaped one; with
+    /// `backslash` (E'' strings) a backslash escapes the next byte.
+    fn quoted(&mut self, q: u8, backslash: bool) {
+        while let Some(c) = self.peek(0) {
+            if backslash && c == b'\\' {
+                self.pos += 2.min(self.b.len() - self.pos);
+                continue;
+            }
+            self.pos += 1;
+            if c == q {
+                if self.peek(0) == Some(q) {
+                    self.pos += 1;
+                } else {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Length of a dollar-quote opening tag (`$$` or `$tag$`) at the current position, if one starts here.
+    fn dollar_tag(&self) -> Option<usize> {
+        let rest = &self.b[self.pos..];
+        if rest.get(1) == Some(&b'$') {
+            return Some(2);
+        }
+        let first = *rest.get(1)?;
+        if !(first == b'_' || first.is_ascii_alphabetic() || first >= 0x80) {
+            return None;
+        }
+        let mut i = 2;
+        while let Some(&c) = rest.get(i) {
+            if c == b'$' {
+                return Some(i + 1);
+            }
+            if !(c == b'_' || c.is_ascii_alphanumeric() || c >= 0x80) {
+                return None;
+            }
+            i += 1;
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(sql: &str) -> Vec<&str> {
+        split(sql).iter().map(|s| s.text(sql)).collect()
+    }
+
+    #[test]
+    fn splits_on_semicolons_outside_quotes() {
+        assert_eq!(
+            texts("select 1; select 'a;b';\nselect \"x;y\" from t"),
+            vec!["select 1;", "select 'a;b';", "select \"x;y\" from t"]
+        );
+    }
+
+    #[test]
+    fn doubled_quotes_and_e_strings() {
+        assert_eq!(
+            texts("select 'it''s;'; select E'a\\';b'; select 2"),
+            vec!["select 'it''s;';", "select E'a\\';b';", "select 2"]
+        );
+        // a plain string does not treat backslash as an escape (standard_conforming_strings)
+        assert_eq!(texts("select 'C:\\'; select 3"), vec!["select 'C:\\';", "select 3"]);
+    }
+
+    #[test]
+    fn dollar_quotes_and_parameters() {
+        let sql = "create function f() returns int as $$ select 1; $$ language sql; select $tag$ a;$$;b $tag$; select $1;";
+        assert_eq!(
+            texts(sql),
+            vec![
+                "create function f() returns int as $$ select 1; $$ language sql;",
+                "select $tag$ a;$$;b $tag$;",
+                "select $1;"
+            ]
+        );
+    }
+
+    #[test]
+    fn comments_nested_and_line() {
+        let sql = "/* a; /* b; */ c; */ select 1; -- x; y\nselect 2;";
+        assert_eq!(texts(sql), vec!["/* a; /* b; */ c; */ select 1;", "-- x; y\nselect 2;"]);
+        assert!(texts("-- only a comment;\n  ;  ").is_empty());
+    }
+
+    #[test]
+    fn begin_atomic_bodies_keep_their_semicolons() {
+        let sql = "create function f(a int) returns int language sql begin atomic select 1; select case when a > 0 then 1 else 2 end; end; select 5;";
+        assert_eq!(
+            texts(sql),
+            vec![
+                "create function f(a int) returns int language sql begin atomic select 1; select case when a > 0 then 1 else 2 end; end;",
+                "select 5;"
+            ]
+        );
+        // a transaction BEGIN is an ordinary statement
+        assert_eq!(texts("begin; select 1; commit;"), vec!["begin;", "select 1;", "commit;"]);
+    }
+
+    #[test]
+    fn meta_commands_are_their_own_statements() {
+        let sql = "select 1\n\\d users\nselect 2;";
+        let st = split(sql);
+        assert_eq!(texts(sql), vec!["select 1", "\\d users", "select 2;"]);
+        assert!(st[1].meta && !st[0].meta);
+    }
+
+    #[test]
+    fn statement_under_cursor() {
+        let sql = "select 1;\nselect 2;\n\n";
+        let at = |c| statement_at(sql, c).map(|s| s.text(sql).to_string());
+        assert_eq!(at(0).as_deref(), Some("select 1;"));
+        assert_eq!(at(12).as_deref(), Some("select 2;"));
+        assert_eq!(at(sql.len()).as_deref(), Some("select 2;"));
+        assert_eq!(statement_at("", 0), None);
+    }
+
+    #[test]
+    fn leading_words_skip_comments() {
+        assert_eq!(leading_words("/* x */ rollback to savepoint a", 3), vec!["ROLLBACK", "TO", "SAVEPOINT"]);
+        assert_eq!(leading_words("(select 1)", 1), vec!["SELECT"]);
+    }
+
+    #[test]
+    fn multibyte_text_keeps_char_boundaries() {
+        let sql = "select '日本;語'; select «x»; select 'é'";
+        assert_eq!(texts(sql), vec!["select '日本;語';", "select «x»;", "select 'é'"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_and_ranges_are_in_bounds(s in "\\PC*") {
+            for st in split(&s) {
+                proptest::prop_assert!(st.range.end <= s.len());
+                proptest::prop_assert!(s.is_char_boundary(st.range.start) && s.is_char_boundary(st.range.end));
+            }
+            let _ = statement_at(&s, s.len() / 2);
+        }
+
+        #[test]
+        fn joining_simple_statements_round_trips(parts in proptest::collection::vec("[a-z0-9 ']{1,12}", 1..6)) {
+            // statements made of words and balanced quotes split back into the same pieces
+            let parts: Vec<String> = parts.into_iter()
+                .map(|p| p.replace('\'', "''"))
+                .map(|p| format!("select '{p}' as x;"))
+                .collect();
+            let sql = parts.join("\n");
+            let got: Vec<&str> = split(&sql).iter().map(|s| s.text(&sql)).collect();
+            proptest::prop_assert_eq!(got, parts.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+    }
+}
