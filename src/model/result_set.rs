@@ -28,6 +28,11 @@ impl RowBatch {
         }
     }
 
+    /// Number of columns per row.
+    pub fn ncols(&self) -> usize {
+        self.ncols
+    }
+
     /// Number of complete rows.
     pub fn rows(&self) -> usize {
         self.ends.len().checked_div(self.ncols).unwrap_or(0)

@@ -1,0 +1,79 @@
+//! Command-line interface: psql-like connection flags, the TUI by default, and headless subcommands
+//! that print the same analysis as the panes. stdout carries data only; messages go to stderr.
+//! Exit codes: 0 ok, 1 findings at or above `--fail-on`, 2 error.
+
+use clap::{Args, Parser, Subcommand};
+
+/// pgdeck: a PostgreSQL workbench for the terminal.
+#[derive(Debug, Parser)]
+#[command(name = "pgdeck", version, about, disable_help_flag = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+
+    /// Theme: dark, light, ansi16, or one of yours (overrides config.toml).
+    #[arg(long, global = true)]
+    pub theme: Option<String>,
+
+    /// Print help.
+    #[arg(long, action = clap::ArgAction::Help, global = true)]
+    pub help: Option<bool>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Connection options, as psql spells them. A CONNINFO string's values override the flags, as in psql.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConnArgs {
+    /// A `postgres://` URI, a `key=value` connection string, or a database name.
+    #[arg(value_name = "CONNINFO")]
+    pub conninfo: Option<String>,
+    /// Database server host or socket directory.
+    #[arg(short = 'h', long = "host", global = true)]
+    pub host: Option<String>,
+    /// Database server port.
+    #[arg(short = 'p', long = "port", global = true)]
+    pub port: Option<String>,
+    /// Database user name.
+    #[arg(short = 'U', long = "username", global = true)]
+    pub user: Option<String>,
+    /// Database name.
+    #[arg(short = 'd', long = "dbname", global = true)]
+    pub dbname: Option<String>,
+    /// Never prompt for a password.
+    #[arg(short = 'w', long = "no-password", global = true, conflicts_with = "force_password")]
+    pub no_password: bool,
+    /// Prompt for a password before connecting.
+    #[arg(short = 'W', long = "password", global = true)]
+    pub force_password: bool,
+    /// A connection profile from config.toml.
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// Open the session read-only (default_transaction_read_only = on).
+    #[arg(long, global = true)]
+    pub read_only: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start a throwaway PostgreSQL server with a demo database and open pgdeck on it.
+    Demo {
+        /// Do not open the UI: print the demo's connection string and keep the server up until Ctrl-C.
+        #[arg(long)]
+        no_tui: bool,
+        /// Do not run the background workload.
+        #[arg(long)]
+        no_workload: bool,
+    },
+    /// Show how the connection options resolve (host, port, user, database, sslmode, password source)
+    /// and, with --check, connect and show what pgdeck learns about the server.
+    Conninfo {
+        /// Connect and report the server version, role and extensions.
+        #[arg(long)]
+        check: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}

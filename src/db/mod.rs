@@ -1,0 +1,419 @@
+//! The database side of pgdeck. The UI holds a [`Requests`] (a sender, nothing more) and receives
+//! [`WorkerEvent`]s; a [`Worker`] task owns the two connections and does the work:
+//!
+//! - **work**: the user's statements, one at a time, with a cancel token and tracked transaction state;
+//! - **monitor**: catalog, activity and health queries, with `application_name`, `statement_timeout`,
+//!   `lock_timeout` and `jit=off`, in autocommit, so a long user query or a held lock never freezes them.
+//!
+//! Nothing here imports ratatui or crossterm.
+
+pub mod activity;
+pub mod catalog;
+pub mod error;
+pub mod server;
+pub mod session;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+use tokio_postgres::Client;
+
+pub use error::{DbError, ServerError};
+
+use crate::conn::{self, ConnTarget, Connected};
+use crate::model::activity::Session;
+use crate::model::catalog::SchemaTree;
+use crate::model::result_set::{Column, RowBatch};
+use crate::model::server::ServerInfo;
+use crate::model::txn::TxStatus;
+
+/// Identifies a request; replies carry it so a pane can drop replies it no longer waits for.
+pub type RequestId = u64;
+
+/// Work the UI asks for. Requests carry no connection objects: the worker owns those.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// Run user SQL on the work connection (one or several statements, simple query protocol).
+    Run { sql: String },
+    /// Cancel whatever runs on the work connection (a cancel request to the server).
+    CancelRun,
+    /// Load the schema tree on the monitor connection.
+    LoadSchema,
+    /// Load the session list on the monitor connection.
+    LoadActivity,
+}
+
+/// A reply to a request. `Run` produces several: result starts, row batches, statement ends, then
+/// `RunFinished`.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// A statement of the run returned a row description: a new result set begins.
+    ResultStarted { columns: Vec<Column> },
+    /// More rows for the current result set.
+    Rows(RowBatch),
+    /// One statement of the run completed; `rows` is the server's row count for it.
+    StatementDone { rows: u64, elapsed: Duration },
+    /// The run is over: successfully, with an error, cancelled, or cut at the row cap.
+    RunFinished(RunOutcome),
+    /// The cancel request reached the server.
+    CancelSent,
+    Schema(SchemaTree),
+    Activity(Vec<Session>),
+}
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub error: Option<DbError>,
+    /// Transaction state after the run.
+    pub tx: TxStatus,
+    pub elapsed: Duration,
+    /// Statements that completed.
+    pub completed: usize,
+    /// Rows received in total (all result sets).
+    pub rows: u64,
+    /// The run was stopped at the row cap (the statement was cancelled on purpose).
+    pub capped: bool,
+    /// Byte offset in the submitted text where the text sent to the server begins: the editor adds it to
+    /// an error position to place the cursor.
+    pub text_offset: usize,
+}
+
+/// A reply, addressed to the request that caused it.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub id: RequestId,
+    pub reply: Result<Reply, DbError>,
+    /// The last reply this request will get.
+    pub last: bool,
+}
+
+/// What the worker tells the UI.
+#[derive(Debug, Clone)]
+pub enum WorkerEvent {
+    Response(Response),
+    /// Something happened to a connection that the status bar should say (lost, reconnected).
+    Connection { which: Which, message: String, connected: bool },
+}
+
+/// Which of the two connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    Work,
+    Monitor,
+}
+
+/// The UI's handle: sends requests, hands out ids. Cloning is cheap.
+#[derive(Debug, Clone)]
+pub struct Requests {
+    tx: mpsc::UnboundedSender<(RequestId, Request)>,
+    next: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Requests {
+    /// Queue a request; returns its id at once (never waits for the database).
+    pub fn send(&self, request: Request) -> RequestId {
+        let id = self
+            .next
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // A closed channel means the worker is gone (shutting down); the UI learns it from the events side.
+        let _ = self.tx.send((id, request));
+        id
+    }
+
+    /// A handle whose requests go nowhere, with a receiver to inspect them: for UI tests.
+    pub fn detached() -> (Requests, mpsc::UnboundedReceiver<(RequestId, Request)>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (
+            Requests {
+                tx,
+                next: Arc::new(std::sync::atomic::AtomicU64::new(1)),
+            },
+            rx,
+        )
+    }
+}
+
+/// Settings of the worker, from config and flags.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub statement_timeout_ms: u64,
+    pub lock_timeout_ms: u64,
+    /// Stop reading a result past this many rows (cancel and say so).
+    pub row_cap: u64,
+    /// Start the work connection with `default_transaction_read_only = on`.
+    pub read_only: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            statement_timeout_ms: 5000,
+            lock_timeout_ms: 100,
+            row_cap: 1_000_000,
+            read_only: false,
+        }
+    }
+}
+
+/// Both connections, opened and checked, plus what was learned about the server.
+pub struct Connections {
+    pub work: Connected,
+    pub monitor: Connected,
+    pub info: ServerInfo,
+    /// Backend pids of the two connections (so the activity view can mark them and never signal them).
+    pub own_pids: Vec<i32>,
+}
+
+/// Application names pgdeck's connections carry.
+pub const WORK_APP_NAME: &str = "pgdeck";
+pub const MONITOR_APP_NAME: &str = "pgdeck monitor";
+
+/// Open the work and monitor connections concurrently and read the server facts.
+pub async fn open(target: &ConnTarget, settings: &Settings) -> Result<Connections, conn::ConnectError> {
+    let (work, monitor) = tokio::join!(
+        conn::connect(target, WORK_APP_NAME),
+        conn::connect(target, MONITOR_APP_NAME)
+    );
+    let (work, monitor) = (work?, monitor?);
+    let setup = |e: DbError| conn::ConnectError::Server {
+        message: format!("setting up the session failed: {e}"),
+        sqlstate: e.sqlstate().map(str::to_string),
+    };
+    server::prepare_monitor(&monitor.client, settings)
+        .await
+        .map_err(setup)?;
+    if settings.read_only {
+        work.client
+            .batch_execute("set default_transaction_read_only = on")
+            .await
+            .map_err(|e| setup(e.into()))?;
+    }
+    let (info, monitor_pid) = server::server_info(&monitor.client).await.map_err(setup)?;
+    let work_pid = server::backend_pid(&work.client).await.map_err(setup)?;
+    Ok(Connections {
+        work,
+        monitor,
+        info,
+        own_pids: vec![work_pid, monitor_pid],
+    })
+}
+
+/// The task that owns the connections. Created with [`Worker::spawn`].
+pub struct Worker {
+    target: ConnTarget,
+    settings: Settings,
+    work: Arc<Client>,
+    monitor: Arc<Client>,
+    own_pids: Vec<i32>,
+    tx_status: Arc<std::sync::Mutex<TxStatus>>,
+    /// Id of the running user statement, if one runs.
+    running: Arc<std::sync::Mutex<Option<RequestId>>>,
+    events: mpsc::UnboundedSender<WorkerEvent>,
+}
+
+impl Worker {
+    /// Start the worker on a tokio runtime; returns the UI's handle and the event stream.
+    pub fn spawn(
+        conns: Connections,
+        target: ConnTarget,
+        settings: Settings,
+    ) -> (Requests, mpsc::UnboundedReceiver<WorkerEvent>) {
+        let (req_tx, req_rx) = mpsc::unbounded_channel();
+        let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+        let worker = Worker {
+            target,
+            settings,
+            work: Arc::new(conns.work.client),
+            monitor: Arc::new(conns.monitor.client),
+            own_pids: conns.own_pids,
+            tx_status: Arc::default(),
+            running: Arc::default(),
+            events: ev_tx,
+        };
+        tokio::spawn(worker.run(req_rx));
+        let requests = Requests {
+            tx: req_tx,
+            next: Arc::new(std::sync::atomic::AtomicU64::new(1)),
+        };
+        (requests, ev_rx)
+    }
+
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<(RequestId, Request)>) {
+        while let Some((id, req)) = rx.recv().await {
+            match req {
+                Request::Run { sql } => self.start_run(id, sql).await,
+                Request::CancelRun => self.cancel(id),
+                Request::LoadSchema => {
+                    let client = self.monitor_client(id).await;
+                    self.spawn_monitor(id, client, |c| async move {
+                        catalog::schema_tree(&c).await.map(Reply::Schema)
+                    });
+                }
+                Request::LoadActivity => {
+                    let client = self.monitor_client(id).await;
+                    let pids = self.own_pids.clone();
+                    self.spawn_monitor(id, client, move |c| async move {
+                        activity::sessions(&c, &pids).await.map(Reply::Activity)
+                    });
+                }
+            }
+        }
+        // The UI dropped its handle: leave; dropping the clients closes the connections.
+    }
+
+    fn reply(&self, id: RequestId, reply: Result<Reply, DbError>, last: bool) {
+        let _ = self
+            .events
+            .send(WorkerEvent::Response(Response { id, reply, last }));
+    }
+
+    /// Run a monitor query on its own task so requests never queue behind each other in the worker.
+    fn spawn_monitor<F, Fut>(&self, id: RequestId, client: Option<Arc<Client>>, f: F)
+    where
+        F: FnOnce(Arc<Client>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<Reply, DbError>> + Send,
+    {
+        let Some(client) = client else { return };
+        let events = self.events.clone();
+        tokio::spawn(async move {
+            let reply = f(client).await;
+            let _ = events.send(WorkerEvent::Response(Response {
+                id,
+                reply,
+                last: true,
+            }));
+        });
+    }
+
+    /// The monitor client, reconnecting once when the old connection is gone. On failure the request is
+    /// answered with the error and `None` is returned.
+    async fn monitor_client(&mut self, id: RequestId) -> Option<Arc<Client>> {
+        if !self.monitor.is_closed() {
+            return Some(self.monitor.clone());
+        }
+        match conn::connect(&self.target, MONITOR_APP_NAME).await {
+            Ok(c) => {
+                if let Err(e) = server::prepare_monitor(&c.client, &self.settings).await {
+                    self.reply(id, Err(e), true);
+                    return None;
+                }
+                if let Ok(pid) = server::backend_pid(&c.client).await {
+                    self.own_pids[1] = pid;
+                }
+                self.monitor = Arc::new(c.client);
+                self.notify(Which::Monitor, "monitor connection re-established".into(), true);
+                Some(self.monitor.clone())
+            }
+            Err(e) => {
+                self.notify(Which::Monitor, format!("monitor connection lost: {e}"), false);
+                self.reply(id, Err(DbError::NotConnected(e.to_string())), true);
+                None
+            }
+        }
+    }
+
+    fn notify(&self, which: Which, message: String, connected: bool) {
+        let _ = self.events.send(WorkerEvent::Connection {
+            which,
+            message,
+            connected,
+        });
+    }
+
+    async fn start_run(&mut self, id: RequestId, sql: String) {
+        if self.running.lock().map(|r| r.is_some()).unwrap_or(false) {
+            self.reply(
+                id,
+                Err(DbError::Refused(
+                    "a statement is already running; cancel it first (ctrl-c)".into(),
+                )),
+                true,
+            );
+            return;
+        }
+        if self.work.is_closed() {
+            match conn::connect(&self.target, WORK_APP_NAME).await {
+                Ok(c) => {
+                    if self.settings.read_only {
+                        let _ = c
+                            .client
+                            .batch_execute("set default_transaction_read_only = on")
+                            .await;
+                    }
+                    if let Ok(pid) = server::backend_pid(&c.client).await {
+                        self.own_pids[0] = pid;
+                    }
+                    self.work = Arc::new(c.client);
+                    if let Ok(mut s) = self.tx_status.lock() {
+                        *s = TxStatus::Idle;
+                    }
+                    self.notify(
+                        Which::Work,
+                        "the connection was lost and has been re-established; any open transaction was rolled back".into(),
+                        true,
+                    );
+                }
+                Err(e) => {
+                    self.notify(Which::Work, format!("connection lost: {e}"), false);
+                    self.reply(id, Err(DbError::NotConnected(e.to_string())), true);
+                    return;
+                }
+            }
+        }
+        if let Ok(mut r) = self.running.lock() {
+            *r = Some(id);
+        }
+        let ctx = session::RunContext {
+            id,
+            client: self.work.clone(),
+            events: self.events.clone(),
+            tx_status: self.tx_status.clone(),
+            running: self.running.clone(),
+            row_cap: self.settings.row_cap,
+            cancel: CancelHandle {
+                token: self.work.cancel_token(),
+                target: self.target.clone(),
+            },
+        };
+        tokio::spawn(session::run(ctx, sql, Instant::now()));
+    }
+
+    fn cancel(&self, id: RequestId) {
+        let running = self.running.lock().map(|r| r.is_some()).unwrap_or(false);
+        if !running {
+            self.reply(id, Err(DbError::Refused("nothing is running".into())), true);
+            return;
+        }
+        let handle = CancelHandle {
+            token: self.work.cancel_token(),
+            target: self.target.clone(),
+        };
+        let events = self.events.clone();
+        tokio::spawn(async move {
+            let reply = handle.cancel().await.map(|()| Reply::CancelSent);
+            let _ = events.send(WorkerEvent::Response(Response {
+                id,
+                reply,
+                last: true,
+            }));
+        });
+    }
+}
+
+/// What it takes to send a cancel request for the work connection.
+#[derive(Clone)]
+pub struct CancelHandle {
+    token: tokio_postgres::CancelToken,
+    target: ConnTarget,
+}
+
+impl CancelHandle {
+    /// Send the cancel request (a separate short connection to the server, as libpq does).
+    pub async fn cancel(&self) -> Result<(), DbError> {
+        conn::cancel(&self.token, &self.target)
+            .await
+            .map_err(|e| DbError::Other(format!("could not send the cancel request: {e}")))
+    }
+}

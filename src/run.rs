@@ -1,0 +1,354 @@
+//! What each command does, from parsed arguments to exit code. Everything that can fail before the
+//! full-screen UI opens (config, keymap and theme typos, connection problems, the password prompt) is
+//! settled here and printed to stderr, so the UI never opens only to show an error.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+
+use crate::app::{App, AppOptions};
+use crate::cli::{Cli, Command, ConnArgs};
+use crate::config::{self, Config};
+use crate::conn::{self, ConnParams, ConnTarget, ConnectError, Environment};
+use crate::db::{self, Connections, Settings, Worker};
+use crate::keymap::Keymap;
+use crate::theme::{ColorSupport, Theme, detect_color_support};
+use crate::ui::status::{Level, StatusLine};
+
+/// Run the command line; prints errors and returns the exit code.
+pub async fn main(cli: Cli) -> ExitCode {
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("pgdeck: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config_dir = config::config_dir();
+    let config = Config::load(config_dir.as_deref())?;
+    match &cli.command {
+        None => {
+            let ui = UiSetup::load(&cli, &config, config_dir.as_deref())?;
+            let (params, read_only) = connection_params(&cli.conn, &config)?;
+            let mut target = conn::resolve(&params, &Environment::from_process())?;
+            print_warnings(&target);
+            let settings = settings(&config, read_only);
+            let conns = connect_interactive(&mut target, &settings, &cli.conn).await?;
+            run_tui(ui, &config, target, settings, conns, None).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Demo {
+            no_tui,
+            no_workload,
+        }) => {
+            let ui = if *no_tui {
+                None
+            } else {
+                Some(UiSetup::load(&cli, &config, config_dir.as_deref())?)
+            };
+            demo(ui, &config, *no_tui, *no_workload).await
+        }
+        Some(Command::Conninfo { check, json }) => {
+            let (params, _) = connection_params(&cli.conn, &config)?;
+            let mut target = conn::resolve(&params, &Environment::from_process())?;
+            print_warnings(&target);
+            conninfo(&mut target, &cli.conn, *check, *json).await
+        }
+    }
+}
+
+/// Keymap and theme, loaded before connecting so a typo in them is reported first.
+struct UiSetup {
+    keymap: Keymap,
+    theme: Theme,
+}
+
+impl UiSetup {
+    fn load(cli: &Cli, config: &Config, dir: Option<&std::path::Path>) -> anyhow::Result<UiSetup> {
+        let keymap = Keymap::load(dir)?;
+        let name = cli.theme.as_deref().unwrap_or(&config.theme);
+        let mut theme = Theme::load(name, dir)?;
+        match detect_color_support() {
+            ColorSupport::NoColor => theme = theme.no_color(),
+            // A 256-colour theme on a 16-colour terminal draws garbage; fall back to the ansi16 one.
+            ColorSupport::Ansi16 if theme.needs_256() => theme = Theme::load("ansi16", dir)?,
+            _ => {}
+        }
+        Ok(UiSetup { keymap, theme })
+    }
+}
+
+fn settings(config: &Config, read_only: bool) -> Settings {
+    Settings {
+        statement_timeout_ms: config.monitor.statement_timeout_ms,
+        lock_timeout_ms: config.monitor.lock_timeout_ms,
+        row_cap: config.results.row_cap,
+        read_only,
+    }
+}
+
+/// Connection parameters from, in rising priority: the profile, the flags, the CONNINFO argument (psql
+/// gives a connection string in the dbname position precedence over earlier options).
+fn connection_params(args: &ConnArgs, config: &Config) -> anyhow::Result<(ConnParams, bool)> {
+    let mut params = ConnParams::new();
+    let mut read_only = args.read_only;
+    if let Some(name) = &args.profile {
+        let profile = config.profiles.get(name).ok_or_else(|| {
+            let known: Vec<&str> = config.profiles.keys().map(String::as_str).collect();
+            anyhow!(
+                "no profile named \"{name}\" in config.toml (known: {})",
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            )
+        })?;
+        if let Some(ci) = &profile.conninfo {
+            let p = conn::parse_conninfo(ci)
+                .with_context(|| format!("profile \"{name}\" in config.toml: conninfo"))?;
+            params.merge_over(&p);
+        }
+        for (k, v) in &profile.params {
+            params
+                .set(k, v.clone())
+                .with_context(|| format!("profile \"{name}\" in config.toml"))?;
+        }
+        read_only |= profile.read_only;
+    }
+    let flags = [
+        ("host", &args.host),
+        ("port", &args.port),
+        ("user", &args.user),
+        ("dbname", &args.dbname),
+    ];
+    for (k, v) in flags {
+        if let Some(v) = v {
+            params.set(k, v.clone())?;
+        }
+    }
+    if let Some(ci) = &args.conninfo {
+        params.merge_over(&conn::parse_conninfo(ci)?);
+    }
+    Ok((params, read_only))
+}
+
+fn print_warnings(target: &ConnTarget) {
+    for w in &target.warnings {
+        eprintln!("pgdeck: warning: {w}");
+    }
+}
+
+/// Ask for the password on the terminal, as psql does.
+async fn prompt_password(target: &ConnTarget) -> anyhow::Result<conn::Secret> {
+    let prompt = format!("Password for user {}: ", target.user);
+    let pw = tokio::task::spawn_blocking(move || rpassword::prompt_password(prompt))
+        .await
+        .context("password prompt")?
+        .context("reading the password from the terminal")?;
+    Ok(conn::Secret::new(pw))
+}
+
+/// Open both connections; prompt for a password when the server asks for one and none is known
+/// (never with -w, always first with -W).
+async fn connect_interactive(
+    target: &mut ConnTarget,
+    settings: &Settings,
+    args: &ConnArgs,
+) -> anyhow::Result<Connections> {
+    if args.force_password && target.password.is_none() {
+        target.password = Some(prompt_password(target).await?);
+    }
+    let mut prompted = args.force_password;
+    loop {
+        match db::open(target, settings).await {
+            Ok(c) => return Ok(c),
+            Err(ConnectError::PasswordRequired { .. })
+                if !prompted && !args.no_password && std::io::stdin().is_terminal() =>
+            {
+                target.password = Some(prompt_password(target).await?);
+                prompted = true;
+            }
+            Err(e) => return Err(anyhow!(e)),
+        }
+    }
+}
+
+async fn run_tui(
+    ui: UiSetup,
+    config: &Config,
+    target: ConnTarget,
+    settings: Settings,
+    conns: Connections,
+    banner: Option<String>,
+) -> anyhow::Result<()> {
+    let info = conns.info.clone();
+    let status = StatusLine {
+        target: target.display(),
+        version: info.short_version().to_string(),
+        standby: info.in_recovery,
+        read_only: info.read_only || settings.read_only,
+        connected: true,
+        message: banner.map(|b| (Level::Info, b)),
+        ..Default::default()
+    };
+    let (requests, mut events) = Worker::spawn(conns, target, settings);
+    let mut app = App::new(AppOptions {
+        keymap: ui.keymap,
+        theme: ui.theme,
+        requests,
+        status,
+        editor_text: String::new(),
+        tab_width: config.editor.tab_width,
+        activity_interval: Duration::from_millis(config.monitor.refresh_ms.clamp(500, 10_000)),
+        confirm_quit: config.confirm.quit_with_open_transaction,
+    });
+    crate::tui::run(&mut app, &mut events).await
+}
+
+async fn demo(
+    ui: Option<UiSetup>,
+    config: &Config,
+    no_tui: bool,
+    no_workload: bool,
+) -> anyhow::Result<ExitCode> {
+    eprintln!("pgdeck demo: starting a throwaway PostgreSQL server and loading the demo database…");
+    let started = std::time::Instant::now();
+    let mut demo = crate::demo::Demo::start().await?;
+    if !no_workload {
+        demo.start_workload()?;
+    }
+    let conninfo = demo.conninfo();
+    eprintln!(
+        "pgdeck demo: ready in {:.1} s; everything is removed on exit",
+        started.elapsed().as_secs_f64()
+    );
+    let result = match ui {
+        None => {
+            debug_assert!(no_tui);
+            println!("{conninfo}");
+            eprintln!("pgdeck demo: serving until Ctrl-C");
+            wait_for_stop_signal().await
+        }
+        Some(ui) => {
+            // The demo's target must not pick up the user's PG* variables (PGSSLMODE=require would fail).
+            let params = conn::parse_conninfo(&conninfo)?;
+            let env = Environment::from_vars(
+                std::iter::empty(),
+                std::env::var_os("HOME").map(Into::into),
+                None,
+            );
+            let mut target = conn::resolve(&params, &env)?;
+            let settings = settings(config, false);
+            match connect_interactive(&mut target, &settings, &ConnArgs::default()).await {
+                Ok(conns) => {
+                    let banner = format!("demo database (removed on exit): {conninfo}");
+                    run_tui(ui, config, target, settings, conns, Some(banner)).await
+                }
+                Err(e) => Err(e),
+            }
+        }
+    };
+    demo.stop().await;
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+async fn wait_for_stop_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C")?,
+        _ = term.recv() => {}
+        _ = hup.recv() => {}
+    }
+    Ok(())
+}
+
+/// What `pgdeck conninfo` prints.
+#[derive(serde::Serialize)]
+struct ConninfoReport {
+    target: String,
+    hosts: Vec<String>,
+    user: String,
+    dbname: String,
+    sslmode: String,
+    password: &'static str,
+    passfile: String,
+    service: Option<String>,
+    application_name: Option<String>,
+    warnings: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server: Option<crate::model::server::ServerInfo>,
+}
+
+async fn conninfo(
+    target: &mut ConnTarget,
+    args: &ConnArgs,
+    check: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let mut report = ConninfoReport {
+        target: target.display(),
+        hosts: target.hosts.iter().map(|h| h.to_string()).collect(),
+        user: target.user.clone(),
+        dbname: target.dbname.clone(),
+        sslmode: target.sslmode.to_string(),
+        password: if target.password.is_some() {
+            "given"
+        } else {
+            "none given (the password file is looked up when connecting)"
+        },
+        passfile: target.passfile.display().to_string(),
+        service: target.service.clone(),
+        application_name: target.application_name.clone(),
+        warnings: target.warnings.clone(),
+        server: None,
+    };
+    if check {
+        let conns = connect_interactive(target, &Settings::default(), args).await?;
+        report.server = Some(conns.info);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("target       {}", report.target);
+    println!("hosts        {}", report.hosts.join(", "));
+    println!("user         {}", report.user);
+    println!("dbname       {}", report.dbname);
+    println!("sslmode      {}", report.sslmode);
+    println!("password     {}", report.password);
+    println!("passfile     {}", report.passfile);
+    if let Some(s) = &report.service {
+        println!("service      {s}");
+    }
+    if let Some(s) = &report.server {
+        println!("server       PostgreSQL {} ({})", s.version, s.role_label());
+        println!("connected as {} to {}", s.user, s.database);
+        let mut attrs = Vec::new();
+        if s.role.superuser {
+            attrs.push("superuser");
+        }
+        if s.role.pg_monitor {
+            attrs.push("pg_monitor");
+        }
+        if s.read_only {
+            attrs.push("read-only");
+        }
+        if !attrs.is_empty() {
+            println!("role         {}", attrs.join(", "));
+        }
+        let ext: Vec<String> = s
+            .extensions
+            .iter()
+            .map(|e| format!("{} {}", e.name, e.version))
+            .collect();
+        println!("extensions   {}", ext.join(", "));
+    }
+    if report.hosts.is_empty() {
+        bail!("no host to connect to");
+    }
+    Ok(ExitCode::SUCCESS)
+}
