@@ -1,0 +1,184 @@
+//! Run the real `pgdeck` binary in a pseudo-terminal and read its screen through a terminal emulator
+//! (vt100), as a user would see it. Shared by the integration tests and the startup benchmark.
+
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// A child process on a pty, with the emulated screen it has drawn so far.
+pub struct PtySession {
+    writer: File,
+    child: Child,
+    parser: vt100::Parser,
+    rx: mpsc::Receiver<Vec<u8>>,
+    /// Everything the program wrote, raw.
+    pub raw: Vec<u8>,
+    started: Instant,
+}
+
+impl PtySession {
+    /// Start `bin args` on a `cols`×`rows` pty with extra environment variables.
+    pub fn spawn(bin: &str, args: &[&str], env: &[(&str, &str)], cols: u16, rows: u16) -> PtySession {
+        let ws = nix::pty::Winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        let pty = nix::pty::openpty(Some(&ws), None).expect("openpty");
+        let master: OwnedFd = pty.master;
+        let slave: OwnedFd = pty.slave;
+        let slave_file = File::from(slave);
+        let mut cmd = Command::new(bin);
+        cmd.args(args)
+            .env("TERM", "xterm-256color")
+            .env_remove("NO_COLOR")
+            .stdin(Stdio::from(slave_file.try_clone().expect("dup slave")))
+            .stdout(Stdio::from(slave_file.try_clone().expect("dup slave")))
+            .stderr(Stdio::from(slave_file));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        // SAFETY: only async-signal-safe calls between fork and exec: make the pty the controlling
+        // terminal of a new session, as a terminal emulator does.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setsid() < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if libc::ioctl(0, libc::TIOCSCTTY as _, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let started = Instant::now();
+        let child = cmd.spawn().expect("spawn pgdeck");
+        let master_file = File::from(master);
+        let mut reader = master_file.try_clone().expect("dup master");
+        let mut answerer = master_file.try_clone().expect("dup master");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 65536];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        let chunk = buf[..n].to_vec();
+                        // Answer the queries a real terminal answers, or crossterm waits for its timeout.
+                        if contains(&chunk, b"\x1b[c") {
+                            let _ = answerer.write_all(b"\x1b[?62;22c");
+                        }
+                        if contains(&chunk, b"\x1b[6n") {
+                            let _ = answerer.write_all(b"\x1b[1;1R");
+                        }
+                        if tx.send(chunk).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+        let _ = master_file.as_raw_fd();
+        PtySession {
+            writer: master_file,
+            child,
+            parser: vt100::Parser::new(rows, cols, 0),
+            rx,
+            raw: Vec::new(),
+            started,
+        }
+    }
+
+    fn pump(&mut self, wait: Duration) -> bool {
+        match self.rx.recv_timeout(wait) {
+            Ok(chunk) => {
+                self.parser.process(&chunk);
+                self.raw.extend_from_slice(&chunk);
+                while let Ok(more) = self.rx.try_recv() {
+                    self.parser.process(&more);
+                    self.raw.extend_from_slice(&more);
+                }
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// The screen as text, one line per row.
+    pub fn screen(&self) -> String {
+        self.parser.screen().contents()
+    }
+
+    /// Wait until `pred(screen)` holds; returns the time since spawn, or the last screen on timeout.
+    pub fn wait_for(&mut self, timeout: Duration, pred: impl Fn(&str) -> bool) -> Result<Duration, String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if pred(&self.screen()) {
+                return Ok(self.started.elapsed());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(self.screen());
+            }
+            self.pump((deadline - now).min(Duration::from_millis(20)));
+        }
+    }
+
+    /// Type bytes as the terminal would send them.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write to pty");
+    }
+
+    /// Change the window size (SIGWINCH reaches the child through the pty).
+    pub fn resize(&mut self, cols: u16, rows: u16) {
+        let ws = libc::winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCSWINSZ on our own pty master with a valid winsize.
+        unsafe {
+            libc::ioctl(self.writer.as_raw_fd(), libc::TIOCSWINSZ, &ws);
+        }
+        self.parser.screen_mut().set_size(rows, cols);
+    }
+
+    /// Wait for the process to exit, reading its last output.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            self.pump(Duration::from_millis(10));
+            if let Ok(Some(st)) = self.child.try_wait() {
+                while self.pump(Duration::from_millis(20)) {}
+                return Some(st);
+            }
+        }
+        None
+    }
+
+    /// The child's pid.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for PtySession {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
