@@ -1,0 +1,402 @@
+//! UI tests: build the app with fixture data, feed keys, render into ratatui's TestBackend and assert on
+//! what a user would see and on the requests sent. No database involved.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use pgdeck::action::Action;
+use pgdeck::app::{App, AppOptions, Modal};
+use pgdeck::db::{Reply, Request, RequestId, Requests, Response, RunOutcome, WorkerEvent};
+use pgdeck::event::Event;
+use pgdeck::keymap::Keymap;
+use pgdeck::model::catalog::{RelKind, Relation, Schema, SchemaTree};
+use pgdeck::model::result_set::{Column, RowBatch};
+use pgdeck::model::txn::TxStatus;
+use pgdeck::theme::Theme;
+use pgdeck::ui::status::StatusLine;
+use pgdeck::ui::{PaneId, View};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+type Sent = UnboundedReceiver<(RequestId, Request)>;
+
+fn app_with(keymap: Keymap) -> (App, Sent) {
+    let (requests, rx) = Requests::detached();
+    let app = App::new(AppOptions {
+        keymap,
+        theme: Theme::load("dark", None).expect("dark theme"),
+        requests,
+        status: StatusLine {
+            target: "alice@/tmp:5432/shop".into(),
+            version: "15.18".into(),
+            connected: true,
+            ..Default::default()
+        },
+        editor_text: String::new(),
+        tab_width: 4,
+        activity_interval: Duration::from_secs(2),
+        confirm_quit: true,
+    });
+    (app, rx)
+}
+
+fn app() -> (App, Sent) {
+    app_with(Keymap::default_keymap())
+}
+
+fn screen(app: &mut App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+    term.draw(|f| app.render(f)).expect("draw");
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        for x in 0..w {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn key(code: KeyCode) -> Event {
+    Event::Terminal(crossterm::event::Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn key_mod(code: KeyCode, m: KeyModifiers) -> Event {
+    Event::Terminal(crossterm::event::Event::Key(KeyEvent::new(code, m)))
+}
+
+fn type_text(app: &mut App, s: &str) {
+    for c in s.chars() {
+        app.on_event(key(KeyCode::Char(c)));
+    }
+}
+
+fn reply(app: &mut App, id: RequestId, reply: Reply, last: bool) {
+    app.on_event(Event::Worker(WorkerEvent::Response(Response {
+        id,
+        reply: Ok(reply),
+        last,
+    })));
+}
+
+fn drain(rx: &mut Sent) -> Vec<(RequestId, Request)> {
+    let mut v = Vec::new();
+    while let Ok(x) = rx.try_recv() {
+        v.push(x);
+    }
+    v
+}
+
+fn tree() -> SchemaTree {
+    let rel = |oid, name: &str, kind| Relation {
+        oid,
+        name: name.into(),
+        kind,
+        is_partition: false,
+        estimated_rows: 1200.0,
+        readable: true,
+    };
+    SchemaTree {
+        schemas: vec![Schema {
+            oid: 2200,
+            name: "public".into(),
+            system: false,
+            relations: vec![
+                rel(1, "orders", RelKind::Table),
+                rel(2, "users", RelKind::Table),
+                rel(3, "active_users", RelKind::View),
+            ],
+        }],
+    }
+}
+
+#[test]
+fn first_frame_shows_the_shell_then_the_schema_when_it_arrives() {
+    let (mut app, mut rx) = app();
+    app.start();
+    let sent = drain(&mut rx);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].1, Request::LoadSchema);
+    let s = screen(&mut app, 100, 30);
+    assert!(s.contains("Schema"), "{s}");
+    assert!(s.contains("loading"), "{s}");
+    assert!(s.contains("Query") && s.contains("Activity") && s.contains("Health"), "{s}");
+    assert!(s.contains("alice@/tmp:5432/shop"), "{s}");
+    assert!(s.contains("PG 15.18 primary"), "{s}");
+    assert!(s.contains("idle"), "{s}");
+
+    reply(&mut app, sent[0].0, Reply::Schema(tree()), true);
+    let s = screen(&mut app, 100, 30);
+    assert!(s.contains("public") && s.contains("orders") && s.contains("users"), "{s}");
+    assert!(s.contains("2 tables"), "{s}");
+    assert!(!s.contains("loading"), "{s}");
+}
+
+#[test]
+fn tiny_windows_get_a_note_and_recover_on_resize() {
+    let (mut app, _rx) = app();
+    let s = screen(&mut app, 50, 10);
+    assert!(s.contains("window too small"), "{s}");
+    let s = screen(&mut app, 80, 24);
+    assert!(!s.contains("window too small") && s.contains("Schema"), "{s}");
+}
+
+#[test]
+fn help_overlay_lists_the_live_keymap() {
+    let (mut app, _rx) = app();
+    app.on_event(key(KeyCode::F(1)));
+    assert!(matches!(app.modal, Some(Modal::Help { .. })));
+    let s = screen(&mut app, 100, 40);
+    assert!(s.contains("run the statement under the cursor"), "{s}");
+    assert!(s.contains("f5"), "{s}");
+    assert!(s.contains("ctrl-q"), "{s}");
+    app.on_event(key(KeyCode::Esc));
+    assert!(app.modal.is_none());
+
+    // A user keymap that moves run_statement to f9: help and behaviour follow it.
+    let km = Keymap::from_toml_str("[editor]\nrun_statement = \"f9\"\n", "keymap.toml").expect("keymap");
+    let (mut app, mut rx) = app_with(km);
+    app.on_event(key(KeyCode::F(1)));
+    let s = screen(&mut app, 100, 40);
+    assert!(s.contains("f9"), "{s}");
+    app.on_event(key(KeyCode::Esc));
+    type_text(&mut app, "select 1");
+    app.on_event(key(KeyCode::F(5)));
+    assert!(drain(&mut rx).is_empty(), "f5 is no longer bound");
+    app.on_event(key(KeyCode::F(9)));
+    assert_eq!(drain(&mut rx)[0].1, Request::Run { sql: "select 1".into() });
+}
+
+#[test]
+fn focus_keys_switch_views_and_tab_cycles_only_outside_text_entry() {
+    let (mut app, _rx) = app();
+    assert_eq!(app.focus, PaneId::Editor);
+    app.on_event(key_mod(KeyCode::Char('5'), KeyModifiers::ALT));
+    assert_eq!((app.focus, app.view), (PaneId::Activity, View::Activity));
+    app.on_event(key(KeyCode::Tab));
+    assert_eq!((app.focus, app.view), (PaneId::Health, View::Health));
+    app.on_event(key(KeyCode::BackTab));
+    assert_eq!(app.focus, PaneId::Activity);
+    app.on_event(key_mod(KeyCode::Char('2'), KeyModifiers::ALT));
+    assert_eq!((app.focus, app.view), (PaneId::Editor, View::Query));
+    // in the editor, tab indents and `?` is text
+    app.on_event(key(KeyCode::Tab));
+    type_text(&mut app, "?");
+    assert_eq!(app.focus, PaneId::Editor);
+    assert!(app.modal.is_none());
+    assert_eq!(app.editor.text(), "    ?");
+    // outside it, `?` opens help
+    app.on_event(key_mod(KeyCode::Char('1'), KeyModifiers::ALT));
+    type_text(&mut app, "?");
+    assert!(matches!(app.modal, Some(Modal::Help { .. })));
+}
+
+#[test]
+fn f5_runs_the_statement_under_the_cursor_and_results_stream_in() {
+    let (mut app, mut rx) = app();
+    type_text(&mut app, "select 1;");
+    app.on_event(key(KeyCode::Enter));
+    type_text(&mut app, "select a, b from t;");
+    app.on_event(key(KeyCode::F(5)));
+    let sent = drain(&mut rx);
+    assert_eq!(sent.len(), 1);
+    let (id, req) = &sent[0];
+    assert_eq!(*req, Request::Run { sql: "select a, b from t;".into() });
+    assert!(app.busy());
+
+    reply(&mut app, *id, Reply::ResultStarted {
+        columns: vec![Column { name: "a".into() }, Column { name: "b".into() }],
+    }, false);
+    let mut batch = RowBatch::new(2);
+    batch.push_row([Some("x\x1b[2J\x1b]0;pwned\x07"), None]);
+    batch.push_row([Some(""), Some("日本")]);
+    reply(&mut app, *id, Reply::Rows(batch), false);
+    let s = screen(&mut app, 100, 30);
+    assert!(s.contains("x\\e[2J\\e]0;pwned\\x07"), "escape sequences shown as text:\n{s}");
+    assert!(s.contains("∅"), "NULL marker:\n{s}");
+    assert!(s.contains("日本"), "{s}");
+    assert!(s.contains("2 rows"), "{s}");
+
+    reply(&mut app, *id, Reply::StatementDone { rows: 2, elapsed: Duration::from_millis(3) }, false);
+    reply(&mut app, *id, Reply::RunFinished(RunOutcome {
+        error: None,
+        tx: TxStatus::Idle,
+        elapsed: Duration::from_millis(4),
+        completed: 1,
+        rows: 2,
+        capped: false,
+        text_offset: 0,
+    }), true);
+    assert!(!app.busy());
+    let s = screen(&mut app, 100, 30);
+    assert!(s.contains("4 ms · 2 rows"), "{s}");
+}
+
+#[test]
+fn a_server_error_is_shown_in_place_and_moves_the_cursor() {
+    let (mut app, mut rx) = app();
+    type_text(&mut app, "select nope from t");
+    app.on_event(key(KeyCode::F(5)));
+    let (id, _) = drain(&mut rx)[0].clone();
+    let err = pgdeck::db::DbError::Server(pgdeck::db::ServerError {
+        severity: "ERROR".into(),
+        sqlstate: "42703".into(),
+        message: "column \"nope\" does not exist".into(),
+        detail: None,
+        hint: Some("Perhaps you meant to reference the column \"t.name\".".into()),
+        context: None,
+        position: Some(8),
+    });
+    reply(&mut app, id, Reply::RunFinished(RunOutcome {
+        error: Some(err),
+        tx: TxStatus::Idle,
+        elapsed: Duration::from_millis(1),
+        completed: 0,
+        rows: 0,
+        capped: false,
+        text_offset: 0,
+    }), true);
+    let s = screen(&mut app, 100, 30);
+    assert!(s.contains("column \"nope\" does not exist"), "{s}");
+    assert!(s.contains("42703"), "{s}");
+    assert!(s.contains("HINT: Perhaps"), "{s}");
+    assert_eq!(app.editor.cursor(), (0, 7));
+}
+
+#[test]
+fn ctrl_c_cancels_a_running_statement() {
+    let (mut app, mut rx) = app();
+    type_text(&mut app, "select pg_sleep(10)");
+    app.on_event(key(KeyCode::F(5)));
+    drain(&mut rx);
+    app.on_event(key_mod(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    let sent = drain(&mut rx);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].1, Request::CancelRun);
+    // a second run while one is running is refused with a hint, not queued
+    app.on_event(key(KeyCode::F(5)));
+    assert!(drain(&mut rx).is_empty());
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("already running"), "{s}");
+}
+
+#[test]
+fn quitting_with_an_open_transaction_asks_first() {
+    let (mut app, _rx) = app();
+    app.status.tx = TxStatus::InTransaction;
+    app.on_event(key_mod(KeyCode::Char('q'), KeyModifiers::CONTROL));
+    assert!(!app.quit);
+    assert!(matches!(app.modal, Some(Modal::Confirm(_))));
+    let s = screen(&mut app, 100, 30);
+    assert!(s.contains("rolls the transaction back"), "{s}");
+    app.on_event(key(KeyCode::Char('n')));
+    assert!(app.modal.is_none() && !app.quit);
+    app.on_event(key_mod(KeyCode::Char('q'), KeyModifiers::CONTROL));
+    app.on_event(key(KeyCode::Char('y')));
+    assert!(app.quit);
+
+    let (mut idle, _rx) = self::app();
+    idle.on_event(key_mod(KeyCode::Char('q'), KeyModifiers::CONTROL));
+    assert!(idle.quit, "idle session quits at once");
+}
+
+#[test]
+fn schema_filter_and_preview_of_a_hostile_name() {
+    let (mut app, mut rx) = app();
+    app.start();
+    let (id, _) = drain(&mut rx)[0].clone();
+    let mut t = tree();
+    t.schemas[0].relations.push(Relation {
+        oid: 9,
+        name: "x\"; drop table users; --".into(),
+        kind: RelKind::Table,
+        is_partition: false,
+        estimated_rows: 0.0,
+        readable: true,
+    });
+    reply(&mut app, id, Reply::Schema(t), true);
+    app.on_event(key_mod(KeyCode::Char('1'), KeyModifiers::ALT));
+    type_text(&mut app, "/drop");
+    let s = screen(&mut app, 100, 30);
+    assert!(s.contains("/drop"), "{s}");
+    assert!(!s.contains("orders"), "filtered out:\n{s}");
+    app.on_event(key(KeyCode::Enter)); // leave the filter field
+    app.dispatch(Action::Bottom);
+    app.on_event(key(KeyCode::Enter)); // preview
+    let sent = drain(&mut rx);
+    assert_eq!(
+        sent.last().map(|s| s.1.clone()),
+        Some(Request::Run {
+            sql: "select * from public.\"x\"\"; drop table users; --\" limit 200;".into()
+        })
+    );
+}
+
+#[test]
+fn activity_view_polls_only_while_shown_and_lists_sessions() {
+    let (mut app, mut rx) = app();
+    app.on_event(Event::Tick);
+    assert!(drain(&mut rx).is_empty(), "no polling while the activity view is hidden");
+    app.on_event(key_mod(KeyCode::Char('5'), KeyModifiers::ALT));
+    let sent = drain(&mut rx);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].1, Request::LoadActivity);
+    app.on_event(Event::Tick);
+    assert!(drain(&mut rx).is_empty(), "no second request while one is in flight");
+    let sessions = vec![pgdeck::model::activity::Session {
+        pid: 4242,
+        user: Some("alice".into()),
+        application: "psql".into(),
+        state: Some("idle in transaction".into()),
+        query: "update t set x = 1".into(),
+        xact_age_s: Some(75.0),
+        ..Default::default()
+    }];
+    reply(&mut app, sent[0].0, Reply::Activity(sessions), true);
+    let s = screen(&mut app, 140, 30);
+    assert!(s.contains("4242") && s.contains("idle in transaction"), "{s}");
+    assert!(s.contains("1 min 15 s"), "{s}");
+}
+
+#[test]
+fn no_color_theme_draws_without_colours() {
+    let (requests, _rx) = Requests::detached();
+    let mut app = App::new(AppOptions {
+        keymap: Keymap::default_keymap(),
+        theme: Theme::load("dark", None).expect("theme").no_color(),
+        requests,
+        status: StatusLine::default(),
+        editor_text: "select 1".into(),
+        tab_width: 4,
+        activity_interval: Duration::from_secs(2),
+        confirm_quit: true,
+    });
+    let mut term = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+    term.draw(|f| app.render(f)).expect("draw");
+    let buf = term.backend().buffer();
+    for cell in buf.content() {
+        assert_eq!(cell.fg, ratatui::style::Color::Reset, "{cell:?}");
+        assert_eq!(cell.bg, ratatui::style::Color::Reset, "{cell:?}");
+    }
+}
+
+#[test]
+fn every_shipped_theme_renders_the_shell() {
+    for name in ["dark", "light", "ansi16"] {
+        let (requests, _rx) = Requests::detached();
+        let mut app = App::new(AppOptions {
+            keymap: Keymap::default_keymap(),
+            theme: Theme::load(name, None).expect("theme"),
+            requests,
+            status: StatusLine::default(),
+            editor_text: String::new(),
+            tab_width: 4,
+            activity_interval: Duration::from_secs(2),
+            confirm_quit: true,
+        });
+        let s = screen(&mut app, 60, 15);
+        assert!(s.contains("Schema") && s.contains("Query"), "{name}:\n{s}");
+    }
+}
