@@ -1,0 +1,8 @@
+//! Integration tests against a real PostgreSQL server started by the tests themselves (one TempCluster
+//! for this test binary, a fresh database per test). No binaries found is a failure that says how to
+//! install them, never a skip.
+
+mod cli;
+mod common;
+mod tui;
+mod worker;

@@ -1,0 +1,84 @@
+//! The real binary in a pseudo-terminal, read through a terminal emulator: the first frame shows the
+//! schema, a statement runs and its rows appear, resize works, and quitting restores the terminal.
+
+#[path = "../support/pty.rs"]
+mod pty;
+
+use std::time::Duration;
+
+use super::common::{cluster, fresh_db};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+fn config_dir(tag: &str) -> String {
+    let d = std::env::temp_dir().join(format!("pgdeck-tui-{tag}-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&d);
+    d.display().to_string()
+}
+
+#[test]
+fn shows_the_schema_runs_a_statement_and_restores_the_terminal() {
+    let (name, ci) = fresh_db("tui");
+    cluster()
+        .psql(&name, "create table accounts(id int primary key, owner text); insert into accounts values (1, 'ada'), (2, null);")
+        .expect("fixture");
+    let cfg = config_dir("run");
+    let mut s = pty::PtySession::spawn(
+        env!("CARGO_BIN_EXE_pgdeck"),
+        &[&ci],
+        &[("PGDECK_CONFIG_DIR", &cfg)],
+        120,
+        32,
+    );
+    s.wait_for(WAIT, |sc| sc.contains("accounts") && sc.contains("1 tables"))
+        .unwrap_or_else(|sc| panic!("schema not shown:\n{sc}"));
+    s.send(b"select owner, id * 10 as tenfold from accounts order by id;");
+    s.send(b"\x1b[15~"); // f5
+    s.wait_for(WAIT, |sc| sc.contains("tenfold") && sc.contains("ada") && sc.contains("∅"))
+        .unwrap_or_else(|sc| panic!("rows not shown:\n{sc}"));
+    let screen = s.screen();
+    assert!(screen.contains("2 rows"), "{screen}");
+
+    // a failing statement shows the server's error in place
+    s.send(b"\x1b[1;3B"); // alt-down: harmless
+    s.send(b"\nselect nope;\x1b[15~");
+    s.wait_for(WAIT, |sc| sc.contains("42703"))
+        .unwrap_or_else(|sc| panic!("error not shown:\n{sc}"));
+
+    // shrink below the minimum and back
+    s.resize(50, 10);
+    s.wait_for(WAIT, |sc| sc.contains("window too small"))
+        .unwrap_or_else(|sc| panic!("no small-window note:\n{sc}"));
+    s.resize(120, 32);
+    s.wait_for(WAIT, |sc| sc.contains("accounts") && !sc.contains("window too small"))
+        .unwrap_or_else(|sc| panic!("did not recover from resize:\n{sc}"));
+
+    s.send(b"\x11"); // ctrl-q
+    let status = s.wait_exit(WAIT).expect("pgdeck exits");
+    assert!(status.success(), "{status:?}");
+    let raw = String::from_utf8_lossy(&s.raw);
+    assert!(raw.contains("\x1b[?1049l"), "left the alternate screen");
+}
+
+#[test]
+fn a_panic_free_exit_on_hangup() {
+    let (_name, ci) = fresh_db("hup");
+    let cfg = config_dir("hup");
+    let mut s = pty::PtySession::spawn(
+        env!("CARGO_BIN_EXE_pgdeck"),
+        &[&ci],
+        &[("PGDECK_CONFIG_DIR", &cfg)],
+        100,
+        30,
+    );
+    s.wait_for(WAIT, |sc| sc.contains("Schema"))
+        .unwrap_or_else(|sc| panic!("no first frame:\n{sc}"));
+    // SSH dropped: the process gets SIGHUP and must leave cleanly
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(s.pid() as i32),
+        nix::sys::signal::Signal::SIGHUP,
+    )
+    .expect("signal");
+    let status = s.wait_exit(WAIT).expect("exits after SIGHUP");
+    assert!(status.success(), "{status:?}");
+}

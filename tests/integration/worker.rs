@@ -1,0 +1,271 @@
+//! The database worker against a real server: connections, server facts, user runs (streaming, errors,
+//! transactions, cancel, row cap), the monitor connection's settings and reconnects.
+
+use std::time::Duration;
+
+use pgdeck::db::{self, Reply, Request, RequestId, Requests, RunOutcome, Settings, Worker, WorkerEvent};
+use pgdeck::model::result_set::ResultSet;
+use pgdeck::model::txn::TxStatus;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::common::{cluster, fresh_db, target};
+
+struct Harness {
+    requests: Requests,
+    events: UnboundedReceiver<WorkerEvent>,
+    info: pgdeck::model::server::ServerInfo,
+    own_pids: Vec<i32>,
+}
+
+async fn start(conninfo: &str, settings: Settings) -> Harness {
+    let t = target(conninfo);
+    let conns = db::open(&t, &settings).await.expect("open connections");
+    let info = conns.info.clone();
+    let own_pids = conns.own_pids.clone();
+    let (requests, events) = Worker::spawn(conns, t, settings);
+    Harness {
+        requests,
+        events,
+        info,
+        own_pids,
+    }
+}
+
+/// Everything a run produced.
+#[derive(Default)]
+struct Run {
+    sets: Vec<ResultSet>,
+    counts: Vec<u64>,
+    outcome: Option<RunOutcome>,
+    notices: Vec<String>,
+}
+
+impl Harness {
+    async fn next_for(&mut self, id: RequestId) -> (Result<Reply, db::DbError>, bool) {
+        loop {
+            let ev = tokio::time::timeout(Duration::from_secs(20), self.events.recv())
+                .await
+                .expect("reply within 20 s")
+                .expect("worker alive");
+            match ev {
+                WorkerEvent::Response(r) if r.id == id => return (r.reply, r.last),
+                WorkerEvent::Connection { message, .. } => {
+                    eprintln!("connection event: {message}");
+                }
+                _ => {}
+            }
+        }
+    }
+
+    async fn run(&mut self, sql: &str) -> Run {
+        let id = self.requests.send(Request::Run { sql: sql.into() });
+        self.collect(id).await
+    }
+
+    async fn collect(&mut self, id: RequestId) -> Run {
+        let mut run = Run::default();
+        loop {
+            let (reply, last) = self.next_for(id).await;
+            match reply.expect("run replies are Ok; errors come in RunFinished") {
+                Reply::ResultStarted { columns } => run.sets.push(ResultSet::new(columns)),
+                Reply::Rows(b) => assert!(run.sets.last_mut().expect("a result set").append(b)),
+                Reply::StatementDone { rows, .. } => run.counts.push(rows),
+                Reply::RunFinished(o) => run.outcome = Some(o),
+                other => run.notices.push(format!("{other:?}")),
+            }
+            if last {
+                return run;
+            }
+        }
+    }
+
+    async fn request(&mut self, req: Request) -> Result<Reply, db::DbError> {
+        let id = self.requests.send(req);
+        self.next_for(id).await.0
+    }
+}
+
+fn psql(db: &str, sql: &str) -> String {
+    cluster().psql(db, sql).expect("psql")
+}
+
+#[tokio::test]
+async fn connect_reads_server_facts_and_sets_up_the_monitor() {
+    let (name, ci) = fresh_db("facts");
+    let h = start(&ci, Settings::default()).await;
+    assert!(h.info.version_num >= 130000, "{:?}", h.info);
+    assert_eq!(h.info.major(), cluster().bin().major);
+    assert_eq!(h.info.database, name);
+    assert_eq!(h.info.user, "postgres");
+    assert!(h.info.role.superuser && h.info.role.pg_monitor);
+    assert!(!h.info.in_recovery);
+    assert!(h.info.extensions.iter().any(|e| e.name == "plpgsql"));
+    assert_eq!(h.own_pids.len(), 2);
+
+    // The monitor connection carries its name and limits; check them from the server's side.
+    let out = psql(
+        &name,
+        &format!(
+            "select application_name from pg_stat_activity where pid in ({}, {}) order by pid = {} desc",
+            h.own_pids[0], h.own_pids[1], h.own_pids[0]
+        ),
+    );
+    let names: Vec<&str> = out.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    assert_eq!(names, vec!["pgdeck", "pgdeck monitor"], "{out}");
+}
+
+#[tokio::test]
+async fn monitor_session_has_timeouts_and_no_jit() {
+    let (_name, ci) = fresh_db("monitor");
+    let t = target(&ci);
+    let settings = Settings {
+        statement_timeout_ms: 1234,
+        lock_timeout_ms: 56,
+        ..Default::default()
+    };
+    let conns = db::open(&t, &settings).await.expect("open");
+    let c = &conns.monitor.client;
+    let show = |name: &'static str| async move {
+        let r = c.simple_query(&format!("show {name}")).await.expect("show");
+        r.into_iter()
+            .find_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+                _ => None,
+            })
+            .expect("a value")
+    };
+    assert_eq!(show("statement_timeout").await, "1234ms");
+    assert_eq!(show("lock_timeout").await, "56ms");
+    assert_eq!(show("jit").await, "off");
+}
+
+#[tokio::test]
+async fn runs_stream_rows_with_nulls_and_several_statements() {
+    let (_name, ci) = fresh_db("run");
+    let mut h = start(&ci, Settings::default()).await;
+    let run = h
+        .run("select 1 as a, null::text as b, '' as c; create table t(x int); insert into t select generate_series(1, 5000); select x from t order by x")
+        .await;
+    let o = run.outcome.expect("finished");
+    assert!(o.error.is_none(), "{:?}", o.error);
+    assert_eq!(o.completed, 4);
+    assert_eq!(run.counts, vec![1, 0, 5000, 5000]);
+    assert_eq!(run.sets.len(), 2);
+    let first = &run.sets[0];
+    assert_eq!(first.get(0, 0), Some("1"));
+    assert!(first.is_null(0, 1));
+    assert_eq!(first.get(0, 2), Some(""));
+    assert!(!first.is_null(0, 2));
+    let second = &run.sets[1];
+    assert_eq!(second.len(), 5000);
+    assert_eq!(second.get(4999, 0), Some("5000"));
+    assert_eq!(o.rows, 5001);
+}
+
+#[tokio::test]
+async fn errors_keep_sqlstate_position_detail_and_transactions_are_tracked() {
+    let (_name, ci) = fresh_db("errors");
+    let mut h = start(&ci, Settings::default()).await;
+    let run = h.run("select nope from pg_class").await;
+    let o = run.outcome.expect("finished");
+    let e = o.error.expect("an error");
+    let s = e.server().expect("server error");
+    assert_eq!(s.sqlstate, "42703");
+    assert_eq!(s.position, Some(8));
+    assert_eq!(o.tx, TxStatus::Idle);
+
+    let o = h.run("begin").await.outcome.expect("finished");
+    assert_eq!(o.tx, TxStatus::InTransaction);
+    let o = h.run("select 1/0").await.outcome.expect("finished");
+    assert_eq!(o.error.as_ref().and_then(|e| e.sqlstate()), Some("22012"));
+    assert_eq!(o.tx, TxStatus::Failed);
+    let o = h.run("select 1").await.outcome.expect("finished");
+    assert_eq!(o.error.as_ref().and_then(|e| e.sqlstate()), Some("25P02"));
+    assert_eq!(o.tx, TxStatus::Failed);
+    let o = h.run("rollback").await.outcome.expect("finished");
+    assert_eq!(o.tx, TxStatus::Idle);
+    // an error in a multi-statement implicit transaction leaves no block open
+    let o = h.run("create table a(x int); select 1/0; create table b(x int)").await.outcome.expect("finished");
+    assert_eq!(o.tx, TxStatus::Idle);
+    let o = h.run("select count(*) from pg_class where relname = 'a'").await;
+    assert_eq!(o.sets[0].get(0, 0), Some("0"), "the implicit transaction was rolled back");
+}
+
+#[tokio::test]
+async fn cancel_stops_a_running_statement_quickly() {
+    let (_name, ci) = fresh_db("cancel");
+    let mut h = start(&ci, Settings::default()).await;
+    let id = h.requests.send(Request::Run { sql: "select pg_sleep(30)".into() });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    let cancel_id = h.requests.send(Request::CancelRun);
+    let run = h.collect(id).await;
+    let elapsed = started.elapsed();
+    let o = run.outcome.expect("finished");
+    assert!(o.error.as_ref().is_some_and(|e| e.is_cancel()), "{:?}", o.error);
+    assert!(elapsed < Duration::from_secs(5), "cancel took {elapsed:?}");
+    let (ack, _) = h.next_for(cancel_id).await;
+    assert!(matches!(ack, Ok(Reply::CancelSent)), "{ack:?}");
+    // the connection is usable afterwards
+    let o = h.run("select 2").await;
+    assert_eq!(o.sets[0].get(0, 0), Some("2"));
+}
+
+#[tokio::test]
+async fn the_row_cap_stops_reading_and_says_so() {
+    let (_name, ci) = fresh_db("cap");
+    let settings = Settings {
+        row_cap: 1000,
+        ..Default::default()
+    };
+    let mut h = start(&ci, settings).await;
+    let run = h.run("select g, repeat('x', 100) from generate_series(1, 5000000) g").await;
+    let o = run.outcome.expect("finished");
+    assert!(o.capped, "{o:?}");
+    assert!(o.error.is_none(), "our own cancel is not an error: {:?}", o.error);
+    let got = run.sets[0].len() as u64;
+    assert!((1000..5_000_000).contains(&got), "{got} rows kept");
+    let o = h.run("select 3").await;
+    assert_eq!(o.sets[0].get(0, 0), Some("3"));
+}
+
+#[tokio::test]
+async fn schema_tree_and_activity_come_from_the_monitor() {
+    let (name, ci) = fresh_db("tree");
+    psql(
+        &name,
+        "create schema shop; create table shop.\"Order Items\"(id int); create view shop.v as select 1; \
+         create sequence shop.s; create table public.users(id int primary key);",
+    );
+    let mut h = start(&ci, Settings::default()).await;
+    let Ok(Reply::Schema(tree)) = h.request(Request::LoadSchema).await else {
+        panic!("schema reply")
+    };
+    assert_eq!(tree.schemas[0].name, "public");
+    let shop = tree.schemas.iter().find(|s| s.name == "shop").expect("shop schema");
+    let names: Vec<&str> = shop.relations.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, vec!["Order Items", "s", "v"]);
+    assert!(tree.schemas.iter().any(|s| s.name == "pg_catalog" && s.system));
+    assert_eq!(tree.table_count(), 2);
+
+    let Ok(Reply::Activity(sessions)) = h.request(Request::LoadActivity).await else {
+        panic!("activity reply")
+    };
+    let own: Vec<i32> = sessions.iter().filter(|s| s.own).map(|s| s.pid).collect();
+    assert_eq!(own.len(), 2, "both of pgdeck's sessions are marked");
+    assert!(own.iter().all(|p| h.own_pids.contains(p)));
+}
+
+#[tokio::test]
+async fn a_terminated_work_connection_reconnects_on_the_next_run() {
+    let (name, ci) = fresh_db("reconnect");
+    let mut h = start(&ci, Settings::default()).await;
+    let o = h.run("select pg_backend_pid()").await;
+    let pid = o.sets[0].get(0, 0).expect("pid").to_string();
+    psql(&name, &format!("select pg_terminate_backend({pid})"));
+    // give the connection task a moment to see the socket close
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let o = h.run("select 41 + 1").await;
+    assert!(o.outcome.as_ref().is_some_and(|o| o.error.is_none()), "{:?}", o.outcome);
+    assert_eq!(o.sets[0].get(0, 0), Some("42"));
+}
