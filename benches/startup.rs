@@ -16,15 +16,19 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(20);
-    let cluster = TempCluster::start(ClusterOptions::default()).expect("start a PostgreSQL cluster");
-    cluster.create_database("bench1000").expect("create database");
+    let cluster =
+        TempCluster::start(ClusterOptions::default()).expect("start a PostgreSQL cluster");
+    cluster
+        .create_database("bench1000")
+        .expect("create database");
     let ddl = "do $$ begin for i in 0..999 loop \
                execute format('create table %I (id int primary key, name text, created_at timestamptz)', 't' || lpad(i::text, 4, '0')); \
                end loop; end $$; analyze;";
     cluster.psql("bench1000", ddl).expect("create 1000 tables");
     let conninfo = cluster.conninfo("bench1000");
     let bin = env!("CARGO_BIN_EXE_pgdeck");
-    let config_dir = std::env::temp_dir().join(format!("pgdeck-bench-config-{}", std::process::id()));
+    let config_dir =
+        std::env::temp_dir().join(format!("pgdeck-bench-config-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&config_dir);
     let config_dir_s = config_dir.display().to_string();
 
@@ -42,7 +46,10 @@ fn main() {
             .unwrap_or_else(|screen| panic!("schema never appeared; screen:\n{screen}"));
         s.send(b"\x11"); // ctrl-q
         let status = s.wait_exit(Duration::from_secs(5));
-        assert!(status.is_some_and(|st| st.success()), "pgdeck did not exit cleanly");
+        assert!(
+            status.is_some_and(|st| st.success()),
+            "pgdeck did not exit cleanly"
+        );
         if i > 0 {
             // the first run warms the page cache and the server's catalog caches
             times.push(t);

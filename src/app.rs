@@ -294,7 +294,8 @@ impl App {
                 self.run(sql, Some(picked));
             }
             None => {
-                self.status.message = Some((Level::Info, "nothing to run: the editor is empty".into()))
+                self.status.message =
+                    Some((Level::Info, "nothing to run: the editor is empty".into()))
             }
         }
     }
@@ -342,12 +343,14 @@ impl App {
     fn on_worker(&mut self, event: WorkerEvent) {
         match event {
             WorkerEvent::Connection {
-                message,
-                connected,
-                ..
+                message, connected, ..
             } => {
                 self.status.connected = connected;
-                let level = if connected { Level::Warning } else { Level::Error };
+                let level = if connected {
+                    Level::Warning
+                } else {
+                    Level::Error
+                };
                 self.status.message = Some((level, message));
             }
             WorkerEvent::Response(resp) => {
@@ -364,7 +367,11 @@ impl App {
                             )),
                             None => None,
                         };
-                        if let Some(pos) = o.error.as_ref().and_then(|e| e.server()).and_then(|s| s.position)
+                        if let Some(pos) = o
+                            .error
+                            .as_ref()
+                            .and_then(|e| e.server())
+                            .and_then(|s| s.position)
                             && self.editor_run == Some(resp.id)
                         {
                             self.editor.place_error(pos, o.text_offset);
@@ -415,17 +422,23 @@ impl App {
             tick,
         };
         let focus = self.focus;
-        self.schema.render(frame, l.sidebar, &cx(focus == PaneId::Schema));
+        self.schema
+            .render(frame, l.sidebar, &cx(focus == PaneId::Schema));
         render_tabs(frame, l.tabs, self.view, &cx(false));
         match self.view {
             View::Query => {
                 let (ed, res) = layout::query_split(l.main);
                 self.editor.render(frame, ed, &cx(focus == PaneId::Editor));
-                self.results.render(frame, res, &cx(focus == PaneId::Results));
+                self.results
+                    .render(frame, res, &cx(focus == PaneId::Results));
             }
             View::Plan => self.plan.render(frame, l.main, &cx(focus == PaneId::Plan)),
-            View::Activity => self.activity.render(frame, l.main, &cx(focus == PaneId::Activity)),
-            View::Health => self.health.render(frame, l.main, &cx(focus == PaneId::Health)),
+            View::Activity => self
+                .activity
+                .render(frame, l.main, &cx(focus == PaneId::Activity)),
+            View::Health => self
+                .health
+                .render(frame, l.main, &cx(focus == PaneId::Health)),
         }
         self.status.render(frame, l.status, &cx(false));
         match &mut self.modal {

@@ -42,7 +42,12 @@ pub struct ConnArgs {
     #[arg(short = 'd', long = "dbname", global = true)]
     pub dbname: Option<String>,
     /// Never prompt for a password.
-    #[arg(short = 'w', long = "no-password", global = true, conflicts_with = "force_password")]
+    #[arg(
+        short = 'w',
+        long = "no-password",
+        global = true,
+        conflicts_with = "force_password"
+    )]
     pub no_password: bool,
     /// Prompt for a password before connecting.
     #[arg(short = 'W', long = "password", global = true)]

@@ -102,7 +102,11 @@ fn connection_params(args: &ConnArgs, config: &Config) -> anyhow::Result<(ConnPa
             let known: Vec<&str> = config.profiles.keys().map(String::as_str).collect();
             anyhow!(
                 "no profile named \"{name}\" in config.toml (known: {})",
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
             )
         })?;
         if let Some(ci) = &profile.conninfo {

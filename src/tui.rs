@@ -22,7 +22,10 @@ use crate::event::Event;
 const TICK: Duration = Duration::from_millis(125);
 
 /// Run the app full-screen until it quits. The terminal is restored on every exit path.
-pub async fn run(app: &mut App, events: &mut mpsc::UnboundedReceiver<WorkerEvent>) -> anyhow::Result<()> {
+pub async fn run(
+    app: &mut App,
+    events: &mut mpsc::UnboundedReceiver<WorkerEvent>,
+) -> anyhow::Result<()> {
     // Our hook runs after ratatui's restore (ratatui::init chains the previous hook), so it only has to
     // undo what we add on top: keyboard enhancement and bracketed paste.
     let previous = std::panic::take_hook();
@@ -32,7 +35,10 @@ pub async fn run(app: &mut App, events: &mut mpsc::UnboundedReceiver<WorkerEvent
     }));
     let mut terminal = ratatui::try_init()?;
     // ctrl-enter reaches us only with the kitty keyboard protocol; ask for it where the terminal has it.
-    let enhanced = matches!(crossterm::terminal::supports_keyboard_enhancement(), Ok(true));
+    let enhanced = matches!(
+        crossterm::terminal::supports_keyboard_enhancement(),
+        Ok(true)
+    );
     if enhanced {
         let _ = execute!(
             stdout(),
@@ -64,7 +70,6 @@ async fn event_loop(
     loop {
         if dirty {
             terminal.draw(|f| app.render(f))?;
-            dirty = false;
         }
         let event = tokio::select! {
             ev = input.next() => match ev {

@@ -60,7 +60,10 @@ fn screen(app: &mut App, w: u16, h: u16) -> String {
 }
 
 fn key(code: KeyCode) -> Event {
-    Event::Terminal(crossterm::event::Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    Event::Terminal(crossterm::event::Event::Key(KeyEvent::new(
+        code,
+        KeyModifiers::NONE,
+    )))
 }
 
 fn key_mod(code: KeyCode, m: KeyModifiers) -> Event {
@@ -122,14 +125,20 @@ fn first_frame_shows_the_shell_then_the_schema_when_it_arrives() {
     let s = screen(&mut app, 100, 30);
     assert!(s.contains("Schema"), "{s}");
     assert!(s.contains("loading"), "{s}");
-    assert!(s.contains("Query") && s.contains("Activity") && s.contains("Health"), "{s}");
+    assert!(
+        s.contains("Query") && s.contains("Activity") && s.contains("Health"),
+        "{s}"
+    );
     assert!(s.contains("alice@/tmp:5432/shop"), "{s}");
     assert!(s.contains("PG 15.18 primary"), "{s}");
     assert!(s.contains("idle"), "{s}");
 
     reply(&mut app, sent[0].0, Reply::Schema(tree()), true);
     let s = screen(&mut app, 100, 30);
-    assert!(s.contains("public") && s.contains("orders") && s.contains("users"), "{s}");
+    assert!(
+        s.contains("public") && s.contains("orders") && s.contains("users"),
+        "{s}"
+    );
     assert!(s.contains("2 tables"), "{s}");
     assert!(!s.contains("loading"), "{s}");
 }
@@ -140,7 +149,10 @@ fn tiny_windows_get_a_note_and_recover_on_resize() {
     let s = screen(&mut app, 50, 10);
     assert!(s.contains("window too small"), "{s}");
     let s = screen(&mut app, 80, 24);
-    assert!(!s.contains("window too small") && s.contains("Schema"), "{s}");
+    assert!(
+        !s.contains("window too small") && s.contains("Schema"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -156,7 +168,8 @@ fn help_overlay_lists_the_live_keymap() {
     assert!(app.modal.is_none());
 
     // A user keymap that moves run_statement to f9: help and behaviour follow it.
-    let km = Keymap::from_toml_str("[editor]\nrun_statement = \"f9\"\n", "keymap.toml").expect("keymap");
+    let km =
+        Keymap::from_toml_str("[editor]\nrun_statement = \"f9\"\n", "keymap.toml").expect("keymap");
     let (mut app, mut rx) = app_with(km);
     app.on_event(key(KeyCode::F(1)));
     let s = screen(&mut app, 100, 40);
@@ -166,7 +179,12 @@ fn help_overlay_lists_the_live_keymap() {
     app.on_event(key(KeyCode::F(5)));
     assert!(drain(&mut rx).is_empty(), "f5 is no longer bound");
     app.on_event(key(KeyCode::F(9)));
-    assert_eq!(drain(&mut rx)[0].1, Request::Run { sql: "select 1".into() });
+    assert_eq!(
+        drain(&mut rx)[0].1,
+        Request::Run {
+            sql: "select 1".into()
+        }
+    );
 }
 
 #[test]
@@ -203,32 +221,58 @@ fn f5_runs_the_statement_under_the_cursor_and_results_stream_in() {
     let sent = drain(&mut rx);
     assert_eq!(sent.len(), 1);
     let (id, req) = &sent[0];
-    assert_eq!(*req, Request::Run { sql: "select a, b from t;".into() });
+    assert_eq!(
+        *req,
+        Request::Run {
+            sql: "select a, b from t;".into()
+        }
+    );
     assert!(app.busy());
 
-    reply(&mut app, *id, Reply::ResultStarted {
-        columns: vec![Column { name: "a".into() }, Column { name: "b".into() }],
-    }, false);
+    reply(
+        &mut app,
+        *id,
+        Reply::ResultStarted {
+            columns: vec![Column { name: "a".into() }, Column { name: "b".into() }],
+        },
+        false,
+    );
     let mut batch = RowBatch::new(2);
     batch.push_row([Some("x\x1b[2J\x1b]0;pwned\x07"), None]);
     batch.push_row([Some(""), Some("日本")]);
     reply(&mut app, *id, Reply::Rows(batch), false);
     let s = screen(&mut app, 100, 30);
-    assert!(s.contains("x\\e[2J\\e]0;pwned\\x07"), "escape sequences shown as text:\n{s}");
+    assert!(
+        s.contains("x\\e[2J\\e]0;pwned\\x07"),
+        "escape sequences shown as text:\n{s}"
+    );
     assert!(s.contains("∅"), "NULL marker:\n{s}");
     assert!(s.contains("日本"), "{s}");
     assert!(s.contains("2 rows"), "{s}");
 
-    reply(&mut app, *id, Reply::StatementDone { rows: 2, elapsed: Duration::from_millis(3) }, false);
-    reply(&mut app, *id, Reply::RunFinished(RunOutcome {
-        error: None,
-        tx: TxStatus::Idle,
-        elapsed: Duration::from_millis(4),
-        completed: 1,
-        rows: 2,
-        capped: false,
-        text_offset: 0,
-    }), true);
+    reply(
+        &mut app,
+        *id,
+        Reply::StatementDone {
+            rows: 2,
+            elapsed: Duration::from_millis(3),
+        },
+        false,
+    );
+    reply(
+        &mut app,
+        *id,
+        Reply::RunFinished(RunOutcome {
+            error: None,
+            tx: TxStatus::Idle,
+            elapsed: Duration::from_millis(4),
+            completed: 1,
+            rows: 2,
+            capped: false,
+            text_offset: 0,
+        }),
+        true,
+    );
     assert!(!app.busy());
     let s = screen(&mut app, 100, 30);
     assert!(s.contains("4 ms · 2 rows"), "{s}");
@@ -249,15 +293,20 @@ fn a_server_error_is_shown_in_place_and_moves_the_cursor() {
         context: None,
         position: Some(8),
     });
-    reply(&mut app, id, Reply::RunFinished(RunOutcome {
-        error: Some(err),
-        tx: TxStatus::Idle,
-        elapsed: Duration::from_millis(1),
-        completed: 0,
-        rows: 0,
-        capped: false,
-        text_offset: 0,
-    }), true);
+    reply(
+        &mut app,
+        id,
+        Reply::RunFinished(RunOutcome {
+            error: Some(err),
+            tx: TxStatus::Idle,
+            elapsed: Duration::from_millis(1),
+            completed: 0,
+            rows: 0,
+            capped: false,
+            text_offset: 0,
+        }),
+        true,
+    );
     let s = screen(&mut app, 100, 30);
     assert!(s.contains("column \"nope\" does not exist"), "{s}");
     assert!(s.contains("42703"), "{s}");
@@ -338,13 +387,19 @@ fn schema_filter_and_preview_of_a_hostile_name() {
 fn activity_view_polls_only_while_shown_and_lists_sessions() {
     let (mut app, mut rx) = app();
     app.on_event(Event::Tick);
-    assert!(drain(&mut rx).is_empty(), "no polling while the activity view is hidden");
+    assert!(
+        drain(&mut rx).is_empty(),
+        "no polling while the activity view is hidden"
+    );
     app.on_event(key_mod(KeyCode::Char('5'), KeyModifiers::ALT));
     let sent = drain(&mut rx);
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].1, Request::LoadActivity);
     app.on_event(Event::Tick);
-    assert!(drain(&mut rx).is_empty(), "no second request while one is in flight");
+    assert!(
+        drain(&mut rx).is_empty(),
+        "no second request while one is in flight"
+    );
     let sessions = vec![pgdeck::model::activity::Session {
         pid: 4242,
         user: Some("alice".into()),
@@ -356,7 +411,10 @@ fn activity_view_polls_only_while_shown_and_lists_sessions() {
     }];
     reply(&mut app, sent[0].0, Reply::Activity(sessions), true);
     let s = screen(&mut app, 140, 30);
-    assert!(s.contains("4242") && s.contains("idle in transaction"), "{s}");
+    assert!(
+        s.contains("4242") && s.contains("idle in transaction"),
+        "{s}"
+    );
     assert!(s.contains("1 min 15 s"), "{s}");
 }
 

@@ -116,7 +116,10 @@ mod tests {
             context: None,
             position: Some(15),
         });
-        assert_eq!(e.to_string(), "ERROR: relation \"nope\" does not exist (SQLSTATE 42P01)");
+        assert_eq!(
+            e.to_string(),
+            "ERROR: relation \"nope\" does not exist (SQLSTATE 42P01)"
+        );
         assert_eq!(e.sqlstate(), Some("42P01"));
         assert!(!e.is_cancel());
     }

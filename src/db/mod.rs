@@ -49,11 +49,16 @@ pub enum Request {
 #[derive(Debug, Clone)]
 pub enum Reply {
     /// A statement of the run returned a row description: a new result set begins.
-    ResultStarted { columns: Vec<Column> },
+    ResultStarted {
+        columns: Vec<Column>,
+    },
     /// More rows for the current result set.
     Rows(RowBatch),
     /// One statement of the run completed; `rows` is the server's row count for it.
-    StatementDone { rows: u64, elapsed: Duration },
+    StatementDone {
+        rows: u64,
+        elapsed: Duration,
+    },
     /// The run is over: successfully, with an error, cancelled, or cut at the row cap.
     RunFinished(RunOutcome),
     /// The cancel request reached the server.
@@ -94,7 +99,11 @@ pub struct Response {
 pub enum WorkerEvent {
     Response(Response),
     /// Something happened to a connection that the status bar should say (lost, reconnected).
-    Connection { which: Which, message: String, connected: bool },
+    Connection {
+        which: Which,
+        message: String,
+        connected: bool,
+    },
 }
 
 /// Which of the two connections.
@@ -114,9 +123,7 @@ pub struct Requests {
 impl Requests {
     /// Queue a request; returns its id at once (never waits for the database).
     pub fn send(&self, request: Request) -> RequestId {
-        let id = self
-            .next
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // A closed channel means the worker is gone (shutting down); the UI learns it from the events side.
         let _ = self.tx.send((id, request));
         id
@@ -171,7 +178,10 @@ pub const WORK_APP_NAME: &str = "pgdeck";
 pub const MONITOR_APP_NAME: &str = "pgdeck monitor";
 
 /// Open the work and monitor connections concurrently and read the server facts.
-pub async fn open(target: &ConnTarget, settings: &Settings) -> Result<Connections, conn::ConnectError> {
+pub async fn open(
+    target: &ConnTarget,
+    settings: &Settings,
+) -> Result<Connections, conn::ConnectError> {
     let (work, monitor) = tokio::join!(
         conn::connect(target, WORK_APP_NAME),
         conn::connect(target, MONITOR_APP_NAME)
@@ -303,11 +313,19 @@ impl Worker {
                     self.own_pids[1] = pid;
                 }
                 self.monitor = Arc::new(c.client);
-                self.notify(Which::Monitor, "monitor connection re-established".into(), true);
+                self.notify(
+                    Which::Monitor,
+                    "monitor connection re-established".into(),
+                    true,
+                );
                 Some(self.monitor.clone())
             }
             Err(e) => {
-                self.notify(Which::Monitor, format!("monitor connection lost: {e}"), false);
+                self.notify(
+                    Which::Monitor,
+                    format!("monitor connection lost: {e}"),
+                    false,
+                );
                 self.reply(id, Err(DbError::NotConnected(e.to_string())), true);
                 None
             }

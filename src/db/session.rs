@@ -137,7 +137,10 @@ pub async fn run(ctx: RunContext, sql: String, started: Instant) {
                 } else {
                     BATCH_ROWS
                 };
-                if b.rows() >= limit || last_flush.elapsed() >= BATCH_INTERVAL || !b.has_room(1 << 20) {
+                if b.rows() >= limit
+                    || last_flush.elapsed() >= BATCH_INTERVAL
+                    || !b.has_room(1 << 20)
+                {
                     sent_in_result += b.rows();
                     let full = std::mem::replace(b, RowBatch::new(row.len()));
                     ctx.send(Reply::Rows(full), false);

@@ -67,7 +67,11 @@ impl ServerInfo {
 
     /// "primary" or "standby", as the status bar says it.
     pub fn role_label(&self) -> &'static str {
-        if self.in_recovery { "standby" } else { "primary" }
+        if self.in_recovery {
+            "standby"
+        } else {
+            "primary"
+        }
     }
 }
 
@@ -89,7 +93,11 @@ mod tests {
         };
         assert_eq!(s.major(), 15);
         assert_eq!(s.short_version(), "15.18");
-        assert_eq!(s.extension("pg_stat_statements").map(|e| e.version.as_str()), Some("1.10"));
+        assert_eq!(
+            s.extension("pg_stat_statements")
+                .map(|e| e.version.as_str()),
+            Some("1.10")
+        );
         assert!(s.extension("postgis").is_none());
         assert_eq!(s.role_label(), "primary");
     }

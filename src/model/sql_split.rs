@@ -62,9 +62,10 @@ pub fn split(sql: &str) -> Vec<Statement> {
             TokKind::Close => paren_depth -= 1,
             TokKind::Word => {
                 let w = &sql[tok.range.clone()];
-                if prev_word_begin && w.eq_ignore_ascii_case("atomic") {
-                    begin_depth += 1;
-                } else if begin_depth > 0 && w.eq_ignore_ascii_case("case") {
+                let opens_atomic = prev_word_begin && w.eq_ignore_ascii_case("atomic");
+                // CASE ... END inside an atomic body must not close the body.
+                let opens_case = begin_depth > 0 && w.eq_ignore_ascii_case("case");
+                if opens_atomic || opens_case {
                     begin_depth += 1;
                 } else if begin_depth > 0 && w.eq_ignore_ascii_case("end") {
                     begin_depth -= 1;
@@ -381,7 +382,10 @@ mod tests {
             vec!["select 'it''s;';", "select E'a\\';b';", "select 2"]
         );
         // a plain string does not treat backslash as an escape (standard_conforming_strings)
-        assert_eq!(texts("select 'C:\\'; select 3"), vec!["select 'C:\\';", "select 3"]);
+        assert_eq!(
+            texts("select 'C:\\'; select 3"),
+            vec!["select 'C:\\';", "select 3"]
+        );
     }
 
     #[test]
@@ -400,7 +404,10 @@ mod tests {
     #[test]
     fn comments_nested_and_line() {
         let sql = "/* a; /* b; */ c; */ select 1; -- x; y\nselect 2;";
-        assert_eq!(texts(sql), vec!["/* a; /* b; */ c; */ select 1;", "-- x; y\nselect 2;"]);
+        assert_eq!(
+            texts(sql),
+            vec!["/* a; /* b; */ c; */ select 1;", "-- x; y\nselect 2;"]
+        );
         assert!(texts("-- only a comment;\n  ;  ").is_empty());
     }
 
@@ -415,7 +422,10 @@ mod tests {
             ]
         );
         // a transaction BEGIN is an ordinary statement
-        assert_eq!(texts("begin; select 1; commit;"), vec!["begin;", "select 1;", "commit;"]);
+        assert_eq!(
+            texts("begin; select 1; commit;"),
+            vec!["begin;", "select 1;", "commit;"]
+        );
     }
 
     #[test]
@@ -438,14 +448,20 @@ mod tests {
 
     #[test]
     fn leading_words_skip_comments() {
-        assert_eq!(leading_words("/* x */ rollback to savepoint a", 3), vec!["ROLLBACK", "TO", "SAVEPOINT"]);
+        assert_eq!(
+            leading_words("/* x */ rollback to savepoint a", 3),
+            vec!["ROLLBACK", "TO", "SAVEPOINT"]
+        );
         assert_eq!(leading_words("(select 1)", 1), vec!["SELECT"]);
     }
 
     #[test]
     fn multibyte_text_keeps_char_boundaries() {
         let sql = "select '日本;語'; select «x»; select 'é'";
-        assert_eq!(texts(sql), vec!["select '日本;語';", "select «x»;", "select 'é'"]);
+        assert_eq!(
+            texts(sql),
+            vec!["select '日本;語';", "select «x»;", "select 'é'"]
+        );
     }
 
     proptest::proptest! {

@@ -68,11 +68,17 @@ mod tests {
     #[test]
     fn explicit_blocks() {
         assert_eq!(after_success(Idle, "begin"), InTransaction);
-        assert_eq!(after_success(Idle, "START TRANSACTION ISOLATION LEVEL SERIALIZABLE"), InTransaction);
+        assert_eq!(
+            after_success(Idle, "START TRANSACTION ISOLATION LEVEL SERIALIZABLE"),
+            InTransaction
+        );
         assert_eq!(after_success(InTransaction, "select 1"), InTransaction);
         assert_eq!(after_success(InTransaction, "commit"), Idle);
         assert_eq!(after_success(InTransaction, "end"), Idle);
-        assert_eq!(after_success(InTransaction, "PREPARE TRANSACTION 'x'"), Idle);
+        assert_eq!(
+            after_success(InTransaction, "PREPARE TRANSACTION 'x'"),
+            Idle
+        );
         assert_eq!(after_success(Idle, "commit prepared 'x'"), Idle);
     }
 
@@ -80,8 +86,14 @@ mod tests {
     fn failed_blocks_recover_by_rollback_or_savepoint() {
         assert_eq!(after_success(Failed, "rollback"), Idle);
         assert_eq!(after_success(Failed, "commit"), Idle);
-        assert_eq!(after_success(Failed, "rollback to savepoint a"), InTransaction);
-        assert_eq!(after_success(Failed, "/* c */ ROLLBACK TO a"), InTransaction);
+        assert_eq!(
+            after_success(Failed, "rollback to savepoint a"),
+            InTransaction
+        );
+        assert_eq!(
+            after_success(Failed, "/* c */ ROLLBACK TO a"),
+            InTransaction
+        );
     }
 
     #[test]
@@ -89,6 +101,9 @@ mod tests {
         assert_eq!(after_error(Idle, &["select 1/0"], 0), Idle);
         assert_eq!(after_error(InTransaction, &["select 1/0"], 0), Failed);
         assert_eq!(after_error(Idle, &["begin", "select 1/0"], 1), Failed);
-        assert_eq!(after_error(Idle, &["begin", "commit", "select 1/0"], 2), Idle);
+        assert_eq!(
+            after_error(Idle, &["begin", "commit", "select 1/0"], 2),
+            Idle
+        );
     }
 }

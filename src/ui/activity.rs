@@ -75,7 +75,9 @@ impl Pane for ActivityPane {
             Action::Up => self.selected = self.selected.saturating_sub(1),
             Action::Down => self.selected = (self.selected + 1).min(n.saturating_sub(1)),
             Action::PageUp => self.selected = self.selected.saturating_sub(self.page),
-            Action::PageDown => self.selected = (self.selected + self.page).min(n.saturating_sub(1)),
+            Action::PageDown => {
+                self.selected = (self.selected + self.page).min(n.saturating_sub(1))
+            }
             Action::Top => self.selected = 0,
             Action::Bottom => self.selected = n.saturating_sub(1),
             Action::Refresh => self.load(requests),
@@ -108,17 +110,31 @@ impl Pane for ActivityPane {
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, cx: &RenderCx) {
-        let active = self.sessions.iter().filter(|s| s.state.as_deref() == Some("active")).count();
-        let waiting = self.sessions.iter().filter(|s| !s.blocked_by.is_empty()).count();
+        let active = self
+            .sessions
+            .iter()
+            .filter(|s| s.state.as_deref() == Some("active"))
+            .count();
+        let waiting = self
+            .sessions
+            .iter()
+            .filter(|s| !s.blocked_by.is_empty())
+            .count();
         let mut title = vec![
             Span::raw(" Activity "),
             Span::styled(
-                format!("{} sessions, {active} active, {waiting} waiting on locks ", self.sessions.len()),
+                format!(
+                    "{} sessions, {active} active, {waiting} waiting on locks ",
+                    self.sessions.len()
+                ),
                 cx.theme.muted,
             ),
         ];
         if self.waiting.is_some() {
-            title.push(Span::styled(format!("{} ", spinner(cx.tick)), cx.theme.spinner));
+            title.push(Span::styled(
+                format!("{} ", spinner(cx.tick)),
+                cx.theme.spinner,
+            ));
         }
         let block = cx.block(Line::from(title));
         let inner = block.inner(area);
@@ -129,11 +145,27 @@ impl Pane for ActivityPane {
                 Paragraph::new(Line::styled(visible(e).into_owned(), cx.theme.error)),
                 Rect::new(inner.x, inner.y, inner.width, 1.min(inner.height)),
             );
-            table_area = Rect::new(inner.x, inner.y + 1, inner.width, inner.height.saturating_sub(1));
+            table_area = Rect::new(
+                inner.x,
+                inner.y + 1,
+                inner.width,
+                inner.height.saturating_sub(1),
+            );
         }
-        let query_w = (table_area.width as usize).saturating_sub(8 + 12 + 20 + 21 + 18 + 10 + 10 + 7);
-        let header = Row::new(["pid", "user", "application", "state", "wait", "xact age", "query age", "blocked", "query"])
-            .style(cx.theme.header);
+        let query_w =
+            (table_area.width as usize).saturating_sub(8 + 12 + 20 + 21 + 18 + 10 + 10 + 7);
+        let header = Row::new([
+            "pid",
+            "user",
+            "application",
+            "state",
+            "wait",
+            "xact age",
+            "query age",
+            "blocked",
+            "query",
+        ])
+        .style(cx.theme.header);
         let rows = self.sessions.iter().map(|s| {
             let state = s.state.clone().unwrap_or_else(|| s.backend_type.clone());
             let state_style = match s.state.as_deref() {
@@ -146,8 +178,17 @@ impl Pane for ActivityPane {
                 (Some(t), Some(e)) => format!("{t}:{e}"),
                 _ => String::new(),
             };
-            let pid = if s.own { format!("{}*", s.pid) } else { s.pid.to_string() };
-            let blocked = s.blocked_by.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
+            let pid = if s.own {
+                format!("{}*", s.pid)
+            } else {
+                s.pid.to_string()
+            };
+            let blocked = s
+                .blocked_by
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
             let query = visible(&s.query).replace("\\n", " ");
             Row::new(vec![
                 Cell::from(pid),
@@ -173,10 +214,18 @@ impl Pane for ActivityPane {
             Constraint::Min(10),
         ];
         self.page = table_area.height.saturating_sub(1).max(1) as usize;
-        self.state.select(if self.sessions.is_empty() { None } else { Some(self.selected) });
+        self.state.select(if self.sessions.is_empty() {
+            None
+        } else {
+            Some(self.selected)
+        });
         let table = Table::new(rows, widths)
             .header(header)
-            .row_highlight_style(if cx.focused { cx.theme.selection } else { cx.theme.base });
+            .row_highlight_style(if cx.focused {
+                cx.theme.selection
+            } else {
+                cx.theme.base
+            });
         frame.render_stateful_widget(table, table_area, &mut self.state);
     }
 }

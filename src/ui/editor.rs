@@ -101,10 +101,7 @@ impl EditorPane {
             return;
         };
         let idx = (position as usize).saturating_sub(1);
-        let in_sent = sent
-            .char_indices()
-            .nth(idx)
-            .map_or(sent.len(), |(b, _)| b);
+        let in_sent = sent.char_indices().nth(idx).map_or(sent.len(), |(b, _)| b);
         let target = run.offset + text_offset + in_sent;
         let (row, col) = row_col(self.area.lines(), target);
         self.area.move_cursor(CursorMove::Jump(
@@ -169,7 +166,8 @@ impl Pane for EditorPane {
         self.area.set_block(cx.block(title));
         self.area.set_style(cx.theme.base);
         self.area.set_line_number_style(cx.theme.line_number);
-        self.area.set_cursor_line_style(ratatui::style::Style::default());
+        self.area
+            .set_cursor_line_style(ratatui::style::Style::default());
         self.area.set_placeholder_style(cx.theme.muted);
         // Show the cursor only where keys go.
         self.area.set_cursor_style(if cx.focused {

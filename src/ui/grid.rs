@@ -37,7 +37,11 @@ impl Entry {
     fn refresh_widths(&mut self) {
         let Some(set) = &self.set else { return };
         if self.widths.len() != set.columns.len() {
-            self.widths = set.columns.iter().map(|c| width(&visible(&c.name))).collect();
+            self.widths = set
+                .columns
+                .iter()
+                .map(|c| width(&visible(&c.name)))
+                .collect();
             self.sampled = 0;
         }
         let upto = set.len().min(WIDTH_SAMPLE_ROWS);
@@ -177,19 +181,17 @@ impl Pane for ResultsPane {
                     }
                 }
             }
-            Ok(Reply::StatementDone { rows, elapsed }) => {
-                match self.entries.last_mut() {
-                    Some(e) if e.set.is_some() && e.rows.is_none() => {
-                        e.rows = Some(rows);
-                        e.elapsed = Some(elapsed);
-                    }
-                    _ => self.entries.push(Entry {
-                        rows: Some(rows),
-                        elapsed: Some(elapsed),
-                        ..Default::default()
-                    }),
+            Ok(Reply::StatementDone { rows, elapsed }) => match self.entries.last_mut() {
+                Some(e) if e.set.is_some() && e.rows.is_none() => {
+                    e.rows = Some(rows);
+                    e.elapsed = Some(elapsed);
                 }
-            }
+                _ => self.entries.push(Entry {
+                    rows: Some(rows),
+                    elapsed: Some(elapsed),
+                    ..Default::default()
+                }),
+            },
             Ok(Reply::RunFinished(outcome)) => {
                 // After a multi-statement run, show the last result that has rows.
                 if let Some(i) = self.entries.iter().rposition(|e| e.set.is_some()) {
@@ -211,10 +213,7 @@ impl Pane for ResultsPane {
             ));
         }
         if let Some(set) = self.current_set() {
-            title.push(Span::styled(
-                format!("{} rows ", set.len()),
-                cx.theme.muted,
-            ));
+            title.push(Span::styled(format!("{} rows ", set.len()), cx.theme.muted));
         }
         if self.waiting.is_some() {
             title.push(Span::styled(
@@ -270,9 +269,11 @@ impl Pane for ResultsPane {
         let Some(entry) = self.entries.get(self.current) else {
             if self.waiting.is_none() && self.outcome.is_none() && self.notice.is_none() {
                 let hint = Line::from(
-                    [
-                        cx.hint(crate::keymap::Section::Editor, Action::RunStatement, "runs the statement under the cursor"),
-                    ]
+                    [cx.hint(
+                        crate::keymap::Section::Editor,
+                        Action::RunStatement,
+                        "runs the statement under the cursor",
+                    )]
                     .concat(),
                 );
                 frame.render_widget(Paragraph::new(vec![Line::raw(""), hint]), grid_area);
@@ -369,13 +370,23 @@ fn error_lines<'a>(err: &DbError, cx: &RenderCx) -> Vec<Line<'a>> {
                 format!("{}: {}  [{}]", s.severity, visible(&s.message), s.sqlstate),
                 cx.theme.error,
             ));
-            for (label, v) in [("DETAIL", &s.detail), ("HINT", &s.hint), ("CONTEXT", &s.context)] {
+            for (label, v) in [
+                ("DETAIL", &s.detail),
+                ("HINT", &s.hint),
+                ("CONTEXT", &s.context),
+            ] {
                 if let Some(v) = v {
-                    out.push(Line::styled(format!("{label}: {}", visible(v)), cx.theme.muted));
+                    out.push(Line::styled(
+                        format!("{label}: {}", visible(v)),
+                        cx.theme.muted,
+                    ));
                 }
             }
         }
-        None => out.push(Line::styled(visible(&err.to_string()).into_owned(), cx.theme.error)),
+        None => out.push(Line::styled(
+            visible(&err.to_string()).into_owned(),
+            cx.theme.error,
+        )),
     }
     out
 }

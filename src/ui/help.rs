@@ -37,7 +37,11 @@ pub fn lines(keymap: &Keymap) -> Vec<(Option<String>, String)> {
         }
         out.push((None, heading.to_string()));
         for (action, keys) in bindings {
-            let keys = keys.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+            let keys = keys
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
             out.push((Some(keys), action.describe().to_string()));
         }
     }

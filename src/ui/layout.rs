@@ -40,7 +40,9 @@ pub fn shell(area: Rect) -> Option<ShellLayout> {
 /// Split the query view into editor (top) and results (bottom): the editor gets 40%, at least 5 rows,
 /// and the results at least 5.
 pub fn query_split(main: Rect) -> (Rect, Rect) {
-    let editor_h = (main.height * 2 / 5).max(5).min(main.height.saturating_sub(5));
+    let editor_h = (main.height * 2 / 5)
+        .max(5)
+        .min(main.height.saturating_sub(5));
     let editor = Rect::new(main.x, main.y, main.width, editor_h);
     let results = Rect::new(
         main.x,

@@ -20,9 +20,19 @@ use crate::model::ident::quote_ident;
 /// A line of the flattened tree.
 #[derive(Debug, Clone, PartialEq)]
 enum Node {
-    Schema { schema: usize, count: usize },
-    Group { schema: usize, group: u8, count: usize },
-    Relation { schema: usize, rel: usize },
+    Schema {
+        schema: usize,
+        count: usize,
+    },
+    Group {
+        schema: usize,
+        group: u8,
+        count: usize,
+    },
+    Relation {
+        schema: usize,
+        rel: usize,
+    },
 }
 
 /// The schema pane.
@@ -69,7 +79,9 @@ impl SchemaPane {
             .map(|n| match n {
                 Node::Schema { schema, .. } => tree.schemas[*schema].name.clone(),
                 Node::Group { group, .. } => group_label(*group).to_string(),
-                Node::Relation { schema, rel } => tree.schemas[*schema].relations[*rel].name.clone(),
+                Node::Relation { schema, rel } => {
+                    tree.schemas[*schema].relations[*rel].name.clone()
+                }
             })
             .collect()
     }
@@ -129,7 +141,10 @@ impl SchemaPane {
                 if self.filter.is_empty() && !self.expanded_groups.contains(&(s.oid, g)) {
                     continue;
                 }
-                out.extend(members.into_iter().map(|ri| Node::Relation { schema: si, rel: ri }));
+                out.extend(members.into_iter().map(|ri| Node::Relation {
+                    schema: si,
+                    rel: ri,
+                }));
             }
         }
         out
@@ -177,9 +192,7 @@ impl SchemaPane {
     fn on_tree(&mut self, tree: SchemaTree) {
         let first_load = self.tree.is_none();
         // Open the first user schema and its tables so the first frame shows something useful.
-        if first_load
-            && let Some(s) = tree.schemas.iter().find(|s| !s.system)
-        {
+        if first_load && let Some(s) = tree.schemas.iter().find(|s| !s.system) {
             self.expanded_schemas.insert(s.oid);
             self.expanded_groups.insert((s.oid, 0));
         }
@@ -241,10 +254,12 @@ impl Pane for SchemaPane {
                     Action::Right => self.toggle(&node, Some(true)),
                     Action::Left => {
                         // collapse, or jump to the parent when on a leaf / closed node
-                        let parent = nodes[..self.selected].iter().rposition(|p| match (&node, p) {
-                            (Node::Relation { .. }, Node::Group { .. }) => true,
-                            (Node::Group { .. }, Node::Schema { .. }) => true,
-                            _ => false,
+                        let parent = nodes[..self.selected].iter().rposition(|p| {
+                            matches!(
+                                (&node, p),
+                                (Node::Relation { .. }, Node::Group { .. })
+                                    | (Node::Group { .. }, Node::Schema { .. })
+                            )
                         });
                         match (&node, parent) {
                             (Node::Relation { .. }, Some(p)) => self.selected = p,
@@ -283,7 +298,11 @@ impl Pane for SchemaPane {
             KeyCode::Backspace => {
                 self.filter.pop();
             }
-            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+            KeyCode::Char(c)
+                if !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
                 self.filter.push(c);
                 self.selected = 0;
             }
@@ -321,10 +340,16 @@ impl Pane for SchemaPane {
     fn render(&mut self, frame: &mut Frame, area: Rect, cx: &RenderCx) {
         let mut title = vec![Span::raw(" Schema ")];
         if let Some(t) = &self.tree {
-            title.push(Span::styled(format!("{} tables ", t.table_count()), cx.theme.muted));
+            title.push(Span::styled(
+                format!("{} tables ", t.table_count()),
+                cx.theme.muted,
+            ));
         }
         if self.waiting.is_some() {
-            title.push(Span::styled(format!("{} ", spinner(cx.tick)), cx.theme.spinner));
+            title.push(Span::styled(
+                format!("{} ", spinner(cx.tick)),
+                cx.theme.spinner,
+            ));
         }
         let block = cx.block(Line::from(title));
         let inner = block.inner(area);
@@ -334,7 +359,11 @@ impl Pane for SchemaPane {
         }
         let mut list_area = inner;
         if self.filtering || !self.filter.is_empty() {
-            let style = if self.filtering { cx.theme.accent } else { cx.theme.muted };
+            let style = if self.filtering {
+                cx.theme.accent
+            } else {
+                cx.theme.muted
+            };
             frame.render_widget(
                 Paragraph::new(Line::from(vec![
                     Span::styled("/", style),
@@ -342,7 +371,12 @@ impl Pane for SchemaPane {
                 ])),
                 Rect::new(inner.x, inner.y, inner.width, 1),
             );
-            list_area = Rect::new(inner.x, inner.y + 1, inner.width, inner.height.saturating_sub(1));
+            list_area = Rect::new(
+                inner.x,
+                inner.y + 1,
+                inner.width,
+                inner.height.saturating_sub(1),
+            );
         }
         if let Some(err) = &self.error {
             frame.render_widget(
@@ -353,7 +387,10 @@ impl Pane for SchemaPane {
             return;
         }
         let Some(tree) = &self.tree else {
-            frame.render_widget(Paragraph::new(Line::styled("loading…", cx.theme.muted)), list_area);
+            frame.render_widget(
+                Paragraph::new(Line::styled("loading…", cx.theme.muted)),
+                list_area,
+            );
             return;
         };
         let nodes = self.nodes();
@@ -365,17 +402,39 @@ impl Pane for SchemaPane {
                 let (indent, marker, name, right, style) = match *node {
                     Node::Schema { schema, count } => {
                         let s = &tree.schemas[schema];
-                        let open = !self.filter.is_empty() || self.expanded_schemas.contains(&s.oid);
-                        (0, if open { "▾ " } else { "▸ " }, s.name.clone(), count.to_string(), cx.theme.title)
+                        let open =
+                            !self.filter.is_empty() || self.expanded_schemas.contains(&s.oid);
+                        (
+                            0,
+                            if open { "▾ " } else { "▸ " },
+                            s.name.clone(),
+                            count.to_string(),
+                            cx.theme.title,
+                        )
                     }
-                    Node::Group { schema, group, count } => {
+                    Node::Group {
+                        schema,
+                        group,
+                        count,
+                    } => {
                         let oid = tree.schemas[schema].oid;
-                        let open = !self.filter.is_empty() || self.expanded_groups.contains(&(oid, group));
-                        (2, if open { "▾ " } else { "▸ " }, group_label(group).to_string(), count.to_string(), cx.theme.muted)
+                        let open =
+                            !self.filter.is_empty() || self.expanded_groups.contains(&(oid, group));
+                        (
+                            2,
+                            if open { "▾ " } else { "▸ " },
+                            group_label(group).to_string(),
+                            count.to_string(),
+                            cx.theme.muted,
+                        )
                     }
                     Node::Relation { schema, rel } => {
                         let r = &tree.schemas[schema].relations[rel];
-                        let style = if !r.readable || r.is_partition { cx.theme.muted } else { cx.theme.base };
+                        let style = if !r.readable || r.is_partition {
+                            cx.theme.muted
+                        } else {
+                            cx.theme.base
+                        };
                         let right = if !r.readable {
                             "no access".to_string()
                         } else if r.kind == RelKind::PartitionedTable {
@@ -390,7 +449,8 @@ impl Pane for SchemaPane {
                 };
                 let name = visible(&name).into_owned();
                 let left_w = w.saturating_sub(width(&right) + 1);
-                let label = truncate(&format!("{}{marker}{name}", " ".repeat(indent)), left_w).into_owned();
+                let label =
+                    truncate(&format!("{}{marker}{name}", " ".repeat(indent)), left_w).into_owned();
                 let pad = w.saturating_sub(width(&label) + width(&right));
                 ListItem::new(Line::from(vec![
                     Span::styled(label, style),
@@ -400,12 +460,21 @@ impl Pane for SchemaPane {
             })
             .collect();
         if items.is_empty() {
-            let msg = if self.filter.is_empty() { "no schemas" } else { "nothing matches" };
+            let msg = if self.filter.is_empty() {
+                "no schemas"
+            } else {
+                "nothing matches"
+            };
             frame.render_widget(Paragraph::new(Line::styled(msg, cx.theme.muted)), list_area);
             return;
         }
-        self.list_state.select(Some(self.selected.min(items.len() - 1)));
-        let list = List::new(items).highlight_style(if cx.focused { cx.theme.selection } else { cx.theme.base });
+        self.list_state
+            .select(Some(self.selected.min(items.len() - 1)));
+        let list = List::new(items).highlight_style(if cx.focused {
+            cx.theme.selection
+        } else {
+            cx.theme.base
+        });
         frame.render_stateful_widget(list, list_area, &mut self.list_state);
     }
 }
@@ -450,7 +519,10 @@ mod tests {
     fn first_user_schema_opens_with_its_tables() {
         let mut p = SchemaPane::default();
         p.on_tree(tree());
-        assert_eq!(p.visible_labels(), vec!["public", "tables", "users", "user_roles", "views"]);
+        assert_eq!(
+            p.visible_labels(),
+            vec!["public", "tables", "users", "user_roles", "views"]
+        );
     }
 
     #[test]

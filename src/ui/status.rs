@@ -40,12 +40,19 @@ impl StatusLine {
     /// Draw into a one-line area.
     pub fn render(&self, frame: &mut Frame, area: Rect, cx: &RenderCx) {
         let t = cx.theme;
-        let mut left: Vec<Span> = vec![Span::styled(format!(" {} ", visible(&self.target)), t.status_bar)];
+        let mut left: Vec<Span> = vec![Span::styled(
+            format!(" {} ", visible(&self.target)),
+            t.status_bar,
+        )];
         if !self.connected {
             left.push(Span::styled(" disconnected ", t.error));
         }
         left.push(Span::styled(
-            format!(" PG {} {} ", self.version, if self.standby { "standby" } else { "primary" }),
+            format!(
+                " PG {} {} ",
+                self.version,
+                if self.standby { "standby" } else { "primary" }
+            ),
             t.muted,
         ));
         if self.read_only {
@@ -61,14 +68,22 @@ impl StatusLine {
             left.push(Span::styled(format!(" {} ", spinner(cx.tick)), t.spinner));
         } else if let Some((secs, rows)) = self.last_run {
             left.push(Span::styled(
-                format!(" {} · {rows} row{} ", duration(secs), if rows == 1 { "" } else { "s" }),
+                format!(
+                    " {} · {rows} row{} ",
+                    duration(secs),
+                    if rows == 1 { "" } else { "s" }
+                ),
                 t.muted,
             ));
         }
         let mut right: Vec<Span> = Vec::new();
         right.extend(cx.hint(Section::Global, Action::Help, "help"));
         right.extend(cx.hint(Section::Global, Action::Quit, "quit"));
-        let used: usize = left.iter().chain(right.iter()).map(|s| width(&s.content)).sum();
+        let used: usize = left
+            .iter()
+            .chain(right.iter())
+            .map(|s| width(&s.content))
+            .sum();
         let avail = (area.width as usize).saturating_sub(used + 1);
         if let Some((level, msg)) = &self.message {
             let style = match level {
@@ -77,9 +92,16 @@ impl StatusLine {
                 Level::Error => t.error,
             };
             let m = visible(msg).replace("\\n", " ");
-            left.push(Span::styled(format!(" {}", truncate(&m, avail.saturating_sub(1))), style));
+            left.push(Span::styled(
+                format!(" {}", truncate(&m, avail.saturating_sub(1))),
+                style,
+            ));
         }
-        let used: usize = left.iter().chain(right.iter()).map(|s| width(&s.content)).sum();
+        let used: usize = left
+            .iter()
+            .chain(right.iter())
+            .map(|s| width(&s.content))
+            .sum();
         let pad = (area.width as usize).saturating_sub(used);
         // On narrow windows the hints go first; the connection and state matter more.
         if pad == 0 && used > area.width as usize {

@@ -23,7 +23,8 @@ fn pgdeck(args: &[&str], env: &[(&str, String)], home: &std::path::Path) -> Outp
             cmd.env_remove(&k);
         }
     }
-    cmd.env("HOME", home).env("PGDECK_CONFIG_DIR", home.join("config"));
+    cmd.env("HOME", home)
+        .env("PGDECK_CONFIG_DIR", home.join("config"));
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -54,7 +55,14 @@ fn conninfo_check_connects_with_only_pg_environment_variables() {
     );
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(stdout.contains(&format!("postgres@{}:{}/{name}", c.socket_dir().display(), c.port())), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "postgres@{}:{}/{name}",
+            c.socket_dir().display(),
+            c.port()
+        )),
+        "{stdout}"
+    );
     assert!(stdout.contains("server       PostgreSQL"), "{stdout}");
 
     let out = pgdeck(
@@ -66,7 +74,12 @@ fn conninfo_check_connects_with_only_pg_environment_variables() {
     assert!(out.status.success(), "{stderr}");
     let v: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     assert_eq!(v["dbname"], name.as_str());
-    assert!(v["server"]["version_num"].as_u64().is_some_and(|n| n >= 130000), "{v}");
+    assert!(
+        v["server"]["version_num"]
+            .as_u64()
+            .is_some_and(|n| n >= 130000),
+        "{v}"
+    );
 }
 
 #[test]
@@ -92,13 +105,23 @@ fn an_unreachable_host_is_reported_not_hung() {
     let home = scratch("unreach");
     let dir = scratch("nosocket");
     let out = pgdeck(
-        &["conninfo", "--check", &format!("host={} port=1 user=x dbname=y connect_timeout=2", dir.display())],
+        &[
+            "conninfo",
+            "--check",
+            &format!(
+                "host={} port=1 user=x dbname=y connect_timeout=2",
+                dir.display()
+            ),
+        ],
         &[],
         &home,
     );
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains(&dir.display().to_string()), "names the host: {stderr}");
+    assert!(
+        stderr.contains(&dir.display().to_string()),
+        "names the host: {stderr}"
+    );
 }
 
 #[test]
@@ -106,7 +129,8 @@ fn a_typo_in_keymap_toml_stops_before_connecting_and_names_file_and_key() {
     let home = scratch("keymap");
     let cfg = home.join("config");
     std::fs::create_dir_all(&cfg).expect("config dir");
-    std::fs::write(cfg.join("keymap.toml"), "[editor]\nrun_statment = \"f9\"\n").expect("write keymap");
+    std::fs::write(cfg.join("keymap.toml"), "[editor]\nrun_statment = \"f9\"\n")
+        .expect("write keymap");
     // The TUI path loads the keymap first: this must fail before any connection attempt or terminal use.
     let out = pgdeck(&["host=/nonexistent dbname=x"], &[], &home);
     let (_, stderr) = text(&out);
@@ -128,7 +152,8 @@ fn passwords_come_from_pgpass_and_service_files_and_a_wrong_one_is_refused_clear
     // password path with a role that must authenticate: pg_hba of the shared cluster is trust, which
     // means these checks cover resolution and file handling; wrong-password behaviour is covered by
     // the conn module's live tests.
-    c.psql(&name, "create role pw_user login password 's3cret'").ok();
+    c.psql(&name, "create role pw_user login password 's3cret'")
+        .ok();
     let home = scratch("pgpass");
     let pgpass = home.join(".pgpass");
     std::fs::write(&pgpass, format!("*:*:{name}:pw_user:s3cret\n")).expect("write pgpass");

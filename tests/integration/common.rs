@@ -13,8 +13,14 @@ pub fn cluster() -> &'static TempCluster {
 /// A new, empty database with a name unique to this test; returns its conninfo string.
 pub fn fresh_db(tag: &str) -> (String, String) {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let name = format!("t_{tag}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
-    cluster().create_database(&name).expect("create test database");
+    let name = format!(
+        "t_{tag}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    cluster()
+        .create_database(&name)
+        .expect("create test database");
     let ci = cluster().conninfo(&name);
     (name, ci)
 }

@@ -30,12 +30,16 @@ fn shows_the_schema_runs_a_statement_and_restores_the_terminal() {
         120,
         32,
     );
-    s.wait_for(WAIT, |sc| sc.contains("accounts") && sc.contains("1 tables"))
-        .unwrap_or_else(|sc| panic!("schema not shown:\n{sc}"));
+    s.wait_for(WAIT, |sc| {
+        sc.contains("accounts") && sc.contains("1 tables")
+    })
+    .unwrap_or_else(|sc| panic!("schema not shown:\n{sc}"));
     s.send(b"select owner, id * 10 as tenfold from accounts order by id;");
     s.send(b"\x1b[15~"); // f5
-    s.wait_for(WAIT, |sc| sc.contains("tenfold") && sc.contains("ada") && sc.contains("∅"))
-        .unwrap_or_else(|sc| panic!("rows not shown:\n{sc}"));
+    s.wait_for(WAIT, |sc| {
+        sc.contains("tenfold") && sc.contains("ada") && sc.contains("∅")
+    })
+    .unwrap_or_else(|sc| panic!("rows not shown:\n{sc}"));
     let screen = s.screen();
     assert!(screen.contains("2 rows"), "{screen}");
 
@@ -50,8 +54,10 @@ fn shows_the_schema_runs_a_statement_and_restores_the_terminal() {
     s.wait_for(WAIT, |sc| sc.contains("window too small"))
         .unwrap_or_else(|sc| panic!("no small-window note:\n{sc}"));
     s.resize(120, 32);
-    s.wait_for(WAIT, |sc| sc.contains("accounts") && !sc.contains("window too small"))
-        .unwrap_or_else(|sc| panic!("did not recover from resize:\n{sc}"));
+    s.wait_for(WAIT, |sc| {
+        sc.contains("accounts") && !sc.contains("window too small")
+    })
+    .unwrap_or_else(|sc| panic!("did not recover from resize:\n{sc}"));
 
     s.send(b"\x11"); // ctrl-q
     let status = s.wait_exit(WAIT).expect("pgdeck exits");

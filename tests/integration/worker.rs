@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use pgdeck::db::{self, Reply, Request, RequestId, Requests, RunOutcome, Settings, Worker, WorkerEvent};
+use pgdeck::db::{
+    self, Reply, Request, RequestId, Requests, RunOutcome, Settings, Worker, WorkerEvent,
+};
 use pgdeck::model::result_set::ResultSet;
 use pgdeck::model::txn::TxStatus;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -110,7 +112,11 @@ async fn connect_reads_server_facts_and_sets_up_the_monitor() {
             h.own_pids[0], h.own_pids[1], h.own_pids[0]
         ),
     );
-    let names: Vec<&str> = out.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let names: Vec<&str> = out
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     assert_eq!(names, vec!["pgdeck", "pgdeck monitor"], "{out}");
 }
 
@@ -185,24 +191,40 @@ async fn errors_keep_sqlstate_position_detail_and_transactions_are_tracked() {
     let o = h.run("rollback").await.outcome.expect("finished");
     assert_eq!(o.tx, TxStatus::Idle);
     // an error in a multi-statement implicit transaction leaves no block open
-    let o = h.run("create table a(x int); select 1/0; create table b(x int)").await.outcome.expect("finished");
+    let o = h
+        .run("create table a(x int); select 1/0; create table b(x int)")
+        .await
+        .outcome
+        .expect("finished");
     assert_eq!(o.tx, TxStatus::Idle);
-    let o = h.run("select count(*) from pg_class where relname = 'a'").await;
-    assert_eq!(o.sets[0].get(0, 0), Some("0"), "the implicit transaction was rolled back");
+    let o = h
+        .run("select count(*) from pg_class where relname = 'a'")
+        .await;
+    assert_eq!(
+        o.sets[0].get(0, 0),
+        Some("0"),
+        "the implicit transaction was rolled back"
+    );
 }
 
 #[tokio::test]
 async fn cancel_stops_a_running_statement_quickly() {
     let (_name, ci) = fresh_db("cancel");
     let mut h = start(&ci, Settings::default()).await;
-    let id = h.requests.send(Request::Run { sql: "select pg_sleep(30)".into() });
+    let id = h.requests.send(Request::Run {
+        sql: "select pg_sleep(30)".into(),
+    });
     tokio::time::sleep(Duration::from_millis(200)).await;
     let started = std::time::Instant::now();
     let cancel_id = h.requests.send(Request::CancelRun);
     let run = h.collect(id).await;
     let elapsed = started.elapsed();
     let o = run.outcome.expect("finished");
-    assert!(o.error.as_ref().is_some_and(|e| e.is_cancel()), "{:?}", o.error);
+    assert!(
+        o.error.as_ref().is_some_and(|e| e.is_cancel()),
+        "{:?}",
+        o.error
+    );
     assert!(elapsed < Duration::from_secs(5), "cancel took {elapsed:?}");
     let (ack, _) = h.next_for(cancel_id).await;
     assert!(matches!(ack, Ok(Reply::CancelSent)), "{ack:?}");
@@ -219,10 +241,16 @@ async fn the_row_cap_stops_reading_and_says_so() {
         ..Default::default()
     };
     let mut h = start(&ci, settings).await;
-    let run = h.run("select g, repeat('x', 100) from generate_series(1, 5000000) g").await;
+    let run = h
+        .run("select g, repeat('x', 100) from generate_series(1, 5000000) g")
+        .await;
     let o = run.outcome.expect("finished");
     assert!(o.capped, "{o:?}");
-    assert!(o.error.is_none(), "our own cancel is not an error: {:?}", o.error);
+    assert!(
+        o.error.is_none(),
+        "our own cancel is not an error: {:?}",
+        o.error
+    );
     let got = run.sets[0].len() as u64;
     assert!((1000..5_000_000).contains(&got), "{got} rows kept");
     let o = h.run("select 3").await;
@@ -242,10 +270,18 @@ async fn schema_tree_and_activity_come_from_the_monitor() {
         panic!("schema reply")
     };
     assert_eq!(tree.schemas[0].name, "public");
-    let shop = tree.schemas.iter().find(|s| s.name == "shop").expect("shop schema");
+    let shop = tree
+        .schemas
+        .iter()
+        .find(|s| s.name == "shop")
+        .expect("shop schema");
     let names: Vec<&str> = shop.relations.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, vec!["Order Items", "s", "v"]);
-    assert!(tree.schemas.iter().any(|s| s.name == "pg_catalog" && s.system));
+    assert!(
+        tree.schemas
+            .iter()
+            .any(|s| s.name == "pg_catalog" && s.system)
+    );
     assert_eq!(tree.table_count(), 2);
 
     let Ok(Reply::Activity(sessions)) = h.request(Request::LoadActivity).await else {
@@ -266,6 +302,10 @@ async fn a_terminated_work_connection_reconnects_on_the_next_run() {
     // give the connection task a moment to see the socket close
     tokio::time::sleep(Duration::from_millis(300)).await;
     let o = h.run("select 41 + 1").await;
-    assert!(o.outcome.as_ref().is_some_and(|o| o.error.is_none()), "{:?}", o.outcome);
+    assert!(
+        o.outcome.as_ref().is_some_and(|o| o.error.is_none()),
+        "{:?}",
+        o.outcome
+    );
     assert_eq!(o.sets[0].get(0, 0), Some("42"));
 }

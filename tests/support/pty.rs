@@ -24,7 +24,13 @@ pub struct PtySession {
 
 impl PtySession {
     /// Start `bin args` on a `cols`×`rows` pty with extra environment variables.
-    pub fn spawn(bin: &str, args: &[&str], env: &[(&str, &str)], cols: u16, rows: u16) -> PtySession {
+    pub fn spawn(
+        bin: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        cols: u16,
+        rows: u16,
+    ) -> PtySession {
         let ws = nix::pty::Winsize {
             ws_row: rows,
             ws_col: cols,
@@ -89,7 +95,7 @@ impl PtySession {
         PtySession {
             writer: master_file,
             child,
-            parser: vt100::Parser::new(rows, cols, 0),
+            parser: vt100::Parser::new(nz(rows), nz(cols), 0),
             rx,
             raw: Vec::new(),
             started,
@@ -117,7 +123,11 @@ impl PtySession {
     }
 
     /// Wait until `pred(screen)` holds; returns the time since spawn, or the last screen on timeout.
-    pub fn wait_for(&mut self, timeout: Duration, pred: impl Fn(&str) -> bool) -> Result<Duration, String> {
+    pub fn wait_for(
+        &mut self,
+        timeout: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> Result<Duration, String> {
         let deadline = Instant::now() + timeout;
         loop {
             if pred(&self.screen()) {
@@ -148,7 +158,7 @@ impl PtySession {
         unsafe {
             libc::ioctl(self.writer.as_raw_fd(), libc::TIOCSWINSZ, &ws);
         }
-        self.parser.screen_mut().set_size(rows, cols);
+        self.parser.screen_mut().set_size(nz(rows), nz(cols));
     }
 
     /// Wait for the process to exit, reading its last output.
@@ -177,6 +187,10 @@ impl Drop for PtySession {
             let _ = self.child.wait();
         }
     }
+}
+
+fn nz(n: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(n.max(1)).unwrap_or(std::num::NonZeroU16::MIN)
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
