@@ -152,7 +152,7 @@ impl App {
 
     /// Resolve a key to an action in the documented order: modal; the focused pane's section; `[list]`
     /// for list panes (not while typing into them); `[global]`; then the pane's text field when it takes
-    /// text, else `[navigation]`.
+    /// text, else `[navigation]`. A filter being typed takes keys right after `[global]`.
     pub fn on_key(&mut self, key: KeyEvent) {
         if key.kind == KeyEventKind::Release {
             return;
@@ -161,6 +161,16 @@ impl App {
         if let Some(modal) = self.modal.clone() {
             self.on_modal_key(modal, &chord);
             return;
+        }
+        if self.pane(self.focus).input_first() {
+            // Global keys (quit, help, focus) still work while typing a filter.
+            if let Some(a) = self.keymap.lookup(Section::Global, &chord) {
+                self.dispatch(a);
+                return;
+            }
+            if self.pane_mut(self.focus).input(key) {
+                return;
+            }
         }
         let pane = self.pane(self.focus);
         let text_entry = pane.text_entry();

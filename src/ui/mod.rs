@@ -191,7 +191,12 @@ pub trait Pane {
     fn text_entry(&self) -> bool {
         false
     }
-    /// Feed a key to the pane's text field; returns whether it changed anything.
+    /// Whether the text field takes keys before any binding (a filter being typed: `enter` ends it
+    /// rather than opening the selected item). The editor answers false: its bindings (f5...) come first.
+    fn input_first(&self) -> bool {
+        false
+    }
+    /// Feed a key to the pane's text field; returns whether it used the key.
     fn input(&mut self, _key: KeyEvent) -> bool {
         false
     }

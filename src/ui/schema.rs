@@ -285,6 +285,10 @@ impl Pane for SchemaPane {
         self.filtering
     }
 
+    fn input_first(&self) -> bool {
+        self.filtering
+    }
+
     fn input(&mut self, key: KeyEvent) -> bool {
         if !self.filtering {
             return false;
