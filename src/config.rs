@@ -15,10 +15,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
-use toml::de::{DeTable, DeValue};
+use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
 use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 /// The shipped defaults, merged under the user's `config.toml`.
 const DEFAULT_CONFIG: &str = include_str!("../assets/config.default.toml");
@@ -183,7 +183,11 @@ pub(crate) struct Location {
 /// 1-based line of a byte offset (counted in bytes, so any offset is safe).
 pub(crate) fn line_at(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
 }
 
 /// Map a byte offset in `text` back to the key path it falls on.
@@ -197,11 +201,7 @@ pub(crate) fn locate(text: &str, offset: usize) -> Location {
     };
     let mut path = Vec::new();
     match find_in_table(doc.get_ref(), offset, &mut path) {
-        Some(on_key) => Location {
-            path,
-            on_key,
-            line,
-        },
+        Some(on_key) => Location { path, on_key, line },
         None => Location {
             line,
             ..Location::default()
@@ -392,7 +392,10 @@ pub(crate) fn from_merged<T: DeserializeOwned>(
         file: sanitize(origin),
         section: None,
         key: None,
-        message: sanitize(&format!("{} (after merging with the defaults)", humanize(e.message()))),
+        message: sanitize(&format!(
+            "{} (after merging with the defaults)",
+            humanize(e.message())
+        )),
         line: None,
     })
 }
@@ -666,7 +669,9 @@ impl<'de> Deserialize<'de> for Profile {
         impl<'de> Visitor<'de> for V {
             type Value = Profile;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a profile table (conninfo, libpq keywords, read_only, production, color)")
+                f.write_str(
+                    "a profile table (conninfo, libpq keywords, read_only, production, color)",
+                )
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Profile, A::Error> {
                 let mut p = Profile::default();
@@ -810,7 +815,11 @@ fn check_passwords(text: &str, origin: &str) -> Result<(), ConfigError> {
     let Ok(doc) = DeTable::parse(text) else {
         return Ok(());
     };
-    let Some(profiles) = doc.get_ref().get("profiles").and_then(|p| p.get_ref().as_table()) else {
+    let Some(profiles) = doc
+        .get_ref()
+        .get("profiles")
+        .and_then(|p| p.get_ref().as_table())
+    else {
         return Ok(());
     };
     for (name, profile) in profiles.iter() {
@@ -872,10 +881,13 @@ mod tests {
 
     #[test]
     fn unknown_key_names_file_table_key_and_line() {
-        let e = Config::from_toml_str("[monitor]\nrefresh = 1\n", "/h/config.toml")
-            .expect_err("typo");
+        let e =
+            Config::from_toml_str("[monitor]\nrefresh = 1\n", "/h/config.toml").expect_err("typo");
         let s = e.to_string();
-        assert!(s.starts_with("/h/config.toml: [monitor] unknown key \"refresh\""), "{s}");
+        assert!(
+            s.starts_with("/h/config.toml: [monitor] unknown key \"refresh\""),
+            "{s}"
+        );
         assert!(s.contains("refresh_ms"), "lists the known keys: {s}");
         assert!(s.ends_with("(line 2)"), "{s}");
 
@@ -892,11 +904,14 @@ mod tests {
         let e = Config::from_toml_str("[editor]\ntab_width = \"four\"\n", "config.toml")
             .expect_err("type");
         let s = e.to_string();
-        assert!(s.starts_with("config.toml: [editor] tab_width: invalid type"), "{s}");
+        assert!(
+            s.starts_with("config.toml: [editor] tab_width: invalid type"),
+            "{s}"
+        );
         assert!(s.ends_with("(line 2)"), "{s}");
 
-        let e = Config::from_toml_str("[editor]\ntab_width = 0\n", "config.toml")
-            .expect_err("range");
+        let e =
+            Config::from_toml_str("[editor]\ntab_width = 0\n", "config.toml").expect_err("range");
         assert_eq!(
             e.to_string(),
             "config.toml: [editor] tab_width: 0 is out of range (1 to 16) (line 2)"
@@ -907,8 +922,8 @@ mod tests {
 
     #[test]
     fn syntax_errors_name_the_line() {
-        let e = Config::from_toml_str("[editor\ntab_width = 2\n", "config.toml")
-            .expect_err("syntax");
+        let e =
+            Config::from_toml_str("[editor\ntab_width = 2\n", "config.toml").expect_err("syntax");
         let s = e.to_string();
         assert!(s.starts_with("config.toml: invalid TOML"), "{s}");
         assert!(s.contains("(line 1)"), "{s}");
@@ -936,7 +951,11 @@ read_only = true
         let prod = &c.profiles["prod"];
         assert!(prod.production && !prod.read_only);
         assert_eq!(prod.color.as_deref(), Some("red"));
-        assert!(prod.conninfo.as_deref().is_some_and(|s| s.contains("db.example.com")));
+        assert!(
+            prod.conninfo
+                .as_deref()
+                .is_some_and(|s| s.contains("db.example.com"))
+        );
         let report = &c.profiles["report"];
         assert!(report.read_only);
         assert_eq!(report.params["port"], "5433");
@@ -946,14 +965,20 @@ read_only = true
 
     #[test]
     fn unknown_profile_key_and_bad_colour_are_errors() {
-        let e = Config::from_toml_str("[profiles.x]\nhots = \"a\"\n", "config.toml")
-            .expect_err("typo");
+        let e =
+            Config::from_toml_str("[profiles.x]\nhots = \"a\"\n", "config.toml").expect_err("typo");
         let s = e.to_string();
-        assert!(s.starts_with("config.toml: [profiles.x] unknown key \"hots\""), "{s}");
+        assert!(
+            s.starts_with("config.toml: [profiles.x] unknown key \"hots\""),
+            "{s}"
+        );
         assert!(s.ends_with("(line 2)"), "{s}");
         let e = Config::from_toml_str("[profiles.x]\ncolor = \"bleu\"\n", "config.toml")
             .expect_err("colour");
-        assert!(e.to_string().contains("[profiles.x] color: unknown colour"), "{e}");
+        assert!(
+            e.to_string().contains("[profiles.x] color: unknown colour"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -987,7 +1012,10 @@ read_only = true
             let text = format!("[profiles.p]\nconninfo = {ci:?}\n");
             let e = Config::from_toml_str(&text, "config.toml").expect_err(ci);
             let s = e.to_string();
-            assert!(s.contains("[profiles.p]") && s.contains("~/.pgpass"), "{ci}: {s}");
+            assert!(
+                s.contains("[profiles.p]") && s.contains("~/.pgpass"),
+                "{ci}: {s}"
+            );
             assert!(s.contains("(line 2)"), "{s}");
             assert!(!s.contains("s3cret"), "{s}");
         }
@@ -1022,10 +1050,16 @@ read_only = true
         std::fs::write(dir.join("config.toml"), "theme = \"mine\"\n").expect("write");
         let e = Config::load(Some(&dir)).expect_err("no such theme");
         let s = e.to_string();
-        assert!(s.contains("config.toml: theme: unknown theme \"mine\""), "{s}");
+        assert!(
+            s.contains("config.toml: theme: unknown theme \"mine\""),
+            "{s}"
+        );
         assert!(s.contains("(line 1)"), "{s}");
         std::fs::write(dir.join("themes/mine.toml"), "base = \"light\"\n").expect("write");
-        assert_eq!(Config::load(Some(&dir)).expect("theme exists").theme, "mine");
+        assert_eq!(
+            Config::load(Some(&dir)).expect("theme exists").theme,
+            "mine"
+        );
         std::fs::remove_dir_all(&dir).ok();
         assert_eq!(Config::load(None).expect("no dir"), Config::default());
     }

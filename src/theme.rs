@@ -27,7 +27,10 @@ const SHIPPED: &[(&str, &str)] = &[
 ];
 
 fn shipped(name: &str) -> Option<&'static str> {
-    SHIPPED.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
+    SHIPPED
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
 }
 
 /// Declares the style fields once: `Theme`, the file's `StylesFile`, and the per-style helpers.
@@ -297,7 +300,9 @@ struct ThemeFile {
 pub(crate) fn is_plain_name(name: &str) -> bool {
     !name.is_empty()
         && !name.starts_with('.')
-        && !name.chars().any(|c| c == '/' || c == '\\' || c.is_control())
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control())
 }
 
 impl Theme {
@@ -336,7 +341,11 @@ impl Theme {
                     key: Some("base".into()),
                     message: sanitize(&format!(
                         "unknown base theme \"{b}\" (a theme starts from one of: {})",
-                        SHIPPED.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                        SHIPPED
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )),
                     line: line_of_path(user, &["base"]),
                 });
@@ -544,9 +553,12 @@ mod tests {
     }
 
     fn no_rgb(t: &Theme) -> bool {
-        t.styles()
-            .iter()
-            .all(|(_, s)| ![s.fg, s.bg].into_iter().flatten().any(|c| matches!(c, Color::Rgb(..))))
+        t.styles().iter().all(|(_, s)| {
+            ![s.fg, s.bg]
+                .into_iter()
+                .flatten()
+                .any(|c| matches!(c, Color::Rgb(..)))
+        })
     }
 
     #[test]
@@ -557,7 +569,10 @@ mod tests {
             assert_ne!(t.border_focused, t.border, "{name}");
             assert_ne!(t.title_focused, t.title, "{name}");
             assert_ne!(t.null.fg, t.base.fg, "{name}");
-            assert!(t.selection.bg.is_some(), "{name}: selection has a background");
+            assert!(
+                t.selection.bg.is_some(),
+                "{name}: selection has a background"
+            );
             assert_ne!(t.severity_critical, t.severity_warning, "{name}");
             assert_ne!(t.severity_warning, t.severity_info, "{name}");
         }
@@ -596,7 +611,10 @@ mod tests {
         let e = Theme::from_toml_str("mine", "\nbase = \"solarized\"\n", "mine.toml")
             .expect_err("bad base");
         let s = e.to_string();
-        assert!(s.starts_with("mine.toml: base: unknown base theme \"solarized\""), "{s}");
+        assert!(
+            s.starts_with("mine.toml: base: unknown base theme \"solarized\""),
+            "{s}"
+        );
         assert!(s.ends_with("(line 2)"), "{s}");
     }
 
@@ -605,18 +623,27 @@ mod tests {
         let e = Theme::from_toml_str("dark", "[styles]\nselektion = { fg = 1 }\n", "t.toml")
             .expect_err("unknown style");
         let s = e.to_string();
-        assert!(s.starts_with("t.toml: [styles] unknown key \"selektion\""), "{s}");
+        assert!(
+            s.starts_with("t.toml: [styles] unknown key \"selektion\""),
+            "{s}"
+        );
         assert!(s.ends_with("(line 2)"), "{s}");
 
         let e = Theme::from_toml_str("dark", "[styles.base]\nfg = \"bleu\"\n", "t.toml")
             .expect_err("bad colour");
         let s = e.to_string();
-        assert!(s.starts_with("t.toml: [styles.base] fg: unknown colour \"bleu\""), "{s}");
+        assert!(
+            s.starts_with("t.toml: [styles.base] fg: unknown colour \"bleu\""),
+            "{s}"
+        );
         assert!(s.ends_with("(line 2)"), "{s}");
 
         let e = Theme::from_toml_str("dark", "[styles]\nbase = { fgg = 1 }\n", "t.toml")
             .expect_err("bad key");
-        assert!(e.to_string().contains("[styles.base] unknown key \"fgg\""), "{e}");
+        assert!(
+            e.to_string().contains("[styles.base] unknown key \"fgg\""),
+            "{e}"
+        );
 
         let e = Theme::from_toml_str("dark", "[styles]\nbase = { fg = 300 }\n", "t.toml")
             .expect_err("index");
@@ -651,9 +678,18 @@ mod tests {
                 assert_eq!(s.fg, Some(Color::Reset), "{name}.{style}");
                 assert_eq!(s.bg, Some(Color::Reset), "{name}.{style}");
             }
-            assert!(t.selection.add_modifier.contains(Modifier::REVERSED), "{name}");
-            assert!(t.border_focused.add_modifier.contains(Modifier::BOLD), "{name}");
-            assert!(t.title_focused.add_modifier.contains(Modifier::BOLD), "{name}");
+            assert!(
+                t.selection.add_modifier.contains(Modifier::REVERSED),
+                "{name}"
+            );
+            assert!(
+                t.border_focused.add_modifier.contains(Modifier::BOLD),
+                "{name}"
+            );
+            assert!(
+                t.title_focused.add_modifier.contains(Modifier::BOLD),
+                "{name}"
+            );
             assert_ne!(t.selection, t.base, "{name}");
             assert_ne!(t.border_focused, t.border, "{name}");
             assert_ne!(t.title_focused, t.title, "{name}");
@@ -686,7 +722,11 @@ mod tests {
         assert!(s.contains("dark, light, ansi16, mine"), "{s}");
         std::fs::write(dir.join("themes/bad.toml"), "[styles]\nnul = {}\n").expect("write");
         let e = Theme::load("bad", Some(&dir)).expect_err("typo");
-        assert!(e.to_string().contains("bad.toml: [styles] unknown key \"nul\""), "{e}");
+        assert!(
+            e.to_string()
+                .contains("bad.toml: [styles] unknown key \"nul\""),
+            "{e}"
+        );
         assert!(Theme::load("../etc/passwd", Some(&dir)).is_err());
         std::fs::remove_dir_all(&dir).ok();
     }
@@ -695,8 +735,15 @@ mod tests {
     fn color_support_follows_no_color_colorterm_and_term() {
         use ColorSupport::*;
         let f = color_support_from;
-        assert_eq!(f(Some("1"), Some("truecolor"), Some("xterm-256color")), NoColor);
-        assert_eq!(f(Some(""), None, Some("xterm-256color")), Ansi256, "empty NO_COLOR");
+        assert_eq!(
+            f(Some("1"), Some("truecolor"), Some("xterm-256color")),
+            NoColor
+        );
+        assert_eq!(
+            f(Some(""), None, Some("xterm-256color")),
+            Ansi256,
+            "empty NO_COLOR"
+        );
         assert_eq!(f(None, Some("truecolor"), Some("xterm")), TrueColor);
         assert_eq!(f(None, Some("24bit"), None), TrueColor);
         assert_eq!(f(None, None, Some("xterm-256color")), Ansi256);
@@ -705,7 +752,11 @@ mod tests {
         for t in ["linux", "vt100", "vt220", "xterm", "ansi", "screen"] {
             assert_eq!(f(None, None, Some(t)), Ansi16, "{t}");
         }
-        assert_eq!(f(None, Some("yes"), Some("xterm")), Ansi256, "COLORTERM set");
+        assert_eq!(
+            f(None, Some("yes"), Some("xterm")),
+            Ansi256,
+            "COLORTERM set"
+        );
         assert_eq!(f(None, None, Some("dumb")), NoColor);
         assert_eq!(f(None, None, Some("alacritty")), Ansi256);
         assert_eq!(f(None, None, None), Ansi256);
@@ -717,9 +768,7 @@ mod tests {
 
         fn key() -> impl Strategy<Value = String> {
             let mut known: Vec<String> = STYLE_NAMES.iter().map(|s| s.to_string()).collect();
-            known.extend(
-                ["styles", "base", "fg", "bg", "bold", "reversed"].map(String::from),
-            );
+            known.extend(["styles", "base", "fg", "bg", "bold", "reversed"].map(String::from));
             prop_oneof![prop::sample::select(known), "\\PC{0,8}"]
         }
 
