@@ -60,8 +60,8 @@ pub enum ConfigError {
     },
     /// One chord bound to two actions of the same keymap section in the user's file.
     #[error(
-        "{file}: [{section}] {chord} is bound to both {first} and {second}{}; \
-         a key can do one thing per section",
+        "{file}: [{section}] {chord} is bound to both {first} and {second}; \
+         a key can do one thing per section{}",
         at_line(*line)
     )]
     Conflict {
@@ -93,6 +93,15 @@ pub enum ConfigError {
         what: &'static str,
         /// Line of the offending key.
         line: Option<usize>,
+    },
+    /// A theme name that cannot be a file name in `themes/` (a slash, a leading dot...).
+    #[error(
+        "\"{name}\" is not a theme name: use dark, light, ansi16 or the name of a file in \
+         <config dir>/themes/ without .toml"
+    )]
+    InvalidThemeName {
+        /// The name given.
+        name: String,
     },
     /// No shipped theme and no user theme file has this name.
     #[error("unknown theme \"{name}\": {} (available: {})", searched_text(searched.as_deref()), known.join(", "))]

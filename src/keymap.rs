@@ -32,7 +32,7 @@ const DEFAULT_ORIGIN: &str = "built-in keymaps/default.toml";
 /// `keymaps/default.toml`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Section {
-    /// Everywhere, even while typing: only chords that cannot be typed.
+    /// Everywhere, even while typing: only chords that do not type a character.
     Global,
     /// Outside text entry.
     Navigation,
@@ -133,33 +133,16 @@ impl KeyChord {
         KeyChord::new(event.code, event.modifiers)
     }
 
-    /// True for keys a text field consumes (characters, enter, tab, editing and cursor keys
-    /// without ctrl/alt): binding one in `[global]` would stop it reaching the editor.
-    pub fn is_typing_key(&self) -> bool {
+    /// True for a chord that types a character (a character key without ctrl, alt or another
+    /// command modifier). `[global]` is consulted even in the editor, so such a chord there would
+    /// stop that character being typed; the keymap refuses it.
+    pub fn is_printable(&self) -> bool {
         let command = KeyModifiers::CONTROL
             | KeyModifiers::ALT
             | KeyModifiers::SUPER
             | KeyModifiers::HYPER
             | KeyModifiers::META;
-        !self.mods.intersects(command)
-            && matches!(
-                self.code,
-                KeyCode::Char(_)
-                    | KeyCode::Enter
-                    | KeyCode::Tab
-                    | KeyCode::BackTab
-                    | KeyCode::Backspace
-                    | KeyCode::Delete
-                    | KeyCode::Insert
-                    | KeyCode::Home
-                    | KeyCode::End
-                    | KeyCode::PageUp
-                    | KeyCode::PageDown
-                    | KeyCode::Up
-                    | KeyCode::Down
-                    | KeyCode::Left
-                    | KeyCode::Right
-            )
+        matches!(self.code, KeyCode::Char(_)) && !self.mods.intersects(command)
     }
 }
 
@@ -585,15 +568,15 @@ fn check(mine: &KeymapFile, user: &str, origin: &str) -> Result<(), ConfigError>
         let mut seen: HashMap<KeyChord, Action> = HashMap::new();
         for (line, action, chords) in entries {
             for c in chords {
-                if s == Section::Global && c.is_typing_key() {
+                if s == Section::Global && c.is_printable() {
                     return Err(ConfigError::Invalid {
                         file: sanitize(origin),
                         section: Some("global".into()),
                         key: Some(action.name().into()),
                         message: sanitize(&format!(
-                            "{c} can be typed into the editor, and [global] is checked even \
-                             there; bind it in [navigation] (outside text entry) or in a pane's \
-                             section"
+                            "{c} types a character, and [global] is checked even in the \
+                             editor, so it could no longer be typed; bind it in [navigation] \
+                             (outside text entry) or in a pane's section"
                         )),
                         line,
                     });
@@ -1008,8 +991,8 @@ mod tests {
         .expect_err("conflict");
         assert_eq!(
             e.to_string(),
-            "/home/u/.config/pgdeck/keymap.toml: [list] t is bound to both top and bottom \
-             (line 3); a key can do one thing per section"
+            "/home/u/.config/pgdeck/keymap.toml: [list] t is bound to both top and bottom; \
+             a key can do one thing per section (line 3)"
         );
         // different sections may share a chord
         Keymap::from_toml_str("[list]\ntop = \"t\"\n[modal]\nconfirm = \"t\"\n", "k.toml")
@@ -1055,19 +1038,23 @@ mod tests {
     }
 
     #[test]
-    fn typeable_keys_are_refused_in_global() {
+    fn printable_keys_are_refused_in_global() {
         let e = Keymap::from_toml_str("[global]\nquit = \"q\"\n", "keymap.toml").expect_err("q");
         let s = e.to_string();
         assert!(
-            s.starts_with("keymap.toml: [global] quit: q can be typed"),
+            s.starts_with("keymap.toml: [global] quit: q types a character"),
             "{s}"
         );
         assert!(s.ends_with("(line 2)"), "{s}");
+        let e = Keymap::from_toml_str("[global]\nhelp = \"space\"\n", "k.toml").expect_err("space");
+        assert!(e.to_string().contains("space types a character"), "{e}");
         Keymap::from_toml_str(
             "[global]\nquit = [\"ctrl-q\", \"f10\", \"alt-x\"]\n",
             "k.toml",
         )
-        .expect("non-typeable keys are fine");
+        .expect("non-printable keys are fine");
+        // a user who wants tab to switch panes even in the editor may say so
+        Keymap::from_toml_str("[global]\nnext_pane = \"tab\"\n", "k.toml").expect("tab");
     }
 
     #[test]
@@ -1196,14 +1183,14 @@ mod tests {
                 m in prop::collection::btree_map(key(), value(), 0..6)
             ) {
                 let table: toml::Table = m.into_iter().collect();
-                if let Ok(text) = toml::to_string(&table) {
-                    if let Ok(km) = Keymap::from_toml_str(&text, "keymap.toml") {
-                        // whatever loads is consistent both ways round
-                        for s in Section::ALL {
-                            for (a, keys) in km.bindings(s) {
-                                for k in keys {
-                                    prop_assert_eq!(km.lookup(s, &k), Some(a));
-                                }
+                if let Ok(text) = toml::to_string(&table)
+                    && let Ok(km) = Keymap::from_toml_str(&text, "keymap.toml")
+                {
+                    // whatever loads is consistent both ways round
+                    for s in Section::ALL {
+                        for (a, keys) in km.bindings(s) {
+                            for k in keys {
+                                prop_assert_eq!(km.lookup(s, &k), Some(a));
                             }
                         }
                     }

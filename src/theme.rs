@@ -150,7 +150,10 @@ theme_styles! {
 
 /// One style in a theme file.
 #[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a style table such as { fg = \"red\", bold = true }"
+)]
 struct StyleSpec {
     fg: Option<ThemeColor>,
     bg: Option<ThemeColor>,
@@ -310,9 +313,12 @@ impl Theme {
     /// shipped theme of that name, or over its `base`, else over `dark`), otherwise the shipped
     /// theme. `None` for `config_dir` looks at shipped themes only.
     pub fn load(name: &str, config_dir: Option<&Path>) -> Result<Theme, ConfigError> {
-        let user_path = config_dir
-            .filter(|_| is_plain_name(name))
-            .map(|d| d.join("themes").join(format!("{name}.toml")));
+        if !is_plain_name(name) {
+            return Err(ConfigError::InvalidThemeName {
+                name: sanitize(name),
+            });
+        }
+        let user_path = config_dir.map(|d| d.join("themes").join(format!("{name}.toml")));
         let user = match &user_path {
             Some(p) => read_optional(p)?,
             None => None,
@@ -727,7 +733,8 @@ mod tests {
                 .contains("bad.toml: [styles] unknown key \"nul\""),
             "{e}"
         );
-        assert!(Theme::load("../etc/passwd", Some(&dir)).is_err());
+        let e = Theme::load("../etc/passwd", Some(&dir)).expect_err("path");
+        assert!(e.to_string().contains("is not a theme name"), "{e}");
         std::fs::remove_dir_all(&dir).ok();
     }
 
