@@ -168,7 +168,11 @@ pub fn state_dir() -> Option<PathBuf> {
 /// Read a user file that may legitimately be absent: `Ok(None)` when it does not exist.
 pub(crate) fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
     match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
+        // Editors on Windows like to start UTF-8 files with a byte-order mark; TOML does not.
+        Ok(text) => Ok(Some(match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_string(),
+            None => text,
+        })),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(ConfigError::Read {
             path: path.to_path_buf(),
@@ -1056,6 +1060,14 @@ read_only = true
         // No file: defaults.
         let c = Config::load(Some(&dir)).expect("defaults");
         assert_eq!(c, Config::default());
+        std::fs::write(dir.join("config.toml"), "\u{feff}[editor]\ntab_width = 2\n").expect("bom");
+        assert_eq!(
+            Config::load(Some(&dir))
+                .expect("a BOM is skipped")
+                .editor
+                .tab_width,
+            2
+        );
         std::fs::write(dir.join("config.toml"), "theme = \"mine\"\n").expect("write");
         let e = Config::load(Some(&dir)).expect_err("no such theme");
         let s = e.to_string();
