@@ -51,8 +51,16 @@ fn screen(app: &mut App, w: u16, h: u16) -> String {
     let buf = term.backend().buffer().clone();
     let mut out = String::new();
     for y in 0..h {
+        let mut skip = 0;
         for x in 0..w {
-            out.push_str(buf[(x, y)].symbol());
+            // a wide character fills two cells; the second holds nothing of its own
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let sym = buf[(x, y)].symbol();
+            skip = unicode_width::UnicodeWidthStr::width(sym).saturating_sub(1);
+            out.push_str(sym);
         }
         out.push('\n');
     }

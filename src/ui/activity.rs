@@ -152,19 +152,39 @@ impl Pane for ActivityPane {
                 inner.height.saturating_sub(1),
             );
         }
-        let query_w =
-            (table_area.width as usize).saturating_sub(8 + 12 + 20 + 21 + 18 + 10 + 10 + 7);
-        let header = Row::new([
-            "pid",
-            "user",
-            "application",
-            "state",
-            "wait",
-            "xact age",
-            "query age",
-            "blocked",
-            "query",
-        ])
+        // Columns by importance: on narrow windows the least useful go first; the query takes the rest.
+        const COLS: [(&str, u16, u8); 8] = [
+            ("pid", 8, 0),
+            ("user", 10, 3),
+            ("application", 16, 5),
+            ("state", 19, 0),
+            ("wait", 16, 4),
+            ("xact age", 10, 1),
+            ("query age", 10, 2),
+            ("blocked by", 10, 1),
+        ];
+        const MIN_QUERY: u16 = 20;
+        let used = |shown: &[usize]| -> u16 { shown.iter().map(|&i| COLS[i].1 + 1).sum() };
+        let mut shown: Vec<usize> = (0..COLS.len()).collect();
+        while used(&shown) + MIN_QUERY > table_area.width {
+            let Some(worst) = shown
+                .iter()
+                .copied()
+                .filter(|&i| COLS[i].2 > 0)
+                .max_by_key(|&i| COLS[i].2)
+            else {
+                break;
+            };
+            shown.retain(|&i| i != worst);
+        }
+        let query_w = usize::from(table_area.width.saturating_sub(used(&shown)).max(10));
+        let header = Row::new(
+            shown
+                .iter()
+                .map(|&i| Cell::from(COLS[i].0))
+                .chain(std::iter::once(Cell::from("query")))
+                .collect::<Vec<_>>(),
+        )
         .style(cx.theme.header);
         let rows = self.sessions.iter().map(|s| {
             let state = s.state.clone().unwrap_or_else(|| s.backend_type.clone());
@@ -174,45 +194,51 @@ impl Pane for ActivityPane {
                 Some(st) if st.starts_with("idle in transaction") => cx.theme.state_idle_in_tx,
                 _ => cx.theme.state_idle,
             };
-            let wait = match (&s.wait_event_type, &s.wait_event) {
-                (Some(t), Some(e)) => format!("{t}:{e}"),
-                _ => String::new(),
+            let cell = |i: usize| -> Cell {
+                let w = usize::from(COLS[i].1);
+                let text = match i {
+                    0 if s.own => format!("{}*", s.pid),
+                    0 => s.pid.to_string(),
+                    1 => visible(s.user.as_deref().unwrap_or("")).into_owned(),
+                    2 => visible(&s.application).into_owned(),
+                    3 => {
+                        return Cell::from(Span::styled(
+                            truncate(&state, w).into_owned(),
+                            state_style,
+                        ));
+                    }
+                    4 => match (&s.wait_event_type, &s.wait_event) {
+                        (Some(t), Some(e)) => format!("{t}:{e}"),
+                        _ => String::new(),
+                    },
+                    5 => age(s.xact_age_s),
+                    6 => age(s.query_age_s),
+                    _ => s
+                        .blocked_by
+                        .iter()
+                        .map(i32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                };
+                Cell::from(truncate(&text, w).into_owned())
             };
-            let pid = if s.own {
-                format!("{}*", s.pid)
-            } else {
-                s.pid.to_string()
-            };
-            let blocked = s
-                .blocked_by
-                .iter()
-                .map(i32::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
+            // One line per session: newlines in the query become spaces.
             let query = visible(&s.query).replace("\\n", " ");
-            Row::new(vec![
-                Cell::from(pid),
-                Cell::from(truncate(&visible(s.user.as_deref().unwrap_or("")), 12).into_owned()),
-                Cell::from(truncate(&visible(&s.application), 20).into_owned()),
-                Cell::from(Span::styled(truncate(&state, 21).into_owned(), state_style)),
-                Cell::from(truncate(&wait, 18).into_owned()),
-                Cell::from(age(s.xact_age_s)),
-                Cell::from(age(s.query_age_s)),
-                Cell::from(blocked),
-                Cell::from(truncate(&query, query_w.max(10)).into_owned()),
-            ])
+            Row::new(
+                shown
+                    .iter()
+                    .map(|&i| cell(i))
+                    .chain(std::iter::once(Cell::from(
+                        truncate(&query, query_w).into_owned(),
+                    )))
+                    .collect::<Vec<_>>(),
+            )
         });
-        let widths = [
-            Constraint::Length(8),
-            Constraint::Length(12),
-            Constraint::Length(20),
-            Constraint::Length(21),
-            Constraint::Length(18),
-            Constraint::Length(10),
-            Constraint::Length(10),
-            Constraint::Length(7),
-            Constraint::Min(10),
-        ];
+        let widths: Vec<Constraint> = shown
+            .iter()
+            .map(|&i| Constraint::Length(COLS[i].1))
+            .chain(std::iter::once(Constraint::Min(10)))
+            .collect();
         self.page = table_area.height.saturating_sub(1).max(1) as usize;
         self.state.select(if self.sessions.is_empty() {
             None

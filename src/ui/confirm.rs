@@ -28,8 +28,18 @@ pub struct Confirm {
 impl Confirm {
     /// Draw the dialog over `area`.
     pub fn render(&self, frame: &mut Frame, area: Rect, cx: &RenderCx) {
-        let h = (self.body.len() as u16 + 4).min(area.height);
-        let box_area = centered(area, 64, h);
+        let w = area.width.saturating_sub(4).clamp(20, 76);
+        // Wrapped body lines + a blank line + the key hints + borders.
+        let inner_w = usize::from(w.saturating_sub(2)).max(1);
+        let body_h: usize = self
+            .body
+            .iter()
+            .map(|l| super::text::width(l).div_ceil(inner_w).max(1))
+            .sum();
+        let h = u16::try_from(body_h + 4)
+            .unwrap_or(u16::MAX)
+            .min(area.height);
+        let box_area = centered(area, w, h);
         frame.render_widget(Clear, box_area);
         let block = cx.block(format!(" {} ", self.title));
         let inner = block.inner(box_area);

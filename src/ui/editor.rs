@@ -38,7 +38,6 @@ impl EditorPane {
         let lines: Vec<String> = text.split('\n').map(str::to_string).collect();
         let mut area = TextArea::new(lines);
         area.set_tab_length(4);
-        area.set_placeholder_text("Type SQL here; run the statement under the cursor with f5");
         EditorPane {
             area,
             last_run: None,
@@ -54,7 +53,6 @@ impl EditorPane {
     pub fn set_text(&mut self, text: &str) {
         let mut area = TextArea::new(text.split('\n').map(str::to_string).collect());
         area.set_tab_length(self.area.tab_length());
-        area.set_placeholder_text(self.area.placeholder_text().to_string());
         area.move_cursor(CursorMove::Bottom);
         area.move_cursor(CursorMove::End);
         self.area = area;
@@ -169,6 +167,19 @@ impl Pane for EditorPane {
         self.area
             .set_cursor_line_style(ratatui::style::Style::default());
         self.area.set_placeholder_style(cx.theme.muted);
+        // The hint names the key actually bound, so a user keymap never makes it lie.
+        let run_key = cx
+            .keymap
+            .keys_for(crate::keymap::Section::Editor, Action::RunStatement)
+            .first()
+            .map(ToString::to_string);
+        let placeholder = match run_key {
+            Some(k) => format!("Type SQL here; {k} runs the statement under the cursor"),
+            None => "Type SQL here".to_string(),
+        };
+        if self.area.placeholder_text() != placeholder {
+            self.area.set_placeholder_text(placeholder);
+        }
         // Show the cursor only where keys go.
         self.area.set_cursor_style(if cx.focused {
             cx.theme.selection
