@@ -418,7 +418,11 @@ pub(crate) fn from_merged<T: DeserializeOwned>(
 
 /// The editor's settings.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(
+    deny_unknown_fields,
+    default,
+    expecting = "an [editor] table such as { tab_width = 4 }"
+)]
 pub struct EditorConfig {
     /// Columns a tab indents by (spaces are inserted). 1 to 16.
     pub tab_width: u8,
@@ -432,7 +436,11 @@ impl Default for EditorConfig {
 
 /// The results grid's settings.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(
+    deny_unknown_fields,
+    default,
+    expecting = "a [results] table such as { row_cap = 1000000 }"
+)]
 pub struct ResultsConfig {
     /// Rows read before pgdeck stops reading, cancels the statement and says so. At least 1.
     pub row_cap: u64,
@@ -446,7 +454,11 @@ impl Default for ResultsConfig {
 
 /// The monitor connection's settings (catalog, activity, health).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(
+    deny_unknown_fields,
+    default,
+    expecting = "a [monitor] table such as { refresh_ms = 2000 }"
+)]
 pub struct MonitorConfig {
     /// Activity refresh interval in milliseconds.
     pub refresh_ms: u64,
@@ -468,7 +480,11 @@ impl Default for MonitorConfig {
 
 /// Which actions ask before they happen.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(
+    deny_unknown_fields,
+    default,
+    expecting = "a [confirm] table such as { quit_with_open_transaction = true }"
+)]
 pub struct ConfirmConfig {
     /// Ask before quitting with a transaction open or a statement running.
     pub quit_with_open_transaction: bool,
@@ -709,7 +725,7 @@ impl<'de> Deserialize<'de> for Profile {
 
 /// pgdeck's settings: `assets/config.default.toml` with the user's `config.toml` merged over it.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields, default, expecting = "a table of settings")]
 pub struct Config {
     /// Theme name: shipped (`dark`, `light`, `ansi16`) or a file in `<config dir>/themes/`.
     pub theme: String,
@@ -753,7 +769,7 @@ impl Config {
         };
         let origin = path.display().to_string();
         let config = Config::from_toml_str(&text, &origin)?;
-        let names = crate::theme::Theme::names(Some(dir));
+        let names = crate::theme::Theme::names_in(Some(dir));
         if !names.contains(&config.theme) {
             return Err(ConfigError::Invalid {
                 file: sanitize(&origin),
@@ -1041,6 +1057,24 @@ read_only = true
             "service=prod",
         ] {
             assert!(!conninfo_has_password(ok), "{ok}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_refused_however_the_profile_is_written() {
+        for text in [
+            "profiles.prod.password = \"x\"\n",
+            "profiles = { prod = { host = \"db\", password = \"x\" } }\n",
+            "[profiles]\nprod = { password = \"x\" }\n",
+            "[profiles.prod]\nconninfo = 'postgres://u:x@db/app'\n",
+        ] {
+            let e = Config::from_toml_str(text, "/c/config.toml").expect_err(text);
+            assert!(matches!(e, ConfigError::Password { .. }), "{text}: {e:?}");
+            let s = e.to_string();
+            assert!(
+                s.starts_with("/c/config.toml: [profiles.prod] ") && s.contains("~/.pgpass"),
+                "{text}: {s}"
+            );
         }
     }
 

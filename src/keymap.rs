@@ -129,6 +129,8 @@ impl KeyChord {
     }
 
     /// The chord a terminal key event stands for, normalised to match chords parsed from files.
+    /// The event's kind is ignored: the caller drops `Release` (and, if it wishes, `Repeat`)
+    /// events, which terminals with the kitty keyboard protocol and Windows deliver.
     pub fn from_event(event: &KeyEvent) -> KeyChord {
         KeyChord::new(event.code, event.modifiers)
     }
@@ -384,7 +386,7 @@ type SectionFile = BTreeMap<ActionKey, ChordList>;
 
 /// A keymap file. Every section may be left out.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a keymap table")]
 struct KeymapFile {
     #[serde(default)]
     global: SectionFile,
@@ -464,6 +466,9 @@ impl Keymap {
         free_taken_chords(&mut merged, &mine);
         merge_tables(&mut merged, parse_table(user, origin)?);
         let file: KeymapFile = from_merged(merged, origin)?;
+        // Freeing taken chords makes the merge conflict-free when the default is (a test holds
+        // it so); checking the result anyway turns any slip into an error, not a silent winner.
+        check(&file, "", origin)?;
         Ok(Keymap::build(&file))
     }
 
@@ -680,6 +685,7 @@ mod tests {
         };
         assert_eq!(keys(Section::Global, Action::Quit), ["ctrl-q"]);
         assert_eq!(keys(Section::Global, Action::Help), ["f1"]);
+        assert_eq!(keys(Section::Global, Action::Refresh), ["ctrl-l"]);
         let focus = [
             Action::FocusSchema,
             Action::FocusEditor,

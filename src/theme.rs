@@ -44,7 +44,10 @@ macro_rules! theme_styles {
 
         /// `[styles]` of a theme file; a style left out is `None`.
         #[derive(Debug, Default, Deserialize)]
-        #[serde(deny_unknown_fields)]
+        #[serde(
+            deny_unknown_fields,
+            expecting = "a [styles] table of style tables such as base = { fg = 252 }"
+        )]
         struct StylesFile {
             $($name: Option<StyleSpec>,)+
         }
@@ -291,7 +294,7 @@ pub fn parse_color(s: &str) -> Result<Color, String> {
 
 /// A theme file: optional `base`, then `[styles]`.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a theme table")]
 struct ThemeFile {
     /// The shipped theme a user theme starts from.
     base: Option<String>,
@@ -329,7 +332,7 @@ impl Theme {
             _ => Err(ConfigError::UnknownTheme {
                 name: sanitize(name),
                 searched: user_path.map(|p| PathBuf::from(sanitize(&p.display().to_string()))),
-                known: Theme::names(config_dir),
+                known: Theme::names_in(config_dir),
             }),
         }
     }
@@ -379,8 +382,15 @@ impl Theme {
         Ok(file.styles.into_theme())
     }
 
-    /// Every theme name available: the shipped ones, then `<config_dir>/themes/*.toml`, sorted.
-    pub fn names(config_dir: Option<&Path>) -> Vec<String> {
+    /// Every theme name available: the shipped ones, then the user's (`themes/*.toml` in
+    /// [`config_dir`](crate::config::config_dir), which honours `PGDECK_CONFIG_DIR`), sorted.
+    pub fn names() -> Vec<String> {
+        Theme::names_in(crate::config::config_dir().as_deref())
+    }
+
+    /// Every theme name available with `config_dir` as the config directory: the shipped ones,
+    /// then `<config_dir>/themes/*.toml`, sorted. `None` lists the shipped ones only.
+    pub fn names_in(config_dir: Option<&Path>) -> Vec<String> {
         let mut names: Vec<String> = SHIPPED.iter().map(|(n, _)| n.to_string()).collect();
         let mut user = Vec::new();
         if let Some(entries) = config_dir.and_then(|d| std::fs::read_dir(d.join("themes")).ok()) {
@@ -714,7 +724,7 @@ mod tests {
         std::fs::write(dir.join("themes/dark.toml"), "[styles.base]\nfg = 250\n").expect("write");
         std::fs::write(dir.join("themes/notes.txt"), "x").expect("write");
         assert_eq!(
-            Theme::names(Some(&dir)),
+            Theme::names_in(Some(&dir)),
             ["dark", "light", "ansi16", "mine"]
         );
         let mine = Theme::load("mine", Some(&dir)).expect("mine");
