@@ -131,7 +131,7 @@ impl Action {
             Action::Bottom => "go to the bottom",
             Action::Filter => "filter the list",
             Action::Select => "open / select",
-            Action::Toggle => "expand or collapse",
+            Action::Toggle => "expand or collapse (tree), next result set (results)",
             Action::Back => "clear the filter / go back",
             Action::Confirm => "confirm",
             Action::Dismiss => "dismiss",
