@@ -79,11 +79,25 @@ async fn start_query_create_restart_drop() {
         .unwrap();
     drop(client);
 
+    assert!(
+        cluster
+            .conninfo(hostile)
+            .ends_with(r#"dbname='x"; drop table y; --'"#),
+        "{}",
+        cluster.conninfo(hostile)
+    );
     let out = cluster.psql(
         "postgres",
         "select count(*) from pg_database where datname like 'x%';",
     );
-    assert!(out.unwrap().contains(" 1\n"), "psql sees the new database");
+    assert_eq!(out.unwrap(), "1\n", "psql sees the new database");
+    // Unaligned, tuples only; a last statement without a semicolon runs too.
+    assert_eq!(cluster.psql("postgres", "select 40 + 2").unwrap(), "42\n");
+    let out = cluster.psql(
+        hostile,
+        "insert into kept values ('psql'); select count(*) from kept",
+    );
+    assert_eq!(out.unwrap().trim(), "2");
     let err = cluster
         .psql("postgres", "select * from no_such_table;")
         .unwrap_err();
@@ -97,7 +111,7 @@ async fn start_query_create_restart_drop() {
     assert_eq!(cluster.port(), port);
     let client = connect(&cluster.conninfo(hostile)).await;
     let v: String = client
-        .query_one("select v from kept", &[])
+        .query_one("select v from kept order by v limit 1", &[])
         .await
         .unwrap()
         .get(0);
@@ -111,7 +125,10 @@ async fn start_query_create_restart_drop() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tcp_settings_and_hba() {
-    let hba = vec!["host all alice 127.0.0.1/32 scram-sha-256".to_string()];
+    let hba = vec![
+        "host all alice 127.0.0.1/32 scram-sha-256".to_string(),
+        "local all alice scram-sha-256".to_string(),
+    ];
     let cluster = start(
         ClusterOptions::default()
             .tcp(true)
@@ -157,6 +174,22 @@ async fn tcp_settings_and_hba() {
         Some(tokio_postgres::error::SqlState::INVALID_PASSWORD),
         "{err:?}"
     );
+
+    // Over the socket too: without the password, trust no longer applies to alice.
+    let socket = cluster
+        .conninfo("postgres")
+        .replace("user=postgres", "user=alice");
+    let err = tokio_postgres::connect(&socket, NoTls)
+        .await
+        .err()
+        .expect("no password fails");
+    // tokio-postgres refuses on its side: the server asked for a password it does not have.
+    assert!(format!("{err:?}").contains("password missing"), "{err:?}");
+    let alice = connect(&format!("{socket} password=secret")).await;
+    let one: i32 = alice.query_one("select 1", &[]).await.unwrap().get(0);
+    assert_eq!(one, 1);
+    // The superuser still gets in without one.
+    connect(&cluster.conninfo("postgres")).await;
 }
 
 #[test]
@@ -172,14 +205,9 @@ fn template_copy_and_no_preload() {
             .preload_pg_stat_statements(false)
             .bin(source.bin().clone()),
     );
-    let out = copy
-        .psql("postgres", "\\pset tuples_only on\nselect answer from t;")
-        .unwrap();
+    let out = copy.psql("postgres", "select answer from t;").unwrap();
     assert_eq!(out.trim(), "42");
-    let preload = copy.psql(
-        "postgres",
-        "\\pset tuples_only on\nshow shared_preload_libraries;",
-    );
+    let preload = copy.psql("postgres", "show shared_preload_libraries;");
     assert_eq!(preload.unwrap().trim(), "");
     assert_ne!(copy.dir(), source.dir());
 }
@@ -188,9 +216,7 @@ fn template_copy_and_no_preload() {
 fn shared_cluster_answers() {
     let cluster = shared_for_tests();
     assert!(cluster.tcp_port().is_some());
-    let out = cluster
-        .psql("postgres", "\\pset tuples_only on\nselect 1 + 1;")
-        .unwrap();
+    let out = cluster.psql("postgres", "select 1 + 1;").unwrap();
     assert_eq!(out.trim(), "2");
     assert!(std::ptr::eq(cluster, shared_for_tests()));
 }
@@ -242,6 +268,9 @@ fn helper_process() {
             println!("DIR={}", cluster.dir().display());
             println!("PID={}", cluster.postmaster_pid().unwrap());
         }
+        "shared-missing" => {
+            shared_for_tests();
+        }
         "start" => match TempCluster::start(ClusterOptions::default()) {
             Ok(_) => println!("STARTED"),
             Err(e) => println!("ERROR={e:#}"),
@@ -288,6 +317,41 @@ fn bad_pg_bin_is_reported() {
     let message = field(&out, "ERROR");
     assert!(message.contains("PGDECK_PG_BIN"), "{message}");
     assert!(message.contains("initdb"), "{message}");
+}
+
+#[test]
+fn missing_binaries_fail_with_the_install_message() {
+    let empty = std::env::temp_dir().join(format!("pgdeck-test-no-bin-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let (ok, out, err) = run_helper(
+        "shared-missing",
+        &[("PGDECK_PG_BIN", empty.to_str().unwrap())],
+    );
+    std::fs::remove_dir_all(&empty).unwrap();
+    assert!(!ok, "the helper must fail, not skip:\n{out}\n{err}");
+    let text = format!("{out}{err}");
+    assert!(
+        text.contains("apt-get install -y postgresql postgresql-contrib"),
+        "{text}"
+    );
+}
+
+/// Prints how long starts take (`cargo test --test cluster start_timings -- --nocapture`): the
+/// first start of a process pays for initdb, later ones copy its template.
+#[test]
+fn start_timings() {
+    for i in 0..4 {
+        let t = std::time::Instant::now();
+        let mut cluster = start(ClusterOptions::default());
+        let started = t.elapsed();
+        let t = std::time::Instant::now();
+        cluster.stop();
+        eprintln!(
+            "cluster {i}: start {:.0} ms, stop {:.0} ms",
+            started.as_secs_f64() * 1e3,
+            t.elapsed().as_secs_f64() * 1e3
+        );
+    }
 }
 
 #[test]
