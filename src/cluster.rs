@@ -663,11 +663,13 @@ impl TempCluster {
         run_initdb(&self.bin, &self.data_dir, &self.dir, self.run_as.as_ref())
     }
 
-    /// This process's initdb template copied into place, else a fresh initdb: the copy is the
-    /// fast path (~70 ms instead of ~400 ms), initdb the fallback for any problem with it.
+    /// A fresh data dir: initdb for the first cluster of the process, a copy of the process's
+    /// initdb template for later ones (a copy is the fast path: ~70 ms instead of ~400 ms on a
+    /// typical disk), initdb again on any problem with the template.
     fn init_data_dir(&self, root: &Path) -> Result<()> {
         let template = match process_template(&self.bin, root, self.run_as.as_ref()) {
-            Ok(template) => template,
+            Ok(Some(template)) => template,
+            Ok(None) => return self.initdb(),
             Err(e) => {
                 tracing::warn!("no initdb template, running initdb for this cluster: {e:#}");
                 return self.initdb();
@@ -786,19 +788,30 @@ fn run_initdb(bin: &PgBin, data_dir: &Path, cwd: &Path, run_as: Option<&RunAs>) 
     Ok(())
 }
 
-/// The initdb templates of this process: (bin dir, template's cluster dir). One initdb per process
-/// and installation; every cluster without an explicit template starts as a copy.
-static TEMPLATES: Mutex<Vec<(PathBuf, PathBuf)>> = Mutex::new(Vec::new());
+/// The initdb templates of this process, per bin dir: `None` after the first cluster (which ran
+/// initdb itself), then the template's cluster dir. Made lazily because most processes (a test
+/// binary using only the shared cluster, `pgdeck demo`) start one cluster, and for them a template
+/// would only add a copy.
+static TEMPLATES: Mutex<Vec<(PathBuf, Option<PathBuf>)>> = Mutex::new(Vec::new());
 
-/// The data dir of this process's initdb template for `bin`, made on first use in a
+/// The data dir to copy for a new cluster on `bin`, or `None` when this is the process's first
+/// cluster and it should run initdb itself. The second call makes the template, in a
 /// `pgdeck-<pid>-<n>` dir (so a crashed run's template is swept like its clusters). The lock is
-/// held during initdb: concurrent first starts wait for one initdb instead of running several.
-fn process_template(bin: &PgBin, root: &Path, run_as: Option<&RunAs>) -> Result<PathBuf> {
+/// held during initdb: concurrent starts wait for one initdb instead of running several.
+fn process_template(bin: &PgBin, root: &Path, run_as: Option<&RunAs>) -> Result<Option<PathBuf>> {
     let mut templates = TEMPLATES.lock().unwrap_or_else(PoisonError::into_inner);
     // A template that vanished (a /tmp cleaner in a long-running process) is made again.
-    templates.retain(|(_, dir)| dir.join("data").join("PG_VERSION").is_file());
-    if let Some((_, dir)) = templates.iter().find(|(b, _)| *b == bin.dir) {
-        return Ok(dir.join("data"));
+    templates.retain(|(_, dir)| {
+        dir.as_ref()
+            .is_none_or(|d| d.join("data").join("PG_VERSION").is_file())
+    });
+    match templates.iter().find(|(b, _)| *b == bin.dir) {
+        None => {
+            templates.push((bin.dir.clone(), None));
+            return Ok(None);
+        }
+        Some((_, Some(dir))) => return Ok(Some(dir.join("data"))),
+        Some((_, None)) => {}
     }
     let dir = create_cluster_dir(root, run_as)?;
     let data = dir.join("data");
@@ -813,15 +826,16 @@ fn process_template(bin: &PgBin, root: &Path, run_as: Option<&RunAs>) -> Result<
             tracing::warn!("atexit failed; the next cluster start sweeps the initdb template");
         }
     });
-    templates.push((bin.dir.clone(), dir));
-    Ok(data)
+    templates.retain(|(b, _)| *b != bin.dir);
+    templates.push((bin.dir.clone(), Some(dir)));
+    Ok(Some(data))
 }
 
 /// At exit: remove the initdb templates. `try_lock`, because exit may come from a thread that holds
 /// the lock; the sweep of a later run removes what is left.
 extern "C" fn remove_templates() {
     if let Ok(templates) = TEMPLATES.try_lock() {
-        for (_, dir) in templates.iter() {
+        for dir in templates.iter().filter_map(|(_, dir)| dir.as_ref()) {
             let _ = fs::remove_dir_all(dir);
         }
     }
@@ -1242,7 +1256,7 @@ fn is_postmaster_of(_pid: i32, _data_dir: &Path) -> bool {
 }
 
 /// Whether a process exists and is not a zombie.
-fn pid_alive(pid: i32) -> bool {
+pub(crate) fn pid_alive(pid: i32) -> bool {
     if pid <= 0 {
         return false;
     }
