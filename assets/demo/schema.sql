@@ -1,5 +1,5 @@
 -- pgdeck demo database (pgdeck_demo): a blog in schema public and a shop in schema shop.
--- Loaded by src/demo.rs in one batch, then data.sql fills it and after_load.sql adds churn.
+-- src/demo.rs runs it and data.sql in one transaction, then after_load.sql (the churn) on its own.
 -- Every line marked "-- MISTAKE:" is deliberate: the health report should find each of them.
 -- Needs PostgreSQL 13+ (gen_random_uuid() in core).
 
