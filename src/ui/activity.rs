@@ -70,16 +70,10 @@ fn age(s: Option<f64>) -> String {
 
 impl Pane for ActivityPane {
     fn update(&mut self, action: Action, requests: &Requests) -> Handled {
-        let n = self.sessions.len();
+        if super::list::move_selection(&mut self.selected, action, self.sessions.len(), self.page) {
+            return Handled::Yes;
+        }
         match action {
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => self.selected = (self.selected + 1).min(n.saturating_sub(1)),
-            Action::PageUp => self.selected = self.selected.saturating_sub(self.page),
-            Action::PageDown => {
-                self.selected = (self.selected + self.page).min(n.saturating_sub(1))
-            }
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = n.saturating_sub(1),
             Action::Refresh => self.load(requests),
             _ => return Handled::No,
         }

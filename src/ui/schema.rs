@@ -238,14 +238,10 @@ impl Pane for SchemaPane {
     fn update(&mut self, action: Action, requests: &Requests) -> Handled {
         let nodes = self.nodes();
         let n = nodes.len();
-        let page = self.page.max(1);
+        if super::list::move_selection(&mut self.selected, action, n, self.page) {
+            return Handled::Yes;
+        }
         match action {
-            Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::Down => self.selected = (self.selected + 1).min(n.saturating_sub(1)),
-            Action::PageUp => self.selected = self.selected.saturating_sub(page),
-            Action::PageDown => self.selected = (self.selected + page).min(n.saturating_sub(1)),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.selected = n.saturating_sub(1),
             Action::Right | Action::Left | Action::Toggle | Action::Select => {
                 let Some(node) = nodes.get(self.selected).cloned() else {
                     return Handled::Yes;
