@@ -11,13 +11,16 @@ use std::error::Error as _;
 use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::StreamExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 use tokio_postgres::config::{ChannelBinding as PgChannelBinding, SslMode as PgSslMode};
-use tokio_postgres::{AsyncMessage, Client, Config, Connection, NoTls, SimpleQueryMessage};
+use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
+use tokio_postgres::{AsyncMessage, Client, Config, Connection, NoTls, SimpleQueryMessage, Socket};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::error::{ConnectError, HostAttempt};
@@ -106,7 +109,7 @@ async fn connect_inner(
             match connect_host(target, spec, app_name, want, &mut connector, &messages).await {
                 Ok(connected) => return Ok(connected),
                 Err(Failure::Next(reason)) => attempts.push(HostAttempt {
-                    host: spec.to_string(),
+                    host: spec.label(),
                     reason,
                 }),
                 Err(Failure::Fatal(e)) => return Err(e),
@@ -158,6 +161,32 @@ fn password_for(target: &ConnTarget, spec: &HostSpec) -> (Option<Secret>, Option
     }
 }
 
+/// One connection attempt at a host, as far as TLS goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    /// No TLS.
+    Plain,
+    /// TLS required: the server must answer the SSLRequest with `S`.
+    Tls,
+    /// libpq's `prefer`: ask for TLS, continue unencrypted on the same socket if the server
+    /// answers `N` (tokio-postgres's own `SslMode::Prefer` does exactly that).
+    TlsIfSupported,
+}
+
+/// The attempts libpq makes at one host for an sslmode, in order.
+fn steps(sslmode: SslMode, unix_socket: bool) -> &'static [Step] {
+    // No TLS over Unix sockets, whatever the sslmode (libpq does the same).
+    if unix_socket {
+        return &[Step::Plain];
+    }
+    match sslmode {
+        SslMode::Disable => &[Step::Plain],
+        SslMode::Allow => &[Step::Plain, Step::Tls],
+        SslMode::Prefer => &[Step::TlsIfSupported, Step::Plain],
+        SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => &[Step::Tls],
+    }
+}
+
 async fn connect_host(
     target: &ConnTarget,
     spec: &HostSpec,
@@ -167,33 +196,31 @@ async fn connect_host(
     messages: &Option<UnboundedSender<AsyncMessage>>,
 ) -> Result<Connected, Failure> {
     let (password, from_file) = password_for(target, spec);
-    // No TLS over Unix sockets, whatever the sslmode (libpq does the same).
-    let plan: &[bool] = if spec.is_unix_socket() {
-        &[false]
-    } else {
-        match target.sslmode {
-            SslMode::Disable => &[false],
-            SslMode::Allow => &[false, true],
-            SslMode::Prefer => &[true, false],
-            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => &[true],
-        }
-    };
+    let plan = steps(target.sslmode, spec.is_unix_socket());
     let work = async {
         let mut earlier: Option<AttemptError> = None;
-        for (n, &use_tls) in plan.iter().enumerate() {
-            let config = base_config(target, spec, password.as_ref(), app_name, use_tls)
+        for (n, &step) in plan.iter().enumerate() {
+            let config = base_config(target, spec, password.as_ref(), app_name, step)
                 .map_err(|reason| Failure::Fatal(ConnectError::Config { reason }))?;
-            let result = if use_tls {
+            let used_tls = Arc::new(AtomicBool::new(false));
+            let result = if step == Step::Plain {
+                attempt(&config, NoTls, messages.clone()).await
+            } else {
                 match cached_connector(target, connector) {
-                    Ok(tls) => attempt(&config, tls, messages.clone()).await,
+                    Ok(tls) => {
+                        let tls = TrackedTls {
+                            inner: tls,
+                            used: used_tls.clone(),
+                        };
+                        attempt(&config, tls, messages.clone()).await
+                    }
                     Err(reason) => Err(AttemptError::TlsSetup(reason)),
                 }
-            } else {
-                attempt(&config, NoTls, messages.clone()).await
             };
+            let tls = used_tls.load(Ordering::SeqCst);
             let (client, task) = match result {
                 Ok(ok) => ok,
-                Err(e) if n + 1 < plan.len() && e.allows_sslmode_retry(use_tls) => {
+                Err(e) if n + 1 < plan.len() && e.allows_sslmode_retry(step, tls) => {
                     earlier = Some(e);
                     continue;
                 }
@@ -207,7 +234,7 @@ async fn connect_host(
                     client,
                     task,
                     host: spec.clone(),
-                    tls: use_tls,
+                    tls,
                 }),
                 // Dropping the client ends the session politely; the task then finishes.
                 Ok(Some(reason)) => Err(Failure::Next(reason)),
@@ -242,13 +269,55 @@ fn cached_connector(
     Ok(c)
 }
 
+/// The rustls connector, recording whether a TLS handshake was started. Under `prefer` the
+/// driver itself decides (from the server's answer to SSLRequest) whether TLS is used, and this
+/// is how pgdeck learns the outcome.
+struct TrackedTls {
+    inner: MakeRustlsConnect,
+    used: Arc<AtomicBool>,
+}
+
+impl MakeTlsConnect<Socket> for TrackedTls {
+    type Stream = <MakeRustlsConnect as MakeTlsConnect<Socket>>::Stream;
+    type TlsConnect = TrackedConnect<<MakeRustlsConnect as MakeTlsConnect<Socket>>::TlsConnect>;
+    type Error = <MakeRustlsConnect as MakeTlsConnect<Socket>>::Error;
+
+    fn make_tls_connect(&mut self, domain: &str) -> Result<Self::TlsConnect, Self::Error> {
+        Ok(TrackedConnect {
+            inner: <MakeRustlsConnect as MakeTlsConnect<Socket>>::make_tls_connect(
+                &mut self.inner,
+                domain,
+            )?,
+            used: self.used.clone(),
+        })
+    }
+}
+
+/// One handshake of [`TrackedTls`].
+struct TrackedConnect<C> {
+    inner: C,
+    used: Arc<AtomicBool>,
+}
+
+impl<C: TlsConnect<Socket>> TlsConnect<Socket> for TrackedConnect<C> {
+    type Stream = C::Stream;
+    type Error = C::Error;
+    type Future = C::Future;
+
+    fn connect(self, stream: Socket) -> Self::Future {
+        // Called only after the server agreed to TLS (answered `S`).
+        self.used.store(true, Ordering::SeqCst);
+        self.inner.connect(stream)
+    }
+}
+
 /// The tokio-postgres configuration for one attempt at one host.
 fn base_config(
     target: &ConnTarget,
     spec: &HostSpec,
     password: Option<&Secret>,
     app_name: &str,
-    use_tls: bool,
+    step: Step,
 ) -> Result<Config, String> {
     let mut c = Config::new();
     c.user(&target.user).dbname(&target.dbname);
@@ -279,12 +348,17 @@ fn base_config(
         }
     }
     c.port(spec.port);
-    c.ssl_mode(if use_tls {
-        PgSslMode::Require
-    } else {
-        PgSslMode::Disable
+    c.ssl_mode(match step {
+        Step::Plain => PgSslMode::Disable,
+        Step::Tls => PgSslMode::Require,
+        Step::TlsIfSupported => PgSslMode::Prefer,
     });
-    if use_tls && target.tls_options.direct {
+    // Also kept in the cancel token, so that a cancel request cannot hang on the network
+    // forever either.
+    if let Some(limit) = target.connect_timeout {
+        c.connect_timeout(limit);
+    }
+    if step == Step::Tls && target.tls_options.direct {
         c.ssl_negotiation(tokio_postgres::config::SslNegotiation::Direct);
     }
     c.channel_binding(match target.channel_binding {
@@ -314,7 +388,7 @@ async fn attempt<T>(
     messages: Option<UnboundedSender<AsyncMessage>>,
 ) -> Result<(Client, JoinHandle<()>), AttemptError>
 where
-    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>,
+    T: MakeTlsConnect<Socket>,
     T::Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     match config.connect(tls).await {
@@ -336,17 +410,39 @@ where
         let mut stream = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
         while let Some(item) = stream.next().await {
             match item {
-                Ok(message) => {
+                Ok(message) => match &messages {
                     // A receiver that went away must not stop the session.
-                    if let Some(tx) = &messages {
+                    Some(tx) => {
                         let _ = tx.send(message);
                     }
-                }
+                    // Never printed: stderr belongs to the terminal UI. The log file only.
+                    None => log_message(&message),
+                },
                 // The client sees the failure on its next request; nothing to report here.
-                Err(_) => break,
+                Err(e) => {
+                    tracing::debug!("connection closed: {e}");
+                    break;
+                }
             }
         }
     })
+}
+
+fn log_message(message: &AsyncMessage) {
+    match message {
+        AsyncMessage::Notice(notice) => {
+            tracing::debug!(
+                "server {}: {} (SQLSTATE {})",
+                notice.severity(),
+                notice.message(),
+                notice.code().code()
+            );
+        }
+        AsyncMessage::Notification(n) => {
+            tracing::debug!("notification on channel {:?} ignored", n.channel());
+        }
+        _ => {}
+    }
 }
 
 /// libpq's CONNECTION_CHECK_TARGET: `None` when the server is of the wanted kind, else why not.
@@ -383,7 +479,7 @@ async fn check_server(
 
 /// One failed attempt, reduced to what the fallback rules and the error mapping need.
 #[derive(Debug)]
-enum AttemptError {
+pub(super) enum AttemptError {
     /// The server wants a password and none was given (tokio-postgres: Config "password
     /// missing").
     PasswordMissing,
@@ -402,7 +498,7 @@ enum AttemptError {
 impl AttemptError {
     /// Classifies a tokio-postgres 0.7 error. Its kinds are private, so this relies on the
     /// error's cause and on the fixed texts of `Error`'s Display for the kinds involved.
-    fn from_pg(e: &tokio_postgres::Error) -> Self {
+    pub(super) fn from_pg(e: &tokio_postgres::Error) -> Self {
         if let Some(db) = e.as_db_error() {
             let mut message = db.message().to_owned();
             if let Some(detail) = db.detail() {
@@ -448,12 +544,15 @@ impl AttemptError {
         })
     }
 
-    /// Whether libpq would retry this host in the other sslmode: after a TLS failure or a
-    /// server error on the TLS attempt (prefer), or a server error on the plain one (allow).
-    fn allows_sslmode_retry(&self, was_tls: bool) -> bool {
-        match self {
-            AttemptError::Db { .. } => true,
-            AttemptError::Tls(_) | AttemptError::TlsSetup(_) => was_tls,
+    /// Whether libpq would make the next attempt of the plan after this failure. `prefer`
+    /// retries without TLS after a failed handshake or a server error on the TLS session (but
+    /// not when the server said it has no SSL: the driver then already went on unencrypted);
+    /// `allow` retries with TLS after a server error on the plain session.
+    fn allows_sslmode_retry(&self, step: Step, tls_used: bool) -> bool {
+        match (self, step) {
+            (AttemptError::Tls(_) | AttemptError::TlsSetup(_), Step::TlsIfSupported) => true,
+            (AttemptError::Db { .. }, Step::TlsIfSupported) => tls_used,
+            (AttemptError::Db { .. }, Step::Plain) => true,
             _ => false,
         }
     }
@@ -500,7 +599,7 @@ fn classify(
     spec: &HostSpec,
     passfile: Option<&Path>,
 ) -> Failure {
-    let host = spec.to_string();
+    let host = spec.label();
     match e {
         AttemptError::PasswordMissing => Failure::Fatal(ConnectError::PasswordRequired {
             host,
@@ -521,17 +620,15 @@ fn classify(
             })
         }
         AttemptError::Db { code, message } => Failure::Fatal(ConnectError::Server {
-            host,
+            message: format!("the server at {host} refused the connection: {message}"),
             sqlstate: Some(code),
-            message,
         }),
         AttemptError::Tls(reason) | AttemptError::TlsSetup(reason) => {
             Failure::Fatal(ConnectError::Tls { host, reason })
         }
         AttemptError::Other(message) => Failure::Fatal(ConnectError::Server {
-            host,
+            message: format!("connecting to {host} failed: {message}"),
             sqlstate: None,
-            message,
         }),
     }
 }
@@ -622,13 +719,29 @@ mod tests {
             code: code.into(),
             message: "m".into(),
         };
-        // prefer: retry plain after a TLS failure or a server error on the TLS attempt.
-        assert!(AttemptError::Tls("x".into()).allows_sslmode_retry(true));
-        assert!(db("28000").allows_sslmode_retry(true));
+        let prefer = Step::TlsIfSupported;
+        // prefer: retry plain after a TLS failure or a server error on the TLS session...
+        assert!(AttemptError::Tls("x".into()).allows_sslmode_retry(prefer, true));
+        assert!(AttemptError::TlsSetup("x".into()).allows_sslmode_retry(prefer, false));
+        assert!(db("28000").allows_sslmode_retry(prefer, true));
+        // ... but not when the server had no SSL and the session was already plain.
+        assert!(!db("28000").allows_sslmode_retry(prefer, false));
         // allow: retry TLS after a server error only.
-        assert!(db("28000").allows_sslmode_retry(false));
-        assert!(!AttemptError::Network("refused".into()).allows_sslmode_retry(true));
-        assert!(!AttemptError::PasswordMissing.allows_sslmode_retry(true));
+        assert!(db("28000").allows_sslmode_retry(Step::Plain, false));
+        assert!(!AttemptError::Network("refused".into()).allows_sslmode_retry(Step::Plain, false));
+        assert!(!AttemptError::Network("refused".into()).allows_sslmode_retry(prefer, true));
+        assert!(!AttemptError::PasswordMissing.allows_sslmode_retry(prefer, true));
+        assert!(!AttemptError::PasswordMissing.allows_sslmode_retry(Step::Plain, false));
+        // The plans themselves.
+        assert_eq!(steps(SslMode::Prefer, true), &[Step::Plain]);
+        assert_eq!(steps(SslMode::VerifyFull, true), &[Step::Plain]);
+        assert_eq!(steps(SslMode::Allow, false), &[Step::Plain, Step::Tls]);
+        assert_eq!(
+            steps(SslMode::Prefer, false),
+            &[Step::TlsIfSupported, Step::Plain]
+        );
+        assert_eq!(steps(SslMode::Require, false), &[Step::Tls]);
+        assert_eq!(steps(SslMode::Disable, false), &[Step::Plain]);
         // The more telling error of two.
         let e = AttemptError::more_telling(Some(db("28P01")), db("28000"));
         assert!(matches!(e, AttemptError::Db { code, .. } if code == "28P01"));

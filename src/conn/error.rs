@@ -73,7 +73,7 @@ pub enum ConnInfoError {
     ServiceNotFound {
         /// The service name.
         service: String,
-        /// The files looked at, in order.
+        /// The files looked at, in order (those that do not exist are marked so).
         searched: Vec<PathBuf>,
     },
     /// A service file that cannot be read.
@@ -128,11 +128,17 @@ pub enum ConnInfoError {
 
 fn join_paths(paths: &[PathBuf]) -> String {
     if paths.is_empty() {
-        return "any service file (none exists)".to_owned();
+        return "any service file (no home directory and no system file configured)".to_owned();
     }
     paths
         .iter()
-        .map(|p| p.display().to_string())
+        .map(|p| {
+            if p.exists() {
+                p.display().to_string()
+            } else {
+                format!("{} (does not exist)", p.display())
+            }
+        })
         .collect::<Vec<_>>()
         .join(" or ")
 }
@@ -193,14 +199,14 @@ pub enum ConnectError {
         reason: String,
     },
     /// Any other refusal by the server (database does not exist, too many connections...).
-    #[error("the server at {host} refused the connection: {message}{}", sqlstate_note(.sqlstate))]
+    /// `connect` starts `message` with the host, e.g. `the server at db:5432 refused the
+    /// connection: database "x" does not exist`.
+    #[error("{message}{}", sqlstate_note(.sqlstate))]
     Server {
-        /// The host that refused.
-        host: String,
+        /// What happened, naming the host, with the server's message (and its detail and hint).
+        message: String,
         /// SQLSTATE when the server sent one.
         sqlstate: Option<String>,
-        /// The server's message (with detail and hint when present).
-        message: String,
     },
     /// The target cannot be used as given (e.g. an empty host list).
     #[error("invalid connection settings: {reason}")]
@@ -267,8 +273,8 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            "service \"foo\" not found in /home/u/.pg_service.conf or \
-             /etc/postgresql-common/pg_service.conf"
+            "service \"foo\" not found in /home/u/.pg_service.conf (does not exist) or \
+             /etc/postgresql-common/pg_service.conf (does not exist)"
         );
     }
 

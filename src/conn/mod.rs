@@ -16,6 +16,7 @@
 //! prompt (a missing password is [`ConnectError::PasswordRequired`]), print, or run user SQL;
 //! and no password may ever appear in its Debug/Display output or errors.
 
+mod cancel;
 mod connect;
 mod error;
 mod keyvalue;
@@ -28,6 +29,7 @@ mod target;
 pub mod tls;
 mod uri;
 
+pub use cancel::cancel;
 pub use connect::{Connected, connect, connect_with_messages};
 pub use error::{ConnInfoError, ConnectError, HostAttempt};
 pub use keyvalue::{parse_keyvalue, quote_value, render_keyvalue};

@@ -178,34 +178,32 @@ fn apply_service(p: &mut ConnParams, env: &Environment) -> Result<Option<String>
         Some(name) if !name.is_empty() => name.to_owned(),
         _ => return Ok(None),
     };
-    let mut searched = Vec::new();
-    let mut section = None;
-    // The user file: PGSERVICEFILE must exist if set; ~/.pg_service.conf only if present.
-    let user_file = match env.var("PGSERVICEFILE") {
-        Some(f) => Some(PathBuf::from(f)),
-        None => env.home_file(".pg_service.conf").filter(|f| f.exists()),
-    };
-    if let Some(file) = user_file {
-        section = service::lookup_file(&file, &name)?;
-        searched.push(file);
+    // libpq's order: the user file (PGSERVICEFILE, else ~/.pg_service.conf), then the system
+    // file (PGSYSCONFDIR/pg_service.conf, else the built-in places). Files that do not exist are
+    // skipped, as in libpq; they are still named if the service is found nowhere.
+    let mut candidates = Vec::new();
+    match env.var("PGSERVICEFILE") {
+        Some(f) => candidates.push(PathBuf::from(f)),
+        None => candidates.extend(env.home_file(".pg_service.conf")),
     }
-    if section.is_none() {
-        let system: Vec<PathBuf> = match env.var("PGSYSCONFDIR") {
-            Some(dir) => vec![Path::new(dir).join("pg_service.conf")],
-            None => env.system_service_files.clone(),
-        };
-        for file in system.into_iter().filter(|f| f.exists()) {
-            section = service::lookup_file(&file, &name)?;
-            searched.push(file);
-            if section.is_some() {
-                break;
-            }
+    match env.var("PGSYSCONFDIR") {
+        Some(dir) => candidates.push(Path::new(dir).join("pg_service.conf")),
+        None => candidates.extend(env.system_service_files.iter().cloned()),
+    }
+    let mut section = None;
+    for file in &candidates {
+        if !file.exists() {
+            continue;
+        }
+        section = service::lookup_file(file, &name)?;
+        if section.is_some() {
+            break;
         }
     }
     let Some(values) = section else {
         return Err(ConnInfoError::ServiceNotFound {
             service: name,
-            searched,
+            searched: candidates,
         });
     };
     for (key, value) in values {
@@ -967,12 +965,21 @@ mod tests {
                 d.0.join("etc/pg_service.conf").display()
             )
         );
+        // A PGSERVICEFILE that does not exist is skipped (libpq), and named as missing.
         let missing = d.0.join("nope.conf");
         let env = env_in(&d.0, &[("PGSERVICEFILE", missing.to_str().unwrap())]);
         let e = resolve_str("service=a", &env).unwrap_err();
-        assert!(
-            e.to_string().starts_with("could not read service file"),
-            "{e}"
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "service \"a\" not found in {} (does not exist) or {}",
+                missing.display(),
+                d.0.join("etc/pg_service.conf").display()
+            )
+        );
+        assert_eq!(
+            resolve_str("service=b", &env).unwrap().hosts[0].host,
+            Host::Tcp("y".into())
         );
     }
 

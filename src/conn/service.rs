@@ -1,6 +1,7 @@
 //! The connection service file (`pg_service.conf`), read as libpq's `parseServiceFile` does:
 //! INI-style `[name]` sections of `keyword=value` lines, `#` comments, blank lines ignored,
 //! leading and trailing whitespace of a line ignored, the value taken literally (no quoting).
+//! Unlike libpq, spaces around `=` are forgiven (libpq reports them as a syntax error).
 //! Only the lines of the wanted section are checked, so a broken line elsewhere does no harm. A
 //! section may not set `service`. It owns one file's syntax; which files to search, in what
 //! order, and how the values merge is `resolve`'s job. It must not touch the environment.
@@ -30,7 +31,10 @@ pub fn parse_service(
                 // The next section ends ours.
                 break;
             }
-            found = header.strip_suffix(']').map(str::trim) == Some(service);
+            // As libpq: `[name]` exactly, whatever follows the closing bracket.
+            found = header
+                .strip_prefix(service)
+                .is_some_and(|rest| rest.starts_with(']'));
             continue;
         }
         if !found {
@@ -137,6 +141,16 @@ host=nope
     fn a_service_may_not_name_another() {
         let e = parse_service("[a]\nservice=b\n", "a", Path::new("/f")).unwrap_err();
         assert!(e.to_string().contains("nested service"), "{e}");
+    }
+
+    #[test]
+    fn section_names_match_exactly() {
+        let text = "[ab]\nhost=ab\n[a] trailing text\nhost=a\n[ a ]\nhost=spaced\n";
+        let get = |name| parse_service(text, name, Path::new("/f")).unwrap();
+        assert_eq!(get("a"), Some(vec![("host", "a".to_owned())]));
+        assert_eq!(get("ab"), Some(vec![("host", "ab".to_owned())]));
+        assert_eq!(get(" a "), Some(vec![("host", "spaced".to_owned())]));
+        assert_eq!(get("b"), None);
     }
 
     #[test]

@@ -46,22 +46,27 @@ impl HostSpec {
     }
 }
 
-impl fmt::Display for HostSpec {
-    /// `host:port`, `[v6]:port`, `host:port (via addr)`, or the socket file path.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl HostSpec {
+    /// What to call this host in an error message: the socket file for a Unix socket
+    /// (`/tmp/.s.PGSQL.5432`), and `host:port (address a.b.c.d)` when `hostaddr` is used.
+    pub fn label(&self) -> String {
         match (&self.host, &self.hostaddr) {
-            (Host::Unix(dir), None) => {
-                write!(
-                    f,
-                    "{}",
-                    dir.join(format!(".s.PGSQL.{}", self.port)).display()
-                )
-            }
+            (Host::Unix(dir), None) => dir
+                .join(format!(".s.PGSQL.{}", self.port))
+                .display()
+                .to_string(),
             (Host::Tcp(name), Some(addr)) if name != addr => {
-                write!(f, "{}:{} (address {addr})", self.host_display(), self.port)
+                format!("{self} (address {addr})")
             }
-            _ => write!(f, "{}:{}", self.host_display(), self.port),
+            _ => self.to_string(),
         }
+    }
+}
+
+impl fmt::Display for HostSpec {
+    /// `host:port`, `[v6]:port`, or `/socket/dir:port`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.host_display(), self.port)
     }
 }
 
@@ -326,13 +331,15 @@ mod tests {
             hostaddr: None,
             port: 5432,
         };
-        assert_eq!(sock.to_string(), "/tmp/.s.PGSQL.5432");
+        assert_eq!(sock.to_string(), "/tmp:5432");
+        assert_eq!(sock.label(), "/tmp/.s.PGSQL.5432");
         assert!(sock.is_unix_socket());
         let via = HostSpec {
             host: Host::Tcp("db".into()),
             hostaddr: Some("10.0.0.1".into()),
             port: 5432,
         };
-        assert_eq!(via.to_string(), "db:5432 (address 10.0.0.1)");
+        assert_eq!(via.to_string(), "db:5432");
+        assert_eq!(via.label(), "db:5432 (address 10.0.0.1)");
     }
 }
