@@ -99,9 +99,22 @@ pub fn client_config(target: &ConnTarget) -> Result<ClientConfig, String> {
         .dangerous()
         .with_custom_certificate_verifier(verifier);
     let mut config = match client_identity(target)? {
-        Some((certs, key)) => builder
-            .with_client_auth_cert(certs, key)
-            .map_err(|e| format!("could not use the client certificate: {e}"))?,
+        Some((certs, key)) => builder.with_client_auth_cert(certs, key).map_err(|e| {
+            let path = target.sslcert.as_deref().unwrap_or(Path::new("")).display();
+            let why = match e {
+                // OpenSSL accepts X.509 v1 certificates; rustls (webpki) only v3.
+                rustls::Error::InvalidCertificate(CertificateError::Other(ref other))
+                    if other.to_string().contains("UnsupportedCertVersion") =>
+                {
+                    "it is an X.509 v1 certificate; pgdeck's TLS library needs v3 (re-issue it \
+                     with extensions, e.g. openssl x509 -req ... -extfile with \
+                     basicConstraints=CA:FALSE)"
+                        .to_owned()
+                }
+                other => other.to_string(),
+            };
+            format!("could not use the client certificate \"{path}\": {why}")
+        })?,
         None => builder.with_no_client_auth(),
     };
     // PostgreSQL 17 requires ALPN "postgresql" for direct TLS; older servers ignore it.
