@@ -71,7 +71,9 @@ const ENV_VARS: &[(&str, &str)] = &[
 
 /// Where resolution reads its outside inputs; tests build one by hand so they never touch the
 /// real HOME.
-#[derive(Clone, Debug)]
+///
+/// `Debug` prints `PGPASSWORD` as `********`.
+#[derive(Clone)]
 pub struct Environment {
     vars: HashMap<String, String>,
     /// The home directory (`~/.pgpass`, `~/.pg_service.conf`, `~/.postgresql/`).
@@ -82,6 +84,31 @@ pub struct Environment {
     pub socket_dirs: Vec<PathBuf>,
     /// System service files to search when PGSYSCONFDIR is unset, in order.
     pub system_service_files: Vec<PathBuf>,
+}
+
+impl std::fmt::Debug for Environment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut vars: Vec<(&str, &str)> = self
+            .vars
+            .iter()
+            .map(|(k, v)| {
+                let v = if k == "PGPASSWORD" {
+                    "********"
+                } else {
+                    v.as_str()
+                };
+                (k.as_str(), v)
+            })
+            .collect();
+        vars.sort_unstable();
+        f.debug_struct("Environment")
+            .field("vars", &vars)
+            .field("home", &self.home)
+            .field("os_user", &self.os_user)
+            .field("socket_dirs", &self.socket_dirs)
+            .field("system_service_files", &self.system_service_files)
+            .finish()
+    }
 }
 
 impl Environment {
@@ -697,6 +724,21 @@ mod tests {
     fn write(path: &Path, text: &str) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn environment_debug_hides_pgpassword() {
+        let env = Environment::from_vars(
+            vec![
+                ("PGPASSWORD".to_owned(), "hunter2".to_owned()),
+                ("PGUSER".to_owned(), "u".to_owned()),
+            ],
+            None,
+            None,
+        );
+        let s = format!("{env:?}");
+        assert!(!s.contains("hunter2"), "{s}");
+        assert!(s.contains("PGUSER"), "{s}");
     }
 
     #[test]
