@@ -11,6 +11,7 @@
 //!    outside inputs from an [`Environment`], and yields a [`ConnTarget`].
 //! 3. [`connect`] walks the host list with the sslmode fallbacks, password file and
 //!    target_session_attrs, and returns a [`Connected`] session or a [`ConnectError`].
+//! 4. [`cancel`] sends a cancel request for such a session (TLS or not, as the session).
 //!
 //! This module owns connection parameters, TLS policy and the connection handshake. It must not
 //! prompt (a missing password is [`ConnectError::PasswordRequired`]), print, or run user SQL;
