@@ -74,6 +74,9 @@ pub enum Command {
     /// Show how the connection options resolve (host, port, user, database, sslmode, password source)
     /// and, with --check, connect and show what pgdeck learns about the server.
     Conninfo {
+        /// A `postgres://` URI, a `key=value` connection string, or a database name.
+        #[arg(value_name = "CONNINFO")]
+        conninfo: Option<String>,
         /// Connect and report the server version, role and extensions.
         #[arg(long)]
         check: bool,

@@ -53,11 +53,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             demo(ui, &config, *no_tui, *no_workload).await
         }
-        Some(Command::Conninfo { check, json }) => {
-            let (params, _) = connection_params(&cli.conn, &config)?;
+        Some(Command::Conninfo {
+            conninfo: sub_conninfo,
+            check,
+            json,
+        }) => {
+            // `pgdeck conninfo CONNINFO` and `pgdeck CONNINFO conninfo` mean the same.
+            let mut args = cli.conn.clone();
+            if sub_conninfo.is_some() {
+                args.conninfo = sub_conninfo.clone();
+            }
+            let (params, _) = connection_params(&args, &config)?;
             let mut target = conn::resolve(&params, &Environment::from_process())?;
             print_warnings(&target);
-            conninfo(&mut target, &cli.conn, *check, *json).await
+            conninfo(&mut target, &args, *check, *json).await
         }
     }
 }

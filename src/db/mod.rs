@@ -399,18 +399,30 @@ impl Worker {
     }
 
     fn cancel(&self, id: RequestId) {
-        let running = self.running.lock().map(|r| r.is_some()).unwrap_or(false);
-        if !running {
+        let Some(run_id) = self.running.lock().ok().and_then(|r| *r) else {
             self.reply(id, Err(DbError::Refused("nothing is running".into())), true);
             return;
-        }
+        };
         let handle = CancelHandle {
             token: self.work.cancel_token(),
             target: self.target.clone(),
         };
         let events = self.events.clone();
+        let running = self.running.clone();
         tokio::spawn(async move {
-            let reply = handle.cancel().await.map(|()| Reply::CancelSent);
+            // A cancel that reaches the server before the statement does is lost (the backend is
+            // still idle). So while the same run is still going, ask again a few times.
+            let mut reply = handle.cancel().await.map(|()| Reply::CancelSent);
+            for _ in 0..3 {
+                if reply.is_err() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                if running.lock().ok().and_then(|r| *r) != Some(run_id) {
+                    break;
+                }
+                reply = handle.cancel().await.map(|()| Reply::CancelSent);
+            }
             let _ = events.send(WorkerEvent::Response(Response {
                 id,
                 reply,

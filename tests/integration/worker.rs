@@ -17,6 +17,8 @@ struct Harness {
     events: UnboundedReceiver<WorkerEvent>,
     info: pgdeck::model::server::ServerInfo,
     own_pids: Vec<i32>,
+    /// Replies that arrived while waiting for another request's.
+    stash: Vec<db::Response>,
 }
 
 async fn start(conninfo: &str, settings: Settings) -> Harness {
@@ -30,6 +32,7 @@ async fn start(conninfo: &str, settings: Settings) -> Harness {
         events,
         info,
         own_pids,
+        stash: Vec::new(),
     }
 }
 
@@ -44,6 +47,10 @@ struct Run {
 
 impl Harness {
     async fn next_for(&mut self, id: RequestId) -> (Result<Reply, db::DbError>, bool) {
+        if let Some(i) = self.stash.iter().position(|r| r.id == id) {
+            let r = self.stash.remove(i);
+            return (r.reply, r.last);
+        }
         loop {
             let ev = tokio::time::timeout(Duration::from_secs(20), self.events.recv())
                 .await
@@ -54,7 +61,7 @@ impl Harness {
                 WorkerEvent::Connection { message, .. } => {
                     eprintln!("connection event: {message}");
                 }
-                _ => {}
+                WorkerEvent::Response(r) => self.stash.push(r),
             }
         }
     }
