@@ -149,8 +149,8 @@ impl Pane for ActivityPane {
         // Columns by importance: on narrow windows the least useful go first; the query takes the rest.
         const COLS: [(&str, u16, u8); 8] = [
             ("pid", 8, 0),
-            ("user", 10, 3),
-            ("application", 16, 5),
+            ("user", 10, 5),
+            ("application", 16, 3),
             ("state", 19, 0),
             ("wait", 16, 4),
             ("xact age", 10, 1),
@@ -216,8 +216,7 @@ impl Pane for ActivityPane {
                 };
                 Cell::from(truncate(&text, w).into_owned())
             };
-            // One line per session: newlines in the query become spaces.
-            let query = visible(&s.query).replace("\\n", " ");
+            let query = super::text::one_line_sql(&s.query);
             Row::new(
                 shown
                     .iter()

@@ -51,7 +51,7 @@ pub fn lines(keymap: &Keymap) -> Vec<(Option<String>, String)> {
 /// Draw the overlay; `scroll` is the first line shown (clamped and written back).
 pub fn render(frame: &mut Frame, area: Rect, cx: &RenderCx, scroll: &mut usize) {
     let all = lines(cx.keymap);
-    let box_area = centered(area, 76, area.height.saturating_sub(2));
+    let box_area = centered(area, 100, area.height.saturating_sub(2));
     frame.render_widget(Clear, box_area);
     let block = cx.block(" Help — keys (scroll with ↑/↓, close with esc) ");
     let inner = block.inner(box_area);

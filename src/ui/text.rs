@@ -32,6 +32,25 @@ fn is_control(c: char) -> bool {
         || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// A statement on one line for lists: leading comments dropped (monitoring tools and ORMs put them
+/// first, which hides the statement), runs of whitespace collapsed, control characters escaped.
+pub fn one_line_sql(s: &str) -> String {
+    let mut rest = s.trim_start();
+    loop {
+        if let Some(r) = rest.strip_prefix("--") {
+            rest = r.find('\n').map_or("", |i| &r[i + 1..]).trim_start();
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.find("*/").map_or("", |i| &r[i + 2..]).trim_start();
+        } else {
+            break;
+        }
+    }
+    // Nothing but comments: show the original rather than an empty cell.
+    let text = if rest.is_empty() { s } else { rest };
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    visible(&collapsed).into_owned()
+}
+
 /// Display width of `s` in terminal columns.
 pub fn width(s: &str) -> usize {
     s.chars().map(|c| c.width().unwrap_or(0)).sum()
@@ -93,6 +112,16 @@ mod tests {
         assert_eq!(visible("\u{9b}31m"), "\\u{9b}31m");
         assert_eq!(visible("x\u{202e}y"), "x\\u{202e}y");
         assert_eq!(visible("\x7f"), "\\x7f");
+    }
+
+    #[test]
+    fn one_line_sql_drops_leading_comments_and_collapses_space() {
+        assert_eq!(
+            one_line_sql("-- what it does\n/* more */  select\n  1,\t2"),
+            "select 1, 2"
+        );
+        assert_eq!(one_line_sql("-- only a comment"), "-- only a comment");
+        assert_eq!(one_line_sql("select '\x1b'"), "select '\\e'");
     }
 
     #[test]

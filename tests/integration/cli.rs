@@ -2,17 +2,11 @@
 //! config typos, .pgpass and service files.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use super::common::{cluster, fresh_db};
+use pgdeck::cluster::{ClusterOptions, TempCluster};
 
-fn scratch(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pgdeck-cli-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("scratch dir");
-    d
-}
+use super::common::{Scratch, cluster, fresh_db};
 
 /// Run pgdeck with a clean environment: no PG* variables, a private HOME and config dir.
 fn pgdeck(args: &[&str], env: &[(&str, String)], home: &std::path::Path) -> Output {
@@ -41,7 +35,7 @@ fn text(o: &Output) -> (String, String) {
 #[test]
 fn conninfo_check_connects_with_only_pg_environment_variables() {
     let (name, _) = fresh_db("cli_env");
-    let home = scratch("env");
+    let home = Scratch::new("env");
     let c = cluster();
     let out = pgdeck(
         &["conninfo", "--check"],
@@ -51,7 +45,7 @@ fn conninfo_check_connects_with_only_pg_environment_variables() {
             ("PGUSER", "postgres".into()),
             ("PGDATABASE", name.clone()),
         ],
-        &home,
+        home.path(),
     );
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
@@ -68,7 +62,7 @@ fn conninfo_check_connects_with_only_pg_environment_variables() {
     let out = pgdeck(
         &["conninfo", "--check", "--json", &c.conninfo(&name)],
         &[],
-        &home,
+        home.path(),
     );
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
@@ -84,7 +78,7 @@ fn conninfo_check_connects_with_only_pg_environment_variables() {
 
 #[test]
 fn bad_input_fails_with_exit_code_2_and_names_the_problem() {
-    let home = scratch("bad");
+    let home = Scratch::new("bad");
     let cases: &[(&[&str], &str)] = &[
         (&["conninfo", "postgres://u@h:notaport/db"], "notaport"),
         (&["conninfo", "host=/tmp sslmod=require"], "sslmod"),
@@ -92,7 +86,7 @@ fn bad_input_fails_with_exit_code_2_and_names_the_problem() {
         (&["conninfo", "host='/tmp"], "quot"),
     ];
     for (args, needle) in cases {
-        let out = pgdeck(args, &[], &home);
+        let out = pgdeck(args, &[], home.path());
         let (_, stderr) = text(&out);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
@@ -102,88 +96,140 @@ fn bad_input_fails_with_exit_code_2_and_names_the_problem() {
 
 #[test]
 fn an_unreachable_host_is_reported_not_hung() {
-    let home = scratch("unreach");
-    let dir = scratch("nosocket");
+    let home = Scratch::new("unreach");
+    let dir = Scratch::new("nosocket");
     let out = pgdeck(
         &[
             "conninfo",
             "--check",
             &format!(
                 "host={} port=1 user=x dbname=y connect_timeout=2",
-                dir.display()
+                dir.path().display()
             ),
         ],
         &[],
-        &home,
+        home.path(),
     );
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains(&dir.display().to_string()),
+        stderr.contains(&dir.path().display().to_string()),
         "names the host: {stderr}"
     );
 }
 
 #[test]
 fn a_typo_in_keymap_toml_stops_before_connecting_and_names_file_and_key() {
-    let home = scratch("keymap");
-    let cfg = home.join("config");
+    let home = Scratch::new("keymap");
+    let cfg = home.path().join("config");
     std::fs::create_dir_all(&cfg).expect("config dir");
     std::fs::write(cfg.join("keymap.toml"), "[editor]\nrun_statment = \"f9\"\n")
         .expect("write keymap");
     // The TUI path loads the keymap first: this must fail before any connection attempt or terminal use.
-    let out = pgdeck(&["host=/nonexistent dbname=x"], &[], &home);
+    let out = pgdeck(&["host=/nonexistent dbname=x"], &[], home.path());
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("keymap.toml"), "{stderr}");
     assert!(stderr.contains("run_statment"), "{stderr}");
 }
 
+/// A cluster where `pw_user` must give its SCRAM password (over the socket and TCP), with a database
+/// `pwdb` it owns.
+pub fn password_cluster() -> TempCluster {
+    let c = TempCluster::start(ClusterOptions::default().hba_lines(vec![
+        "local all pw_user scram-sha-256".into(),
+        "host all pw_user 127.0.0.1/32 scram-sha-256".into(),
+    ]))
+    .expect("start a password cluster");
+    c.psql(
+        "postgres",
+        "set password_encryption = 'scram-sha-256'; create role pw_user login password 's3cret';",
+    )
+    .expect("role");
+    c.psql("postgres", "create database pwdb owner pw_user")
+        .expect("db");
+    c
+}
+
 #[test]
 fn passwords_come_from_pgpass_and_service_files_and_a_wrong_one_is_refused_clearly() {
-    let (name, _) = fresh_db("cli_pw");
-    let c = cluster();
-    let host = c
-        .tcp_port()
-        .map(|_| "127.0.0.1".to_string())
-        .unwrap_or_else(|| c.socket_dir().display().to_string());
-    let _ = host;
-    // A role with a SCRAM password; the shared cluster trusts local connections, so check the
-    // password path with a role that must authenticate: pg_hba of the shared cluster is trust, which
-    // means these checks cover resolution and file handling; wrong-password behaviour is covered by
-    // the conn module's live tests.
-    c.psql(&name, "create role pw_user login password 's3cret'")
-        .ok();
-    let home = scratch("pgpass");
-    let pgpass = home.join(".pgpass");
-    std::fs::write(&pgpass, format!("*:*:{name}:pw_user:s3cret\n")).expect("write pgpass");
+    let c = password_cluster();
+    let home = Scratch::new("pgpass");
+    let pgpass = home.path().join(".pgpass");
+    std::fs::write(
+        &pgpass,
+        "# host:port:db:user:password\n*:*:pwdb:pw_user:s3cret\n",
+    )
+    .expect("write pgpass");
     std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-    let service = home.join("services.conf");
+    let service = home.path().join("services.conf");
     std::fs::write(
         &service,
         format!(
-            "[demo]\nhost={}\nport={}\ndbname={name}\nuser=pw_user\n",
+            "[demo]\nhost={}\nport={}\ndbname=pwdb\nuser=pw_user\n",
             c.socket_dir().display(),
             c.port()
         ),
     )
     .expect("write service file");
+    let svc = ("PGSERVICEFILE", service.display().to_string());
+
+    // service file + .pgpass: connects without a prompt
     let out = pgdeck(
         &["conninfo", "--check", "service=demo"],
-        &[("PGSERVICEFILE", service.display().to_string())],
-        &home,
+        &[svc.clone()],
+        home.path(),
     );
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("connected as pw_user"), "{stdout}");
+    assert!(stdout.contains("connected as pw_user to pwdb"), "{stdout}");
+    assert!(
+        !stdout.contains("s3cret") && !stderr.contains("s3cret"),
+        "password printed"
+    );
 
-    // group-readable .pgpass is ignored with a warning, as libpq does
-    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    // a wrong password is refused with the server's words, and never echoed
     let out = pgdeck(
-        &["conninfo", "service=demo"],
-        &[("PGSERVICEFILE", service.display().to_string())],
-        &home,
+        &["conninfo", "--check", "service=demo"],
+        &[svc.clone(), ("PGPASSWORD", "wrong-pw".into())],
+        home.path(),
     );
     let (_, stderr) = text(&out);
-    let _ = stderr;
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("password authentication failed"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("wrong-pw"), "password echoed: {stderr}");
+
+    // a group-readable .pgpass is ignored with a warning, as libpq does; -w then fails without prompting
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let out = pgdeck(
+        &["conninfo", "--check", "-w", "service=demo"],
+        &[svc],
+        home.path(),
+    );
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(".pgpass"), "warns about the file: {stderr}");
+    assert!(
+        stderr.contains("password"),
+        "says a password is needed: {stderr}"
+    );
+
+    // over TCP too, with the password in PGPASSWORD
+    let tcp = c.tcp_port().map(|p| p.to_string());
+    if let Some(port) = tcp {
+        let out = pgdeck(
+            &[
+                "conninfo",
+                "--check",
+                &format!("postgres://pw_user@127.0.0.1:{port}/pwdb?sslmode=disable"),
+            ],
+            &[("PGPASSWORD", "s3cret".into())],
+            home.path(),
+        );
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stdout}\n{stderr}");
+    }
 }

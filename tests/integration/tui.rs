@@ -6,15 +6,9 @@ mod pty;
 
 use std::time::Duration;
 
-use super::common::{cluster, fresh_db};
+use super::common::{Scratch, cluster, fresh_db};
 
 const WAIT: Duration = Duration::from_secs(15);
-
-fn config_dir(tag: &str) -> String {
-    let d = std::env::temp_dir().join(format!("pgdeck-tui-{tag}-{}", std::process::id()));
-    let _ = std::fs::create_dir_all(&d);
-    d.display().to_string()
-}
 
 #[test]
 fn shows_the_schema_runs_a_statement_and_restores_the_terminal() {
@@ -22,7 +16,8 @@ fn shows_the_schema_runs_a_statement_and_restores_the_terminal() {
     cluster()
         .psql(&name, "create table accounts(id int primary key, owner text); insert into accounts values (1, 'ada'), (2, null);")
         .expect("fixture");
-    let cfg = config_dir("run");
+    let scratch = Scratch::new("tui-run");
+    let cfg = scratch.path().display().to_string();
     let mut s = pty::PtySession::spawn(
         env!("CARGO_BIN_EXE_pgdeck"),
         &[&ci],
@@ -69,7 +64,8 @@ fn shows_the_schema_runs_a_statement_and_restores_the_terminal() {
 #[test]
 fn a_panic_free_exit_on_hangup() {
     let (_name, ci) = fresh_db("hup");
-    let cfg = config_dir("hup");
+    let scratch = Scratch::new("tui-hup");
+    let cfg = scratch.path().display().to_string();
     let mut s = pty::PtySession::spawn(
         env!("CARGO_BIN_EXE_pgdeck"),
         &[&ci],
@@ -87,4 +83,67 @@ fn a_panic_free_exit_on_hangup() {
     .expect("signal");
     let status = s.wait_exit(WAIT).expect("exits after SIGHUP");
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn asks_for_the_password_before_the_full_screen_ui_opens() {
+    let c = super::cli::password_cluster();
+    let scratch = Scratch::new("tui-pw");
+    let cfg = scratch.path().display().to_string();
+    let home = scratch.path().display().to_string();
+    let ci = format!(
+        "host={} port={} user=pw_user dbname=pwdb",
+        c.socket_dir().display(),
+        c.port()
+    );
+    let mut s = pty::PtySession::spawn(
+        env!("CARGO_BIN_EXE_pgdeck"),
+        &[&ci],
+        &[("PGDECK_CONFIG_DIR", &cfg), ("HOME", &home)],
+        100,
+        30,
+    );
+    s.wait_for(WAIT, |sc| sc.contains("Password for user pw_user:"))
+        .unwrap_or_else(|sc| panic!("no password prompt:\n{sc}"));
+    assert!(
+        !s.screen().contains("Schema"),
+        "the UI must not be open yet"
+    );
+    s.send(b"s3cret\r");
+    s.wait_for(WAIT, |sc| sc.contains("Schema") && sc.contains("pw_user@"))
+        .unwrap_or_else(|sc| panic!("UI did not open after the password:\n{sc}"));
+    assert!(!s.screen().contains("s3cret"), "password shown on screen");
+    s.send(b"\x11");
+    assert!(s.wait_exit(WAIT).is_some_and(|st| st.success()));
+}
+
+#[test]
+fn a_wrong_password_at_the_prompt_is_reported_without_opening_the_ui() {
+    let c = super::cli::password_cluster();
+    let scratch = Scratch::new("tui-badpw");
+    let cfg = scratch.path().display().to_string();
+    let home = scratch.path().display().to_string();
+    let ci = format!(
+        "host={} port={} user=pw_user dbname=pwdb",
+        c.socket_dir().display(),
+        c.port()
+    );
+    let mut s = pty::PtySession::spawn(
+        env!("CARGO_BIN_EXE_pgdeck"),
+        &[&ci],
+        &[("PGDECK_CONFIG_DIR", &cfg), ("HOME", &home)],
+        100,
+        30,
+    );
+    s.wait_for(WAIT, |sc| sc.contains("Password for user pw_user:"))
+        .unwrap_or_else(|sc| panic!("no password prompt:\n{sc}"));
+    s.send(b"nope\r");
+    let status = s.wait_exit(WAIT).expect("exits");
+    assert_eq!(status.code(), Some(2));
+    let out = String::from_utf8_lossy(&s.raw);
+    assert!(out.contains("password authentication failed"), "{out}");
+    assert!(
+        !out.contains("\x1b[?1049h"),
+        "the alternate screen was never entered"
+    );
 }
