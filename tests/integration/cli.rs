@@ -177,7 +177,7 @@ fn passwords_come_from_pgpass_and_service_files_and_a_wrong_one_is_refused_clear
     // service file + .pgpass: connects without a prompt
     let out = pgdeck(
         &["conninfo", "--check", "service=demo"],
-        &[svc.clone()],
+        std::slice::from_ref(&svc),
         home.path(),
     );
     let (stdout, stderr) = text(&out);
