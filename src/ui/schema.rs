@@ -438,7 +438,8 @@ impl Pane for SchemaPane {
                         let right = if !r.readable {
                             "no access".to_string()
                         } else if r.kind == RelKind::PartitionedTable {
-                            "partitioned".to_string()
+                            // narrow sidebars keep room for the name
+                            if w < 30 { "part." } else { "partitioned" }.to_string()
                         } else if matches!(r.kind, RelKind::Table | RelKind::MaterializedView) {
                             short_count(r.estimated_rows)
                         } else {

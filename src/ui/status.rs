@@ -1,8 +1,11 @@
 //! The status bar: who and where (user@host:port/db), server version, primary/standby, transaction
 //! state, read-only, the last statement's time and rows, a spinner while waiting, and messages.
+//! On a narrow window the least important parts give way first: key hints, then the version, then
+//! the target is shortened; the transaction state and the read-only flag always stay.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -36,79 +39,177 @@ pub struct StatusLine {
     pub message: Option<(Level, String)>,
 }
 
+/// A piece of the bar; lower `keep` gives way first when space runs out.
+struct Part {
+    text: String,
+    style: Style,
+    keep: u8,
+}
+
 impl StatusLine {
     /// Draw into a one-line area.
     pub fn render(&self, frame: &mut Frame, area: Rect, cx: &RenderCx) {
         let t = cx.theme;
-        let mut left: Vec<Span> = vec![Span::styled(
-            format!(" {} ", visible(&self.target)),
-            t.status_bar,
-        )];
+        let avail = area.width as usize;
+        let target = format!(" {} ", visible(&self.target));
+        let mut parts: Vec<Part> = Vec::new();
         if !self.connected {
-            left.push(Span::styled(" disconnected ", t.error));
+            parts.push(Part {
+                text: " disconnected ".into(),
+                style: t.error,
+                keep: 9,
+            });
         }
-        left.push(Span::styled(
-            format!(
+        parts.push(Part {
+            text: format!(
                 " PG {} {} ",
                 self.version,
                 if self.standby { "standby" } else { "primary" }
             ),
-            t.muted,
-        ));
+            style: t.muted,
+            keep: 2,
+        });
         if self.read_only {
-            left.push(Span::styled(" read-only ", t.warning));
+            parts.push(Part {
+                text: " read-only ".into(),
+                style: t.warning,
+                keep: 9,
+            });
         }
         let tx_style = match self.tx {
             TxStatus::Idle => t.muted,
             TxStatus::InTransaction => t.warning,
             TxStatus::Failed => t.error,
         };
-        left.push(Span::styled(format!(" {} ", self.tx.label()), tx_style));
+        parts.push(Part {
+            text: format!(" {} ", self.tx.label()),
+            style: tx_style,
+            keep: 9,
+        });
         if self.busy {
-            left.push(Span::styled(format!(" {} ", spinner(cx.tick)), t.spinner));
+            parts.push(Part {
+                text: format!(" {} ", spinner(cx.tick)),
+                style: t.spinner,
+                keep: 8,
+            });
         } else if let Some((secs, rows)) = self.last_run {
-            left.push(Span::styled(
-                format!(
+            parts.push(Part {
+                text: format!(
                     " {} · {rows} row{} ",
                     duration(secs),
                     if rows == 1 { "" } else { "s" }
                 ),
-                t.muted,
-            ));
+                style: t.muted,
+                keep: 4,
+            });
         }
-        let mut right: Vec<Span> = Vec::new();
-        right.extend(cx.hint(Section::Global, Action::Help, "help"));
-        right.extend(cx.hint(Section::Global, Action::Quit, "quit"));
-        let used: usize = left
-            .iter()
-            .chain(right.iter())
-            .map(|s| width(&s.content))
-            .sum();
-        let avail = (area.width as usize).saturating_sub(used + 1);
+        let hints: Vec<Span> = [
+            cx.hint(Section::Global, Action::Help, "help"),
+            cx.hint(Section::Global, Action::Quit, "quit"),
+        ]
+        .concat();
+        let hints_w: usize = hints.iter().map(|s| width(&s.content)).sum();
+
+        // Drop parts until the essentials fit next to at least a short target.
+        let min_target = 12.min(width(&target));
+        let used = |parts: &[Part]| parts.iter().map(|p| width(&p.text)).sum::<usize>();
+        let mut show_hints = true;
+        while used(&parts) + min_target + if show_hints { hints_w } else { 0 } > avail {
+            if show_hints {
+                show_hints = false;
+                continue;
+            }
+            match parts
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.keep < 9)
+                .min_by_key(|(_, p)| p.keep)
+            {
+                Some((i, _)) => {
+                    parts.remove(i);
+                }
+                None => break,
+            }
+        }
+        let right_w = if show_hints { hints_w } else { 0 };
+        let target_w = avail.saturating_sub(used(&parts) + right_w);
+        let mut spans = vec![Span::styled(
+            truncate(&target, target_w).into_owned(),
+            t.status_bar,
+        )];
+        spans.extend(parts.into_iter().map(|p| Span::styled(p.text, p.style)));
+        let mut left_w: usize = spans.iter().map(|s| width(&s.content)).sum();
         if let Some((level, msg)) = &self.message {
             let style = match level {
                 Level::Info => t.info,
                 Level::Warning => t.warning,
                 Level::Error => t.error,
             };
-            let m = visible(msg).replace("\\n", " ");
-            left.push(Span::styled(
-                format!(" {}", truncate(&m, avail.saturating_sub(1))),
-                style,
-            ));
+            let room = avail.saturating_sub(left_w + right_w + 1);
+            if room > 8 {
+                let m = format!(" {}", truncate(&visible(msg).replace("\\n", " "), room - 1));
+                left_w += width(&m);
+                spans.push(Span::styled(m, style));
+            }
         }
-        let used: usize = left
+        spans.push(Span::raw(
+            " ".repeat(avail.saturating_sub(left_w + right_w)),
+        ));
+        if show_hints {
+            spans.extend(hints);
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)).style(t.status_bar), area);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keymap::Keymap;
+    use crate::theme::Theme;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    fn draw(status: &StatusLine, w: u16) -> String {
+        let theme = Theme::load("dark", None).expect("theme");
+        let keymap = Keymap::default_keymap();
+        let cx = RenderCx {
+            theme: &theme,
+            keymap: &keymap,
+            focused: false,
+            tick: 0,
+        };
+        let mut term = Terminal::new(TestBackend::new(w, 1)).expect("terminal");
+        term.draw(|f| status.render(f, f.area(), &cx))
+            .expect("draw");
+        term.backend()
+            .buffer()
+            .content()
             .iter()
-            .chain(right.iter())
-            .map(|s| width(&s.content))
-            .sum();
-        let pad = (area.width as usize).saturating_sub(used);
-        // On narrow windows the hints go first; the connection and state matter more.
-        if pad == 0 && used > area.width as usize {
-            right.clear();
-        }
-        left.push(Span::raw(" ".repeat(pad)));
-        left.extend(right);
-        frame.render_widget(Paragraph::new(Line::from(left)).style(t.status_bar), area);
+            .map(|c| c.symbol())
+            .collect()
+    }
+
+    #[test]
+    fn narrow_bars_keep_the_transaction_state_and_read_only_flag() {
+        let s = StatusLine {
+            target: "postgres@/tmp/a/very/long/socket/directory/path:5432/some_database".into(),
+            version: "15.18".into(),
+            tx: TxStatus::Failed,
+            read_only: true,
+            connected: true,
+            last_run: Some((0.012, 3)),
+            ..Default::default()
+        };
+        let wide = draw(&s, 200);
+        assert!(
+            wide.contains("PG 15.18 primary") && wide.contains("f1 help"),
+            "{wide}"
+        );
+        let narrow = draw(&s, 60);
+        assert!(narrow.contains("failed transaction"), "{narrow}");
+        assert!(narrow.contains("read-only"), "{narrow}");
+        assert!(narrow.contains("postgres@"), "{narrow}");
+        assert!(!narrow.contains("f1 help"), "{narrow}");
     }
 }
