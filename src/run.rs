@@ -2,7 +2,7 @@
 //! full-screen UI opens (config, keymap and theme typos, connection problems, the password prompt) is
 //! settled here and printed to stderr, so the UI never opens only to show an error.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -21,11 +21,28 @@ use crate::ui::status::{Level, StatusLine};
 pub async fn main(cli: Cli) -> ExitCode {
     match run(cli).await {
         Ok(code) => code,
+        // stdout closed by the reader (`pgdeck ... | head`): not an error worth a message
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("pgdeck: {e:#}");
+            // Never eprintln!: it panics when stderr is gone (a dropped SSH session).
+            let _ = writeln!(std::io::stderr(), "pgdeck: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// A line on stderr; a closed stderr is ignored rather than a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -149,7 +166,7 @@ fn connection_params(args: &ConnArgs, config: &Config) -> anyhow::Result<(ConnPa
 
 fn print_warnings(target: &ConnTarget) {
     for w in &target.warnings {
-        eprintln!("pgdeck: warning: {w}");
+        say!("pgdeck: warning: {w}");
     }
 }
 
@@ -226,22 +243,25 @@ async fn demo(
     no_tui: bool,
     no_workload: bool,
 ) -> anyhow::Result<ExitCode> {
-    eprintln!("pgdeck demo: starting a throwaway PostgreSQL server and loading the demo database…");
+    say!("pgdeck demo: starting a throwaway PostgreSQL server and loading the demo database…");
     let started = std::time::Instant::now();
     let mut demo = crate::demo::Demo::start().await?;
     if !no_workload {
         demo.start_workload()?;
     }
     let conninfo = demo.conninfo();
-    eprintln!(
+    say!(
         "pgdeck demo: ready in {:.1} s; everything is removed on exit",
         started.elapsed().as_secs_f64()
     );
     let result = match ui {
         None => {
             debug_assert!(no_tui);
-            println!("{conninfo}");
-            eprintln!("pgdeck demo: serving until Ctrl-C");
+            let mut out = std::io::stdout();
+            writeln!(out, "{conninfo}")
+                .and_then(|()| out.flush())
+                .context("writing the connection string")?;
+            say!("pgdeck demo: serving until Ctrl-C");
             wait_for_stop_signal().await
         }
         Some(ui) => {
@@ -263,7 +283,9 @@ async fn demo(
             }
         }
     };
+    tracing::info!("demo: the UI ended ({result:?}); stopping the server");
     demo.stop().await;
+    tracing::info!("demo: stopped");
     result.map(|()| ExitCode::SUCCESS)
 }
 
@@ -323,23 +345,29 @@ async fn conninfo(
         let conns = connect_interactive(target, &Settings::default(), args).await?;
         report.server = Some(conns.info);
     }
+    let mut out = std::io::stdout().lock();
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("target       {}", report.target);
-    println!("hosts        {}", report.hosts.join(", "));
-    println!("user         {}", report.user);
-    println!("dbname       {}", report.dbname);
-    println!("sslmode      {}", report.sslmode);
-    println!("password     {}", report.password);
-    println!("passfile     {}", report.passfile);
+    writeln!(out, "target       {}", report.target)?;
+    writeln!(out, "hosts        {}", report.hosts.join(", "))?;
+    writeln!(out, "user         {}", report.user)?;
+    writeln!(out, "dbname       {}", report.dbname)?;
+    writeln!(out, "sslmode      {}", report.sslmode)?;
+    writeln!(out, "password     {}", report.password)?;
+    writeln!(out, "passfile     {}", report.passfile)?;
     if let Some(s) = &report.service {
-        println!("service      {s}");
+        writeln!(out, "service      {s}")?;
     }
     if let Some(s) = &report.server {
-        println!("server       PostgreSQL {} ({})", s.version, s.role_label());
-        println!("connected as {} to {}", s.user, s.database);
+        writeln!(
+            out,
+            "server       PostgreSQL {} ({})",
+            s.version,
+            s.role_label()
+        )?;
+        writeln!(out, "connected as {} to {}", s.user, s.database)?;
         let mut attrs = Vec::new();
         if s.role.superuser {
             attrs.push("superuser");
@@ -351,14 +379,14 @@ async fn conninfo(
             attrs.push("read-only");
         }
         if !attrs.is_empty() {
-            println!("role         {}", attrs.join(", "));
+            writeln!(out, "role         {}", attrs.join(", "))?;
         }
         let ext: Vec<String> = s
             .extensions
             .iter()
             .map(|e| format!("{} {}", e.name, e.version))
             .collect();
-        println!("extensions   {}", ext.join(", "));
+        writeln!(out, "extensions   {}", ext.join(", "))?;
     }
     if report.hosts.is_empty() {
         bail!("no host to connect to");

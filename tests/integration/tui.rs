@@ -62,27 +62,69 @@ fn shows_the_schema_runs_a_statement_and_restores_the_terminal() {
 }
 
 #[test]
-fn a_panic_free_exit_on_hangup() {
+fn a_dropped_terminal_ends_the_session_cleanly() {
     let (_name, ci) = fresh_db("hup");
     let scratch = Scratch::new("tui-hup");
     let cfg = scratch.path().display().to_string();
+    let log = scratch.path().join("pgdeck.log");
+    let log_s = log.display().to_string();
     let mut s = pty::PtySession::spawn(
         env!("CARGO_BIN_EXE_pgdeck"),
         &[&ci],
-        &[("PGDECK_CONFIG_DIR", &cfg)],
+        &[("PGDECK_CONFIG_DIR", &cfg), ("PGDECK_LOG", &log_s)],
         100,
         30,
     );
     s.wait_for(WAIT, |sc| sc.contains("Schema"))
         .unwrap_or_else(|sc| panic!("no first frame:\n{sc}"));
-    // SSH dropped: the process gets SIGHUP and must leave cleanly
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(s.pid() as i32),
-        nix::sys::signal::Signal::SIGHUP,
+    // The SSH session drops: the terminal goes away under pgdeck (SIGHUP, then EIO on every write).
+    s.hangup();
+    let status = s.wait_exit_quietly(WAIT).expect("exits after the hangup");
+    let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(status.success(), "{status:?}; log:\n{log_text}");
+    assert!(!log_text.contains("panic"), "{log_text}");
+}
+
+#[test]
+fn the_demo_server_is_removed_when_the_terminal_drops() {
+    let scratch = Scratch::new("tui-demo-hup");
+    let cfg = scratch.path().join("config").display().to_string();
+    let cache = scratch.path().join("cache").display().to_string();
+    let tmp = scratch.path().join("tmp");
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    // every parent of the cluster dir must be traversable by the server user
+    std::fs::set_permissions(
+        scratch.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
     )
-    .expect("signal");
-    let status = s.wait_exit(WAIT).expect("exits after SIGHUP");
+    .expect("chmod");
+    std::fs::set_permissions(&tmp, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let tmp_s = tmp.display().to_string();
+    let mut s = pty::PtySession::spawn(
+        env!("CARGO_BIN_EXE_pgdeck"),
+        &["demo", "--no-workload"],
+        &[
+            ("PGDECK_CONFIG_DIR", &cfg),
+            ("PGDECK_CACHE_DIR", &cache),
+            ("PGDECK_TEST_TMP", &tmp_s),
+        ],
+        100,
+        30,
+    );
+    s.wait_for(Duration::from_secs(60), |sc| sc.contains("users"))
+        .unwrap_or_else(|sc| panic!("demo did not open:\n{sc}"));
+    let clusters = || std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0);
+    assert!(
+        clusters() >= 1,
+        "the demo cluster lives under PGDECK_TEST_TMP"
+    );
+    s.hangup();
+    let status = s
+        .wait_exit_quietly(Duration::from_secs(30))
+        .expect("exits after the hangup");
     assert!(status.success(), "{status:?}");
+    assert_eq!(clusters(), 0, "the demo cluster was removed");
 }
 
 #[test]

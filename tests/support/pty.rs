@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 /// A child process on a pty, with the emulated screen it has drawn so far.
 pub struct PtySession {
-    writer: File,
+    writer: Option<File>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    reader_thread: Option<std::thread::JoinHandle<()>>,
     child: Child,
     parser: vt100::Parser,
     rx: mpsc::Receiver<Vec<u8>>,
@@ -40,6 +42,14 @@ impl PtySession {
         let pty = nix::pty::openpty(Some(&ws), None).expect("openpty");
         let master: OwnedFd = pty.master;
         let slave: OwnedFd = pty.slave;
+        // openpty's fds are inheritable: without CLOEXEC the child (and any other test's child)
+        // would hold the master open, and closing ours would never hang the terminal up.
+        for fd in [master.as_raw_fd(), slave.as_raw_fd()] {
+            // SAFETY: F_SETFD on fds we own.
+            unsafe {
+                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+            }
+        }
         let slave_file = File::from(slave);
         let mut cmd = Command::new(bin);
         cmd.args(args)
@@ -70,9 +80,25 @@ impl PtySession {
         let mut reader = master_file.try_clone().expect("dup master");
         let mut answerer = master_file.try_clone().expect("dup master");
         let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop2 = stop.clone();
+        let reader_thread = std::thread::spawn(move || {
             let mut buf = [0u8; 65536];
             loop {
+                // Wake up now and then to see whether the session wants its fds closed (hangup).
+                let mut pfd = libc::pollfd {
+                    fd: reader.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd for the duration of the call.
+                let n = unsafe { libc::poll(&mut pfd, 1, 50) };
+                if stop2.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                if n <= 0 {
+                    continue;
+                }
                 match reader.read(&mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
@@ -91,9 +117,10 @@ impl PtySession {
                 }
             }
         });
-        let _ = master_file.as_raw_fd();
         PtySession {
-            writer: master_file,
+            writer: Some(master_file),
+            stop,
+            reader_thread: Some(reader_thread),
             child,
             parser: vt100::Parser::new(nz(rows), nz(cols), 0),
             rx,
@@ -143,7 +170,11 @@ impl PtySession {
 
     /// Type bytes as the terminal would send them.
     pub fn send(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).expect("write to pty");
+        self.writer
+            .as_mut()
+            .expect("the pty is open")
+            .write_all(bytes)
+            .expect("write to pty");
     }
 
     /// Change the window size (SIGWINCH reaches the child through the pty).
@@ -154,9 +185,10 @@ impl PtySession {
             ws_xpixel: 0,
             ws_ypixel: 0,
         };
+        let fd = self.writer.as_ref().expect("the pty is open").as_raw_fd();
         // SAFETY: TIOCSWINSZ on our own pty master with a valid winsize.
         unsafe {
-            libc::ioctl(self.writer.as_raw_fd(), libc::TIOCSWINSZ, &ws);
+            libc::ioctl(fd, libc::TIOCSWINSZ, &ws);
         }
         self.parser.screen_mut().set_size(nz(rows), nz(cols));
     }
@@ -170,6 +202,28 @@ impl PtySession {
                 while self.pump(Duration::from_millis(20)) {}
                 return Some(st);
             }
+        }
+        None
+    }
+
+    /// Close every handle on the pty master, as a terminal emulator or sshd does when the connection
+    /// drops: the kernel hangs up the terminal (SIGHUP, then I/O errors) under the program.
+    pub fn hangup(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.reader_thread.take() {
+            let _ = t.join();
+        }
+        self.writer = None;
+    }
+
+    /// Wait for the process to exit without reading its output (after a hangup).
+    pub fn wait_exit_quietly(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
         None
     }
