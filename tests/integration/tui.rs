@@ -127,12 +127,9 @@ fn the_demo_server_is_removed_when_the_terminal_drops() {
     assert_eq!(clusters(), 0, "the demo cluster was removed");
 }
 
-#[test]
-fn asks_for_the_password_before_the_full_screen_ui_opens() {
-    let c = super::cli::password_cluster();
-    let scratch = Scratch::new("tui-pw");
+/// pgdeck on a pty against a cluster where `pw_user` needs a password, waiting at the prompt.
+fn at_password_prompt(c: &pgdeck::cluster::TempCluster, scratch: &Scratch) -> pty::PtySession {
     let cfg = scratch.path().display().to_string();
-    let home = scratch.path().display().to_string();
     let ci = format!(
         "host={} port={} user=pw_user dbname=pwdb",
         c.socket_dir().display(),
@@ -141,12 +138,20 @@ fn asks_for_the_password_before_the_full_screen_ui_opens() {
     let mut s = pty::PtySession::spawn(
         env!("CARGO_BIN_EXE_pgdeck"),
         &[&ci],
-        &[("PGDECK_CONFIG_DIR", &cfg), ("HOME", &home)],
+        &[("PGDECK_CONFIG_DIR", &cfg), ("HOME", &cfg)],
         100,
         30,
     );
     s.wait_for(WAIT, |sc| sc.contains("Password for user pw_user:"))
         .unwrap_or_else(|sc| panic!("no password prompt:\n{sc}"));
+    s
+}
+
+#[test]
+fn asks_for_the_password_before_the_full_screen_ui_opens() {
+    let c = super::cli::password_cluster();
+    let scratch = Scratch::new("tui-pw");
+    let mut s = at_password_prompt(&c, &scratch);
     assert!(
         !s.screen().contains("Schema"),
         "the UI must not be open yet"
@@ -163,22 +168,7 @@ fn asks_for_the_password_before_the_full_screen_ui_opens() {
 fn a_wrong_password_at_the_prompt_is_reported_without_opening_the_ui() {
     let c = super::cli::password_cluster();
     let scratch = Scratch::new("tui-badpw");
-    let cfg = scratch.path().display().to_string();
-    let home = scratch.path().display().to_string();
-    let ci = format!(
-        "host={} port={} user=pw_user dbname=pwdb",
-        c.socket_dir().display(),
-        c.port()
-    );
-    let mut s = pty::PtySession::spawn(
-        env!("CARGO_BIN_EXE_pgdeck"),
-        &[&ci],
-        &[("PGDECK_CONFIG_DIR", &cfg), ("HOME", &home)],
-        100,
-        30,
-    );
-    s.wait_for(WAIT, |sc| sc.contains("Password for user pw_user:"))
-        .unwrap_or_else(|sc| panic!("no password prompt:\n{sc}"));
+    let mut s = at_password_prompt(&c, &scratch);
     s.send(b"nope\r");
     let status = s.wait_exit(WAIT).expect("exits");
     assert_eq!(status.code(), Some(2));
