@@ -245,7 +245,20 @@ async fn demo(
 ) -> anyhow::Result<ExitCode> {
     say!("pgdeck demo: starting a throwaway PostgreSQL server and loading the demo database…");
     let started = std::time::Instant::now();
-    let mut demo = crate::demo::Demo::start().await?;
+    // Ctrl-C while loading: the server (same process group) gets it too and stops; wait for the
+    // start to finish or fail, then remove everything, instead of dying and leaving files behind.
+    let start = crate::demo::Demo::start();
+    tokio::pin!(start);
+    let mut demo = tokio::select! {
+        r = &mut start => r?,
+        _ = tokio::signal::ctrl_c() => {
+            say!("pgdeck demo: interrupted; removing the demo server…");
+            if let Ok(d) = start.await {
+                d.stop().await;
+            }
+            return Ok(ExitCode::from(130));
+        }
+    };
     if !no_workload {
         demo.start_workload()?;
     }
