@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, anyhow};
 
 use crate::app::{App, AppOptions};
 use crate::cli::{Cli, Command, ConnArgs};
@@ -83,7 +83,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (params, _) = connection_params(&args, &config)?;
             let mut target = conn::resolve(&params, &Environment::from_process())?;
             print_warnings(&target);
-            conninfo(&mut target, &args, *check, *json).await
+            crate::commands::conninfo::run(&mut target, &args, *check, *json).await
         }
     }
 }
@@ -109,7 +109,7 @@ impl UiSetup {
     }
 }
 
-fn settings(config: &Config, read_only: bool) -> Settings {
+pub fn settings(config: &Config, read_only: bool) -> Settings {
     Settings {
         statement_timeout_ms: config.monitor.statement_timeout_ms,
         lock_timeout_ms: config.monitor.lock_timeout_ms,
@@ -118,9 +118,23 @@ fn settings(config: &Config, read_only: bool) -> Settings {
     }
 }
 
+/// Resolve the connection options (profile, flags, CONNINFO, PG* environment), print warnings, and
+/// open both connections, prompting for a password when needed. For headless subcommands.
+pub async fn connect_headless(
+    args: &ConnArgs,
+    config: &Config,
+) -> anyhow::Result<(ConnTarget, Connections, Settings)> {
+    let (params, read_only) = connection_params(args, config)?;
+    let mut target = conn::resolve(&params, &Environment::from_process())?;
+    print_warnings(&target);
+    let settings = settings(config, read_only);
+    let conns = connect_interactive(&mut target, &settings, args).await?;
+    Ok((target, conns, settings))
+}
+
 /// Connection parameters from, in rising priority: the profile, the flags, the CONNINFO argument (psql
 /// gives a connection string in the dbname position precedence over earlier options).
-fn connection_params(args: &ConnArgs, config: &Config) -> anyhow::Result<(ConnParams, bool)> {
+pub fn connection_params(args: &ConnArgs, config: &Config) -> anyhow::Result<(ConnParams, bool)> {
     let mut params = ConnParams::new();
     let mut read_only = args.read_only;
     if let Some(name) = &args.profile {
@@ -164,7 +178,7 @@ fn connection_params(args: &ConnArgs, config: &Config) -> anyhow::Result<(ConnPa
     Ok((params, read_only))
 }
 
-fn print_warnings(target: &ConnTarget) {
+pub fn print_warnings(target: &ConnTarget) {
     for w in &target.warnings {
         say!("pgdeck: warning: {w}");
     }
@@ -182,7 +196,7 @@ async fn prompt_password(target: &ConnTarget) -> anyhow::Result<conn::Secret> {
 
 /// Open both connections; prompt for a password when the server asks for one and none is known
 /// (never with -w, always first with -W).
-async fn connect_interactive(
+pub async fn connect_interactive(
     target: &mut ConnTarget,
     settings: &Settings,
     args: &ConnArgs,
@@ -312,97 +326,4 @@ async fn wait_for_stop_signal() -> anyhow::Result<()> {
         _ = hup.recv() => {}
     }
     Ok(())
-}
-
-/// What `pgdeck conninfo` prints.
-#[derive(serde::Serialize)]
-struct ConninfoReport {
-    target: String,
-    hosts: Vec<String>,
-    user: String,
-    dbname: String,
-    sslmode: String,
-    password: &'static str,
-    passfile: String,
-    service: Option<String>,
-    application_name: Option<String>,
-    warnings: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    server: Option<crate::model::server::ServerInfo>,
-}
-
-async fn conninfo(
-    target: &mut ConnTarget,
-    args: &ConnArgs,
-    check: bool,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
-    let mut report = ConninfoReport {
-        target: target.display(),
-        hosts: target.hosts.iter().map(|h| h.to_string()).collect(),
-        user: target.user.clone(),
-        dbname: target.dbname.clone(),
-        sslmode: target.sslmode.to_string(),
-        password: if target.password.is_some() {
-            "given"
-        } else {
-            "none given (the password file is looked up when connecting)"
-        },
-        passfile: target.passfile.display().to_string(),
-        service: target.service.clone(),
-        application_name: target.application_name.clone(),
-        warnings: target.warnings.clone(),
-        server: None,
-    };
-    if check {
-        let conns = connect_interactive(target, &Settings::default(), args).await?;
-        report.server = Some(conns.info);
-    }
-    let mut out = std::io::stdout().lock();
-    if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
-        return Ok(ExitCode::SUCCESS);
-    }
-    writeln!(out, "target       {}", report.target)?;
-    writeln!(out, "hosts        {}", report.hosts.join(", "))?;
-    writeln!(out, "user         {}", report.user)?;
-    writeln!(out, "dbname       {}", report.dbname)?;
-    writeln!(out, "sslmode      {}", report.sslmode)?;
-    writeln!(out, "password     {}", report.password)?;
-    writeln!(out, "passfile     {}", report.passfile)?;
-    if let Some(s) = &report.service {
-        writeln!(out, "service      {s}")?;
-    }
-    if let Some(s) = &report.server {
-        writeln!(
-            out,
-            "server       PostgreSQL {} ({})",
-            s.version,
-            s.role_label()
-        )?;
-        writeln!(out, "connected as {} to {}", s.user, s.database)?;
-        let mut attrs = Vec::new();
-        if s.role.superuser {
-            attrs.push("superuser");
-        }
-        if s.role.pg_monitor {
-            attrs.push("pg_monitor");
-        }
-        if s.read_only {
-            attrs.push("read-only");
-        }
-        if !attrs.is_empty() {
-            writeln!(out, "role         {}", attrs.join(", "))?;
-        }
-        let ext: Vec<String> = s
-            .extensions
-            .iter()
-            .map(|e| format!("{} {}", e.name, e.version))
-            .collect();
-        writeln!(out, "extensions   {}", ext.join(", "))?;
-    }
-    if report.hosts.is_empty() {
-        bail!("no host to connect to");
-    }
-    Ok(ExitCode::SUCCESS)
 }
