@@ -18,6 +18,7 @@ pub mod keymap;
 pub mod logging;
 pub mod model;
 pub mod run;
+pub mod state;
 pub mod theme;
 pub mod tui;
 pub mod ui;

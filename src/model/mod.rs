@@ -6,5 +6,7 @@ pub mod catalog;
 pub mod ident;
 pub mod result_set;
 pub mod server;
+pub mod sql_keywords;
+pub mod sql_lex;
 pub mod sql_split;
 pub mod txn;

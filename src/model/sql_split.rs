@@ -5,6 +5,8 @@
 
 use std::ops::Range;
 
+use super::sql_lex::{Lexer, TokKind};
+
 /// One statement of a buffer: its byte range in the original text (trimmed of surrounding whitespace,
 /// including the terminating semicolon when there is one).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,16 +26,15 @@ impl Statement {
 /// Split `sql` into statements. Empty statements (only whitespace, comments or a lone `;`) are dropped.
 pub fn split(sql: &str) -> Vec<Statement> {
     let mut out = Vec::new();
-    let mut lexer = Lexer::new(sql);
     let mut start = 0usize;
     let mut has_content = false;
     let mut paren_depth = 0i32;
     let mut begin_depth = 0i32;
     // The words seen so far in this statement, to recognise `BEGIN ATOMIC` and keep plain `BEGIN;` apart.
     let mut prev_word_begin = false;
-    while let Some(tok) = lexer.next_token() {
+    for tok in Lexer::new(sql) {
         match tok.kind {
-            TokKind::Space | TokKind::Comment => continue,
+            TokKind::Space | TokKind::LineComment | TokKind::BlockComment => continue,
             TokKind::Meta => {
                 // A meta-command ends the statement before it (as psql sends the buffer first).
                 if has_content {
@@ -106,11 +107,12 @@ pub fn statement_at(sql: &str, cursor: usize) -> Option<Statement> {
 /// The first keywords of a statement, upper-cased, skipping comments and opening parentheses: enough to
 /// tell `BEGIN`, `COMMIT`, `ROLLBACK TO SAVEPOINT`, `PREPARE TRANSACTION` and friends apart.
 pub fn leading_words(stmt: &str, n: usize) -> Vec<String> {
-    let mut lexer = Lexer::new(stmt);
     let mut words = Vec::new();
-    while let Some(tok) = lexer.next_token() {
+    for tok in Lexer::new(stmt) {
         match tok.kind {
-            TokKind::Space | TokKind::Comment | TokKind::Open => continue,
+            TokKind::Space | TokKind::LineComment | TokKind::BlockComment | TokKind::Open => {
+                continue;
+            }
             TokKind::Word => {
                 words.push(stmt[tok.range].to_ascii_uppercase());
                 if words.len() == n {
@@ -135,228 +137,13 @@ fn push(out: &mut Vec<Statement>, sql: &str, range: Range<usize>, meta: bool) {
 
 /// True when the text holds something other than comments, whitespace and semicolons.
 fn has_sql(text: &str) -> bool {
-    let mut lexer = Lexer::new(text);
-    while let Some(tok) = lexer.next_token() {
+    for tok in Lexer::new(text) {
         match tok.kind {
-            TokKind::Space | TokKind::Comment | TokKind::Semicolon => {}
+            TokKind::Space | TokKind::LineComment | TokKind::BlockComment | TokKind::Semicolon => {}
             _ => return true,
         }
     }
     false
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TokKind {
-    Space,
-    Comment,
-    Word,
-    Str,
-    Ident,
-    Dollar,
-    Semicolon,
-    Open,
-    Close,
-    Meta,
-    Other,
-}
-
-struct Tok {
-    kind: TokKind,
-    range: Range<usize>,
-}
-
-/// A small SQL lexer: just enough structure to find statement boundaries. Unterminated quotes and comments
-/// run to the end of the text (the server will report them), never panic.
-struct Lexer<'a> {
-    s: &'a str,
-    b: &'a [u8],
-    pos: usize,
-    at_line_start: bool,
-}
-
-impl<'a> Lexer<'a> {
-    fn new(s: &'a str) -> Self {
-        Lexer {
-            s,
-            b: s.as_bytes(),
-            pos: 0,
-            at_line_start: true,
-        }
-    }
-
-    fn peek(&self, off: usize) -> Option<u8> {
-        self.b.get(self.pos + off).copied()
-    }
-
-    fn next_token(&mut self) -> Option<Tok> {
-        let start = self.pos;
-        let c = self.peek(0)?;
-        let line_start = self.at_line_start;
-        self.at_line_start = false;
-        let kind = match c {
-            b' ' | b'\t' | b'\r' | b'\n' | 0x0c => {
-                while let Some(c) = self.peek(0) {
-                    if !matches!(c, b' ' | b'\t' | b'\r' | b'\n' | 0x0c) {
-                        break;
-                    }
-                    if c == b'\n' {
-                        self.at_line_start = true;
-                    }
-                    self.pos += 1;
-                }
-                if !self.at_line_start {
-                    // whitespace that did not cross a newline keeps the line-start flag of before
-                    self.at_line_start = line_start;
-                }
-                TokKind::Space
-            }
-            b'\\' if line_start => {
-                while let Some(c) = self.peek(0) {
-                    if c == b'\n' {
-                        break;
-                    }
-                    self.pos += 1;
-                }
-                TokKind::Meta
-            }
-            b'-' if self.peek(1) == Some(b'-') => {
-                while let Some(c) = self.peek(0) {
-                    if c == b'\n' {
-                        break;
-                    }
-                    self.pos += 1;
-                }
-                TokKind::Comment
-            }
-            b'/' if self.peek(1) == Some(b'*') => {
-                self.pos += 2;
-                let mut depth = 1;
-                while depth > 0 {
-                    match (self.peek(0), self.peek(1)) {
-                        (None, _) => break,
-                        (Some(b'/'), Some(b'*')) => {
-                            depth += 1;
-                            self.pos += 2;
-                        }
-                        (Some(b'*'), Some(b'/')) => {
-                            depth -= 1;
-                            self.pos += 2;
-                        }
-                        _ => self.pos += 1,
-                    }
-                }
-                TokKind::Comment
-            }
-            b'\'' => {
-                self.pos += 1;
-                self.quoted(b'\'', false);
-                TokKind::Str
-            }
-            b'"' => {
-                self.pos += 1;
-                self.quoted(b'"', false);
-                TokKind::Ident
-            }
-            b'e' | b'E' if self.peek(1) == Some(b'\'') => {
-                self.pos += 2;
-                self.quoted(b'\'', true);
-                TokKind::Str
-            }
-            b'$' => {
-                if let Some(tag_len) = self.dollar_tag() {
-                    let tag = &self.s[self.pos..self.pos + tag_len];
-                    self.pos += tag_len;
-                    match self.s[self.pos..].find(tag) {
-                        Some(i) => self.pos += i + tag_len,
-                        None => self.pos = self.b.len(),
-                    }
-                    TokKind::Dollar
-                } else {
-                    self.pos += 1;
-                    while let Some(c) = self.peek(0) {
-                        if !c.is_ascii_digit() {
-                            break;
-                        }
-                        self.pos += 1;
-                    }
-                    TokKind::Other
-                }
-            }
-            b';' => {
-                self.pos += 1;
-                TokKind::Semicolon
-            }
-            b'(' | b'[' => {
-                self.pos += 1;
-                TokKind::Open
-            }
-            b')' | b']' => {
-                self.pos += 1;
-                TokKind::Close
-            }
-            c if c == b'_' || c.is_ascii_alphabetic() || c >= 0x80 => {
-                while let Some(c) = self.peek(0) {
-                    if !(c == b'_' || c == b'$' || c.is_ascii_alphanumeric() || c >= 0x80) {
-                        break;
-                    }
-                    self.pos += 1;
-                }
-                TokKind::Word
-            }
-            _ => {
-                // one character (whole UTF-8 sequence, so ranges stay on char boundaries)
-                let ch_len = self.s[self.pos..].chars().next().map_or(1, char::len_utf8);
-                self.pos += ch_len;
-                TokKind::Other
-            }
-        };
-        Some(Tok {
-            kind,
-            range: start..self.pos,
-        })
-    }
-
-    /// Consume a quoted body up to the closing quote; a doubled quote is an escaped one; with
-    /// `backslash` (E'' strings) a backslash escapes the next byte.
-    fn quoted(&mut self, q: u8, backslash: bool) {
-        while let Some(c) = self.peek(0) {
-            if backslash && c == b'\\' {
-                self.pos += 2.min(self.b.len() - self.pos);
-                continue;
-            }
-            self.pos += 1;
-            if c == q {
-                if self.peek(0) == Some(q) {
-                    self.pos += 1;
-                } else {
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Length of a dollar-quote opening tag (`$$` or `$tag$`) at the current position, if one starts here.
-    fn dollar_tag(&self) -> Option<usize> {
-        let rest = &self.b[self.pos..];
-        if rest.get(1) == Some(&b'$') {
-            return Some(2);
-        }
-        let first = *rest.get(1)?;
-        if !(first == b'_' || first.is_ascii_alphabetic() || first >= 0x80) {
-            return None;
-        }
-        let mut i = 2;
-        while let Some(&c) = rest.get(i) {
-            if c == b'$' {
-                return Some(i + 1);
-            }
-            if !(c == b'_' || c.is_ascii_alphanumeric() || c >= 0x80) {
-                return None;
-            }
-            i += 1;
-        }
-        None
-    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod editor;
 pub mod grid;
 pub mod health;
 pub mod help;
+pub mod highlight;
 pub mod layout;
 pub mod list;
 pub mod plan;
