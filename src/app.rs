@@ -1,7 +1,8 @@
 //! The app: panes, focus, the modal, the status bar, and the routing from keys to actions to panes.
 //! It never awaits the database: actions send requests and replies arrive later as events.
 
-use std::time::Duration;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crossterm::event::{KeyEvent, KeyEventKind};
 use ratatui::Frame;
@@ -14,12 +15,17 @@ use crate::db::{DbError, Reply, Request, RequestId, Requests, WorkerEvent};
 use crate::event::Event;
 use crate::keymap::{KeyChord, Keymap, Section};
 use crate::model::txn::TxStatus;
+use crate::state::{
+    autosave,
+    history::{self as hist, HistoryEntry},
+};
 use crate::theme::Theme;
 use crate::ui::activity::ActivityPane;
 use crate::ui::confirm::{Confirm, OnConfirm};
 use crate::ui::editor::{EditorPane, Picked};
 use crate::ui::grid::ResultsPane;
 use crate::ui::health::HealthPane;
+use crate::ui::history::{HistoryKey, HistorySearch};
 use crate::ui::layout::{self, MIN_HEIGHT, MIN_WIDTH};
 use crate::ui::plan::PlanPane;
 use crate::ui::schema::SchemaPane;
@@ -31,6 +37,7 @@ use crate::ui::{Handled, Pane, PaneId, RenderCx, View, help};
 pub enum Modal {
     Help { scroll: usize },
     Confirm(Confirm),
+    History(HistorySearch),
 }
 
 /// What the app needs to start.
@@ -44,6 +51,26 @@ pub struct AppOptions {
     pub activity_interval: Duration,
     /// Ask before quitting with a running statement or an open transaction.
     pub confirm_quit: bool,
+    /// Where buffers are autosaved and the history is kept; `None` keeps nothing (tests).
+    pub state_dir: Option<PathBuf>,
+    /// The database connected to, recorded in the history.
+    pub database: String,
+}
+
+/// How often changed buffers are saved: a crash loses at most this much typing.
+const AUTOSAVE_EVERY: Duration = Duration::from_secs(2);
+
+/// A run started from the editor: what to record in the history when it ends.
+struct EditorRun {
+    id: RequestId,
+    sql: String,
+    started_at: u64,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// The whole UI state.
@@ -64,15 +91,39 @@ pub struct App {
     pub quit: bool,
     tick: u64,
     /// The run started from the editor (its error positions map back into the buffer).
-    editor_run: Option<RequestId>,
+    editor_run: Option<EditorRun>,
     confirm_quit: bool,
+    state_dir: Option<PathBuf>,
+    database: String,
+    history: Vec<HistoryEntry>,
+    last_autosave: Instant,
 }
 
 impl App {
     /// Build the app; call [`App::start`] to send the first requests.
     pub fn new(opts: AppOptions) -> App {
-        let mut editor = EditorPane::new(&opts.editor_text);
+        let mut startup_note = None;
+        let restored = match opts.state_dir.as_deref().map(autosave::load) {
+            Some(Ok(Some((buffers, current)))) => {
+                Some(EditorPane::restore(buffers, current, opts.tab_width))
+            }
+            Some(Err(e)) => {
+                startup_note = Some(format!("editor buffers not restored: {e:#}"));
+                None
+            }
+            _ => None,
+        };
+        let mut editor = restored.unwrap_or_else(|| EditorPane::new(&opts.editor_text));
         editor.set_tab_width(opts.tab_width);
+        let history = opts
+            .state_dir
+            .as_deref()
+            .map(hist::load)
+            .unwrap_or_default();
+        let mut status = opts.status;
+        if let Some(n) = startup_note {
+            status.message = Some((Level::Warning, n));
+        }
         App {
             keymap: opts.keymap,
             theme: opts.theme,
@@ -85,18 +136,67 @@ impl App {
             plan: PlanPane,
             activity: ActivityPane::new(opts.activity_interval),
             health: HealthPane,
-            status: opts.status,
+            status,
             modal: None,
             quit: false,
             tick: 0,
             editor_run: None,
             confirm_quit: opts.confirm_quit,
+            state_dir: opts.state_dir,
+            database: opts.database,
+            history,
+            last_autosave: Instant::now(),
         }
     }
 
     /// Send the requests the first frame needs (the schema tree).
     pub fn start(&mut self) {
         self.schema.load(&self.requests);
+    }
+
+    /// Save the editor buffers if they changed (every 2 s, and on exit).
+    pub fn autosave(&mut self) {
+        self.last_autosave = Instant::now();
+        let Some(dir) = self.state_dir.clone() else {
+            return;
+        };
+        if !self.editor.dirty() {
+            return;
+        }
+        let (buffers, current) = self.editor.snapshot();
+        match autosave::save(&dir, &buffers, current) {
+            Ok(()) => self.editor.mark_saved(),
+            Err(e) => self.status.message = Some((Level::Error, format!("autosave failed: {e:#}"))),
+        }
+    }
+
+    /// Everything to do before the process leaves: save the buffers.
+    pub fn shutdown(&mut self) {
+        self.autosave();
+    }
+
+    fn record_history(&mut self, run: &EditorRun, o: &crate::db::RunOutcome) {
+        let entry = HistoryEntry {
+            at: run.started_at,
+            sql: run.sql.clone(),
+            duration_ms: o.elapsed.as_secs_f64() * 1000.0,
+            rows: o.rows,
+            database: self.database.clone(),
+            ok: o.error.is_none(),
+            sqlstate: o
+                .error
+                .as_ref()
+                .and_then(|e| e.sqlstate())
+                .map(str::to_string),
+        };
+        if let Some(dir) = &self.state_dir
+            && let Err(e) = hist::append(dir, &entry)
+        {
+            self.status.message = Some((Level::Warning, format!("history not saved: {e}")));
+        }
+        let mut entry = entry;
+        entry.sql = hist::mask_passwords(&entry.sql);
+        self.history.push(entry);
     }
 
     /// Whether anything is waiting for the server (the loop animates spinners then).
@@ -155,6 +255,18 @@ impl App {
     /// text, else `[navigation]`. A filter being typed takes keys right after `[global]`.
     pub fn on_key(&mut self, key: KeyEvent) {
         if key.kind == KeyEventKind::Release {
+            return;
+        }
+        if let Some(Modal::History(h)) = self.modal.as_mut() {
+            match h.key(key, &self.history) {
+                HistoryKey::Stay => {}
+                HistoryKey::Close => self.modal = None,
+                HistoryKey::Accept(sql) => {
+                    self.modal = None;
+                    self.editor.append_statement(&sql);
+                    self.focus_pane(PaneId::Editor);
+                }
+            }
             return;
         }
         let chord = KeyChord::from_event(&key);
@@ -219,6 +331,7 @@ impl App {
                 self.modal = None;
                 match c.on_confirm {
                     OnConfirm::Quit => self.quit = true,
+                    OnConfirm::CloseBuffer => self.editor.close_current(),
                 }
             }
             (Modal::Confirm(_), Some(Action::Dismiss)) => self.modal = None,
@@ -246,7 +359,24 @@ impl App {
                 };
                 self.focus_pane(order[next]);
             }
-            Action::RunStatement => self.run_from_editor(),
+            Action::RunStatement => self.run_from_editor(false),
+            Action::RunAll => self.run_from_editor(true),
+            Action::HistorySearch => self.modal = Some(Modal::History(HistorySearch::default())),
+            Action::CloseBuffer if self.editor.current_has_text() => {
+                let (names, cur) = self.editor.tabs();
+                self.modal = Some(Modal::Confirm(Confirm {
+                    title: "Close tab".into(),
+                    body: vec![
+                        format!(
+                            "Close the tab \"{}\"? Its text is not saved anywhere else.",
+                            names[cur]
+                        ),
+                        "(The statement history keeps what was run.)".into(),
+                    ],
+                    on_confirm: OnConfirm::CloseBuffer,
+                }));
+            }
+            Action::CloseBuffer => self.editor.close_current(),
             Action::CancelStatement => self.cancel_run(),
             other => {
                 let focus = self.focus;
@@ -297,8 +427,13 @@ impl App {
         }
     }
 
-    fn run_from_editor(&mut self) {
-        match self.editor.pick_statement() {
+    fn run_from_editor(&mut self, all: bool) {
+        let picked = if all {
+            self.editor.pick_all()
+        } else {
+            self.editor.pick_statement()
+        };
+        match picked {
             Some(picked) => {
                 let sql = picked.sql.clone();
                 self.run(sql, Some(picked));
@@ -324,9 +459,13 @@ impl App {
             ));
             return;
         }
-        let id = self.requests.send(Request::Run { sql });
+        let id = self.requests.send(Request::Run { sql: sql.clone() });
         self.results.begin_run(id);
-        self.editor_run = from_editor.is_some().then_some(id);
+        self.editor_run = from_editor.is_some().then(|| EditorRun {
+            id,
+            sql,
+            started_at: unix_now(),
+        });
         if let Some(p) = from_editor {
             self.editor.ran(p);
         }
@@ -345,6 +484,9 @@ impl App {
 
     fn on_tick(&mut self) {
         self.tick = self.tick.wrapping_add(1);
+        if self.last_autosave.elapsed() >= AUTOSAVE_EVERY {
+            self.autosave();
+        }
         if self.view == View::Activity {
             self.activity.tick(&self.requests);
         }
@@ -377,14 +519,18 @@ impl App {
                             )),
                             None => None,
                         };
+                        let from_editor = self.editor_run.as_ref().is_some_and(|r| r.id == resp.id);
                         if let Some(pos) = o
                             .error
                             .as_ref()
                             .and_then(|e| e.server())
                             .and_then(|s| s.position)
-                            && self.editor_run == Some(resp.id)
+                            && from_editor
                         {
                             self.editor.place_error(pos, o.text_offset);
+                        }
+                        if from_editor && let Some(run) = self.editor_run.take() {
+                            self.record_history(&run, o);
                         }
                         if let Some(DbError::ConnectionLost(_)) = &o.error {
                             self.status.connected = false;
@@ -462,6 +608,15 @@ impl App {
                 };
                 help::render(frame, area, &cx, &mut s);
                 *scroll = s;
+            }
+            Some(Modal::History(h)) => {
+                let cx = RenderCx {
+                    theme: &self.theme,
+                    keymap: &self.keymap,
+                    focused: true,
+                    tick,
+                };
+                h.render(frame, area, &cx, &self.history, unix_now());
             }
             Some(Modal::Confirm(c)) => {
                 let cx = RenderCx {

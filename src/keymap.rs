@@ -933,15 +933,15 @@ mod tests {
     #[test]
     fn rebinding_one_action_keeps_all_others() {
         let def = Keymap::default_keymap();
-        let km = Keymap::from_toml_str("[editor]\nrun_statement = \"f9\"\n", "keymap.toml")
+        let km = Keymap::from_toml_str("[editor]\nrun_statement = \"f8\"\n", "keymap.toml")
             .expect("valid");
         assert_eq!(
             km.keys_for(Section::Editor, Action::RunStatement),
-            [chord("f9")]
+            [chord("f8")]
         );
         assert_eq!(km.lookup(Section::Editor, &chord("f5")), None);
         assert_eq!(
-            km.lookup(Section::Editor, &chord("f9")),
+            km.lookup(Section::Editor, &chord("f8")),
             Some(Action::RunStatement)
         );
         for s in Section::ALL {

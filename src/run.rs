@@ -247,6 +247,8 @@ async fn run_tui(
         tab_width: config.editor.tab_width,
         activity_interval: Duration::from_millis(config.monitor.refresh_ms.clamp(500, 10_000)),
         confirm_quit: config.confirm.quit_with_open_transaction,
+        state_dir: config::state_dir(),
+        database: info.database.clone(),
     });
     crate::tui::run(&mut app, &mut events).await
 }

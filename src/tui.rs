@@ -43,6 +43,8 @@ pub async fn run(
     }
     let _ = execute!(stdout(), EnableBracketedPaste);
     let result = event_loop(&mut terminal, app, events).await;
+    // Save the buffers whatever ended the loop (quit, hangup, error).
+    app.shutdown();
     tracing::debug!("event loop ended: {result:?}");
     restore();
     // ratatui's Terminal shows the cursor on drop and eprintln!s when that fails, which panics when

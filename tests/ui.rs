@@ -37,6 +37,8 @@ fn app_with(keymap: Keymap) -> (App, Sent) {
         tab_width: 4,
         activity_interval: Duration::from_secs(2),
         confirm_quit: true,
+        state_dir: None,
+        database: "shop".into(),
     });
     (app, rx)
 }
@@ -175,18 +177,18 @@ fn help_overlay_lists_the_live_keymap() {
     app.on_event(key(KeyCode::Esc));
     assert!(app.modal.is_none());
 
-    // A user keymap that moves run_statement to f9: help and behaviour follow it.
+    // A user keymap that moves run_statement to f8: help and behaviour follow it.
     let km =
-        Keymap::from_toml_str("[editor]\nrun_statement = \"f9\"\n", "keymap.toml").expect("keymap");
+        Keymap::from_toml_str("[editor]\nrun_statement = \"f8\"\n", "keymap.toml").expect("keymap");
     let (mut app, mut rx) = app_with(km);
     app.on_event(key(KeyCode::F(1)));
     let s = screen(&mut app, 100, 40);
-    assert!(s.contains("f9"), "{s}");
+    assert!(s.contains("f8"), "{s}");
     app.on_event(key(KeyCode::Esc));
     type_text(&mut app, "select 1");
     app.on_event(key(KeyCode::F(5)));
     assert!(drain(&mut rx).is_empty(), "f5 is no longer bound");
-    app.on_event(key(KeyCode::F(9)));
+    app.on_event(key(KeyCode::F(8)));
     assert_eq!(
         drain(&mut rx)[0].1,
         Request::Run {
@@ -438,6 +440,8 @@ fn no_color_theme_draws_without_colours() {
         tab_width: 4,
         activity_interval: Duration::from_secs(2),
         confirm_quit: true,
+        state_dir: None,
+        database: "shop".into(),
     });
     let mut term = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
     term.draw(|f| app.render(f)).expect("draw");
@@ -461,8 +465,117 @@ fn every_shipped_theme_renders_the_shell() {
             tab_width: 4,
             activity_interval: Duration::from_secs(2),
             confirm_quit: true,
+            state_dir: None,
+            database: "shop".into(),
         });
         let s = screen(&mut app, 60, 15);
         assert!(s.contains("Schema") && s.contains("Query"), "{name}:\n{s}");
     }
+}
+
+fn app_in(state_dir: &std::path::Path) -> (App, Sent) {
+    let (requests, rx) = Requests::detached();
+    let app = App::new(AppOptions {
+        keymap: Keymap::default_keymap(),
+        theme: Theme::load("dark", None).expect("dark theme"),
+        requests,
+        status: StatusLine::default(),
+        editor_text: String::new(),
+        tab_width: 4,
+        activity_interval: Duration::from_secs(2),
+        confirm_quit: true,
+        state_dir: Some(state_dir.to_path_buf()),
+        database: "shop".into(),
+    });
+    (app, rx)
+}
+
+fn finish_run(app: &mut App, id: RequestId, rows: u64, error: Option<pgdeck::db::DbError>) {
+    reply(
+        app,
+        id,
+        Reply::RunFinished(RunOutcome {
+            error,
+            tx: TxStatus::Idle,
+            elapsed: Duration::from_millis(7),
+            completed: 1,
+            rows,
+            capped: false,
+            text_offset: 0,
+        }),
+        true,
+    );
+}
+
+#[test]
+fn buffers_survive_a_restart_and_history_is_searchable() {
+    let dir = std::env::temp_dir().join(format!("pgdeck-ui-state-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    {
+        let (mut app, mut rx) = app_in(&dir);
+        type_text(&mut app, "select count(*) from users;");
+        app.on_event(key(KeyCode::F(5)));
+        let (id, _) = drain(&mut rx)[0].clone();
+        finish_run(&mut app, id, 1, None);
+        app.on_event(key_mod(KeyCode::Char('t'), KeyModifiers::CONTROL)); // new tab
+        type_text(&mut app, "select 'second tab'");
+        app.shutdown();
+    }
+    let (mut app, _rx) = app_in(&dir);
+    let (names, current) = app.editor.tabs();
+    assert_eq!((names, current), (vec!["query1", "query2"], 1));
+    assert_eq!(app.editor.text(), "select 'second tab'");
+    // ctrl-r finds the statement run before the restart and puts it into the editor
+    app.on_event(key_mod(KeyCode::Char('r'), KeyModifiers::CONTROL));
+    type_text(&mut app, "cnt");
+    let s = screen(&mut app, 100, 30);
+    assert!(s.contains("select count(*) from users;"), "{s}");
+    app.on_event(key(KeyCode::Enter));
+    assert!(app.modal.is_none());
+    assert_eq!(
+        app.editor.text(),
+        "select 'second tab'\n\nselect count(*) from users;"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn closing_a_tab_with_text_asks_first() {
+    let (mut app, _rx) = app();
+    app.on_event(key_mod(KeyCode::Char('t'), KeyModifiers::CONTROL));
+    type_text(&mut app, "select 1");
+    app.on_event(key_mod(KeyCode::Char('w'), KeyModifiers::CONTROL));
+    assert!(matches!(app.modal, Some(Modal::Confirm(_))));
+    app.on_event(key(KeyCode::Char('n')));
+    assert_eq!(app.editor.tabs().0.len(), 2);
+    app.on_event(key_mod(KeyCode::Char('w'), KeyModifiers::CONTROL));
+    app.on_event(key(KeyCode::Char('y')));
+    assert_eq!(app.editor.tabs().0, vec!["query1"]);
+}
+
+#[test]
+fn the_editor_highlights_keywords_strings_and_comments() {
+    let (mut app, _rx) = app();
+    type_text(&mut app, "select 'txt' -- note");
+    let theme = Theme::load("dark", None).expect("theme");
+    let mut term = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
+    term.draw(|f| app.render(f)).expect("draw");
+    let buf = term.backend().buffer().clone();
+    let find = |needle: &str| -> (u16, u16) {
+        for y in 0..30u16 {
+            let row: String = (0..100u16)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect();
+            if let Some(i) = row.find(needle) {
+                return (row[..i].chars().count() as u16, y);
+            }
+        }
+        panic!("{needle} not on screen");
+    };
+    let (x, y) = find("select");
+    assert_eq!(Some(buf[(x, y)].fg), theme.syntax_keyword.fg);
+    let (x, y) = find("'txt'");
+    assert_eq!(Some(buf[(x + 1, y)].fg), theme.syntax_string.fg);
+    let (x, y) = find("-- note");
+    assert_eq!(Some(buf[(x + 3, y)].fg), theme.syntax_comment.fg);
 }

@@ -229,8 +229,20 @@ impl<'a> Lexer<'a> {
                 while let Some(c) = self.peek(0) {
                     let op = matches!(
                         c,
-                        b'+' | b'*' | b'<' | b'>' | b'=' | b'~' | b'!' | b'@' | b'#' | b'%'
-                            | b'^' | b'&' | b'|' | b'`' | b'?'
+                        b'+' | b'*'
+                            | b'<'
+                            | b'>'
+                            | b'='
+                            | b'~'
+                            | b'!'
+                            | b'@'
+                            | b'#'
+                            | b'%'
+                            | b'^'
+                            | b'&'
+                            | b'|'
+                            | b'`'
+                            | b'?'
                     ) || (c == b'-' && self.peek(1) != Some(b'-'))
                         || (c == b'/' && self.peek(1) != Some(b'*'));
                     if !op {
@@ -332,10 +344,14 @@ impl<'a> Lexer<'a> {
 
     fn number(&mut self) {
         // 0x/0o/0b literals and `_` separators (PostgreSQL 16) are included.
-        if self.peek(0) == Some(b'0') && matches!(self.peek(1), Some(b'x' | b'X' | b'o' | b'O' | b'b' | b'B'))
+        if self.peek(0) == Some(b'0')
+            && matches!(self.peek(1), Some(b'x' | b'X' | b'o' | b'O' | b'b' | b'B'))
         {
             self.pos += 2;
-            while self.peek(0).is_some_and(|c| c.is_ascii_hexdigit() || c == b'_') {
+            while self
+                .peek(0)
+                .is_some_and(|c| c.is_ascii_hexdigit() || c == b'_')
+            {
                 self.pos += 1;
             }
             return;
@@ -456,8 +472,14 @@ mod tests {
 
     #[test]
     fn meta_commands_only_at_line_start() {
-        assert_eq!(kinds("\\d users\nselect 1"), vec![(Meta, "\\d users"), (Word, "select"), (Number, "1")]);
-        assert_eq!(kinds("select '\\d'"), vec![(Word, "select"), (String, "'\\d'")]);
+        assert_eq!(
+            kinds("\\d users\nselect 1"),
+            vec![(Meta, "\\d users"), (Word, "select"), (Number, "1")]
+        );
+        assert_eq!(
+            kinds("select '\\d'"),
+            vec![(Word, "select"), (String, "'\\d'")]
+        );
     }
 
     proptest::proptest! {

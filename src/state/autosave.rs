@@ -83,8 +83,8 @@ pub fn load(state_dir: &Path) -> anyhow::Result<Option<(Vec<SavedBuffer>, usize)
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
-    let session: SessionFile = serde_json::from_slice(&data)
-        .with_context(|| format!("{} is damaged", path.display()))?;
+    let session: SessionFile =
+        serde_json::from_slice(&data).with_context(|| format!("{} is damaged", path.display()))?;
     let mut out = Vec::new();
     for e in session.buffers {
         // Only our own file names: a tampered session file cannot point elsewhere.
@@ -119,8 +119,16 @@ mod tests {
     fn round_trip_and_closed_buffers_are_removed() {
         let d = tmp("rt");
         let bufs = vec![
-            SavedBuffer { name: "q1".into(), text: "select 1;\n".into(), cursor: (0, 3) },
-            SavedBuffer { name: "Ünïcode".into(), text: "select 'é'".into(), cursor: (0, 0) },
+            SavedBuffer {
+                name: "q1".into(),
+                text: "select 1;\n".into(),
+                cursor: (0, 3),
+            },
+            SavedBuffer {
+                name: "Ünïcode".into(),
+                text: "select 'é'".into(),
+                cursor: (0, 0),
+            },
         ];
         save(&d, &bufs, 1).expect("save");
         assert_eq!(load(&d).expect("load"), Some((bufs.clone(), 1)));

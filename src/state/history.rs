@@ -141,7 +141,10 @@ mod tests {
         append(&d, &entry("select 1")).expect("append");
         append(&d, &entry("select\n2")).expect("append");
         // a crash in the middle of a write leaves a partial line
-        let mut f = std::fs::OpenOptions::new().append(true).open(path(&d)).expect("open");
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(path(&d))
+            .expect("open");
         f.write_all(b"{\"at\":3,\"sql\":\"sel").expect("torn write");
         let got = load(&d);
         assert_eq!(got.len(), 2);

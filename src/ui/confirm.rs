@@ -15,6 +15,7 @@ use crate::keymap::Section;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnConfirm {
     Quit,
+    CloseBuffer,
 }
 
 /// An open confirmation dialog.

@@ -53,7 +53,9 @@ pub fn classify(text: &str) -> LineSpans {
         .chain(text.match_indices('\n').map(|(i, _)| i + 1))
         .collect();
     let mut out: LineSpans = vec![Vec::new(); line_starts.len()];
-    let toks: Vec<_> = Lexer::new(text).filter(|t| t.kind != TokKind::Space).collect();
+    let toks: Vec<_> = Lexer::new(text)
+        .filter(|t| t.kind != TokKind::Space)
+        .collect();
     for (i, tok) in toks.iter().enumerate() {
         let class = match tok.kind {
             TokKind::Space | TokKind::Semicolon | TokKind::Punct => continue,
@@ -197,7 +199,10 @@ mod tests {
     #[test]
     fn multi_line_tokens_are_cut_per_line() {
         let c = classes("select $$a\nb$$, /* x\ny */ :v\n\\dt");
-        assert_eq!(c[0], vec![("select", Class::Keyword), ("$$a", Class::String)]);
+        assert_eq!(
+            c[0],
+            vec![("select", Class::Keyword), ("$$a", Class::String)]
+        );
         assert_eq!(c[1], vec![("b$$", Class::String), ("/* x", Class::Comment)]);
         assert_eq!(c[2], vec![("y */", Class::Comment), (":v", Class::Psql)]);
         assert_eq!(c[3], vec![("\\dt", Class::Psql)]);

@@ -8,6 +8,7 @@ pub mod grid;
 pub mod health;
 pub mod help;
 pub mod highlight;
+pub mod history;
 pub mod layout;
 pub mod list;
 pub mod plan;

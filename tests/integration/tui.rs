@@ -179,3 +179,44 @@ fn a_wrong_password_at_the_prompt_is_reported_without_opening_the_ui() {
         "the alternate screen was never entered"
     );
 }
+
+#[test]
+fn kill_9_loses_at_most_two_seconds_of_typing() {
+    let (_name, ci) = fresh_db("kill9");
+    let scratch = Scratch::new("tui-kill9");
+    let cfg = scratch.path().display().to_string();
+    let start = || {
+        let mut s = pty::PtySession::spawn(
+            env!("CARGO_BIN_EXE_pgdeck"),
+            &[&ci],
+            &[("PGDECK_CONFIG_DIR", &cfg)],
+            100,
+            30,
+        );
+        s.wait_for(WAIT, |sc| sc.contains("Schema"))
+            .unwrap_or_else(|sc| panic!("no first frame:\n{sc}"));
+        s
+    };
+    let mut s = start();
+    s.send(b"select 'typed before the crash'");
+    s.wait_for(WAIT, |sc| sc.contains("typed before the crash"))
+        .unwrap_or_else(|sc| panic!("text not shown:\n{sc}"));
+    // autosave runs every 2 s
+    std::thread::sleep(Duration::from_millis(2600));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(s.pid() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill -9");
+    let _ = s.wait_exit_quietly(WAIT);
+    drop(s);
+    let mut s = start();
+    s.wait_for(WAIT, |sc| sc.contains("typed before the crash"))
+        .unwrap_or_else(|sc| panic!("buffer not restored after kill -9:\n{sc}"));
+    s.send(b"\x11");
+    assert!(s.wait_exit(WAIT).is_some_and(|st| st.success()));
+    // a clean exit saves too: the state directory holds the buffer
+    let saved = std::fs::read_to_string(scratch.path().join("state/buffers/buffer-0.sql"))
+        .expect("saved buffer");
+    assert!(saved.contains("typed before the crash"), "{saved}");
+}

@@ -61,6 +61,13 @@ impl PtySession {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        // Never touch the real state directory (autosaved buffers, history) from a test: keep it
+        // next to the test's config directory unless the test chose one.
+        if !env.iter().any(|(k, _)| *k == "PGDECK_STATE_DIR")
+            && let Some((_, cfg)) = env.iter().find(|(k, _)| *k == "PGDECK_CONFIG_DIR")
+        {
+            cmd.env("PGDECK_STATE_DIR", format!("{cfg}/state"));
+        }
         // SAFETY: only async-signal-safe calls between fork and exec: make the pty the controlling
         // terminal of a new session, as a terminal emulator does.
         unsafe {
