@@ -38,7 +38,7 @@ impl HistorySearch {
             .filter_map(|(i, e)| fuzzy_score(&self.query, &e.sql).map(|s| (s, i)))
             .collect();
         if self.query.is_empty() {
-            scored.sort_by(|a, b| b.1.cmp(&a.1));
+            scored.sort_by_key(|s| std::cmp::Reverse(s.1));
         } else {
             scored.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
         }
