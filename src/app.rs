@@ -97,6 +97,8 @@ pub struct App {
     database: String,
     history: Vec<HistoryEntry>,
     last_autosave: Instant,
+    /// Text to put on the clipboard; the terminal loop sends it (OSC 52).
+    clipboard: Option<String>,
 }
 
 impl App {
@@ -146,6 +148,7 @@ impl App {
             database: opts.database,
             history,
             last_autosave: Instant::now(),
+            clipboard: None,
         }
     }
 
@@ -204,8 +207,28 @@ impl App {
         self.results.running() || self.status.busy
     }
 
+    /// Text waiting to be copied to the clipboard.
+    pub fn take_clipboard(&mut self) -> Option<String> {
+        self.clipboard.take()
+    }
+
+    /// Collect what panes asked of the app: clipboard text, status messages.
+    fn collect_effects(&mut self) {
+        if let Some(t) = self.results.take_clipboard() {
+            self.clipboard = Some(t);
+        }
+        if let Some(m) = self.results.take_message() {
+            self.status.message = Some((Level::Info, m));
+        }
+    }
+
     /// React to one event.
     pub fn on_event(&mut self, event: Event) {
+        self.handle_event(event);
+        self.collect_effects();
+    }
+
+    fn handle_event(&mut self, event: Event) {
         match event {
             Event::Terminal(crossterm::event::Event::Key(k)) => self.on_key(k),
             Event::Terminal(crossterm::event::Event::Paste(text)) => {

@@ -7,6 +7,7 @@
 pub mod action;
 pub mod app;
 pub mod cli;
+pub mod clipboard;
 pub mod cluster;
 pub mod commands;
 pub mod config;

@@ -121,6 +121,9 @@ async fn event_loop(
         // Ticks redraw only when something animates; everything else may change the screen.
         dirty = !matches!(event, Event::Tick) || app.busy();
         app.on_event(event);
+        if let Some(text) = app.take_clipboard() {
+            crate::clipboard::copy(&text);
+        }
         // Take whatever else is queued before drawing, so a burst of row batches costs one frame.
         while let Ok(ev) = events.try_recv() {
             app.on_event(Event::Worker(ev));

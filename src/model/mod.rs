@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod catalog;
+pub mod export;
 pub mod ident;
 pub mod result_set;
 pub mod server;
