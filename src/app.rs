@@ -482,7 +482,55 @@ impl App {
             ));
             return;
         }
-        let id = self.requests.send(Request::Run { sql: sql.clone() });
+        // A lone psql meta-command: \x and \conninfo are answered here, the catalog ones by the
+        // monitor connection; either way the results pane shows them like a statement.
+        let stmts = crate::model::sql_split::split(&sql);
+        let meta = match stmts.as_slice() {
+            [one] if one.meta => Some(crate::model::psql_meta::parse(one.text(&sql))),
+            _ => None,
+        };
+        let request = match meta {
+            None => Request::Run { sql: sql.clone() },
+            Some(Err(e)) => {
+                self.status.message = Some((Level::Error, e));
+                return;
+            }
+            Some(Ok(crate::model::psql_meta::Meta::Expanded(on))) => {
+                let now = match on {
+                    Some(v) if v != self.results.expanded() => self.results.toggle_expanded(),
+                    Some(v) => v,
+                    None => self.results.toggle_expanded(),
+                };
+                self.status.message = Some((
+                    Level::Info,
+                    format!("Expanded display is {}.", if now { "on" } else { "off" }),
+                ));
+                return;
+            }
+            Some(Ok(crate::model::psql_meta::Meta::ConnInfo)) => {
+                self.status.message = Some((
+                    Level::Info,
+                    format!(
+                        "connected as {} (PostgreSQL {}, {}{})",
+                        self.status.target,
+                        self.status.version,
+                        if self.status.standby {
+                            "standby"
+                        } else {
+                            "primary"
+                        },
+                        if self.status.read_only {
+                            ", read-only"
+                        } else {
+                            ""
+                        }
+                    ),
+                ));
+                return;
+            }
+            Some(Ok(meta)) => Request::Meta { meta },
+        };
+        let id = self.requests.send(request);
         self.results.begin_run(id);
         self.editor_run = from_editor.is_some().then(|| EditorRun {
             id,

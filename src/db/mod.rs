@@ -10,6 +10,7 @@
 pub mod activity;
 pub mod catalog;
 pub mod error;
+pub mod psql;
 pub mod server;
 pub mod session;
 
@@ -42,6 +43,9 @@ pub enum Request {
     LoadSchema,
     /// Load the session list on the monitor connection.
     LoadActivity,
+    /// A psql catalog meta-command (`\d users`), answered on the monitor connection with the same
+    /// replies as a run.
+    Meta { meta: crate::model::psql_meta::Meta },
 }
 
 /// A reply to a request. `Run` produces several: result starts, row batches, statement ends, then
@@ -259,6 +263,52 @@ impl Worker {
                     let client = self.monitor_client(id).await;
                     self.spawn_monitor(id, client, |c| async move {
                         catalog::schema_tree(&c).await.map(Reply::Schema)
+                    });
+                }
+                Request::Meta { meta } => {
+                    let client = self.monitor_client(id).await;
+                    let Some(client) = client else { continue };
+                    let events = self.events.clone();
+                    let tx = self.tx_status.lock().map(|t| *t).unwrap_or_default();
+                    tokio::spawn(async move {
+                        let started = Instant::now();
+                        let send = |reply: Reply, last: bool| {
+                            let _ = events.send(WorkerEvent::Response(Response {
+                                id,
+                                reply: Ok(reply),
+                                last,
+                            }));
+                        };
+                        let mut outcome = RunOutcome {
+                            error: None,
+                            tx,
+                            elapsed: Duration::ZERO,
+                            completed: 0,
+                            rows: 0,
+                            capped: false,
+                            text_offset: 0,
+                        };
+                        match psql::run(&client, &meta).await {
+                            Ok(results) => {
+                                for r in results {
+                                    let n = r.rows.rows() as u64;
+                                    send(Reply::ResultStarted { columns: r.columns }, false);
+                                    send(Reply::Rows(r.rows), false);
+                                    send(
+                                        Reply::StatementDone {
+                                            rows: n,
+                                            elapsed: started.elapsed(),
+                                        },
+                                        false,
+                                    );
+                                    outcome.completed += 1;
+                                    outcome.rows += n;
+                                }
+                            }
+                            Err(e) => outcome.error = Some(e),
+                        }
+                        outcome.elapsed = started.elapsed();
+                        send(Reply::RunFinished(outcome), true);
                     });
                 }
                 Request::LoadActivity => {

@@ -5,6 +5,7 @@ pub mod activity;
 pub mod catalog;
 pub mod export;
 pub mod ident;
+pub mod psql_meta;
 pub mod result_set;
 pub mod server;
 pub mod sql_keywords;

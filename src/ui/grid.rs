@@ -154,6 +154,11 @@ impl ResultsPane {
         (self.row, self.col)
     }
 
+    /// Whether the expanded record view is on.
+    pub fn expanded(&self) -> bool {
+        self.expanded
+    }
+
     /// Toggle the expanded record view.
     pub fn toggle_expanded(&mut self) -> bool {
         self.expanded = !self.expanded;

@@ -316,3 +316,86 @@ async fn a_terminated_work_connection_reconnects_on_the_next_run() {
     );
     assert_eq!(o.sets[0].get(0, 0), Some("42"));
 }
+
+#[tokio::test]
+async fn psql_meta_commands_answer_from_the_catalog() {
+    use pgdeck::model::psql_meta::parse;
+    let (name, ci) = fresh_db("meta");
+    psql(
+        &name,
+        "create schema shop; create table public.users(id int primary key, email text not null default 'x', \
+         name varchar(20) collate \"C\"); create table shop.orders(id int generated always as identity, \
+         user_id int references users(id)); create index on shop.orders(user_id); \
+         create function add1(int) returns int language sql as 'select $1 + 1';",
+    );
+    let mut h = start(&ci, Settings::default()).await;
+    let requests = h.requests.clone();
+    let meta = |line: &str| {
+        let m = parse(line).expect("parses");
+        requests.send(Request::Meta { meta: m })
+    };
+    let id = meta("\\d users");
+    let run = h.collect(id).await;
+    assert!(
+        run.outcome.as_ref().is_some_and(|o| o.error.is_none()),
+        "{:?}",
+        run.outcome
+    );
+    let cols = &run.sets[0];
+    assert_eq!(cols.columns[0].name, "Column");
+    assert_eq!(cols.get(1, 0), Some("email"));
+    assert_eq!(cols.get(1, 3), Some("not null"));
+    assert_eq!(cols.get(1, 4), Some("'x'::text"));
+    assert_eq!(cols.get(2, 1), Some("character varying(20)"));
+    assert_eq!(cols.get(2, 2), Some("C"));
+    let footer = &run.sets[1];
+    let kinds: Vec<&str> = (0..footer.len()).filter_map(|r| footer.get(r, 0)).collect();
+    assert!(
+        kinds.contains(&"index") && kinds.contains(&"referenced by"),
+        "{kinds:?}"
+    );
+
+    // \dt follows the search_path like psql; a schema in the pattern reaches others
+    let id = meta("\\dt");
+    let run = h.collect(id).await;
+    let names: Vec<&str> = (0..run.sets[0].len())
+        .filter_map(|r| run.sets[0].get(r, 1))
+        .collect();
+    assert_eq!(names, vec!["users"]);
+    let id = meta("\\dt shop.*");
+    let run = h.collect(id).await;
+    assert_eq!(run.sets[0].get(0, 1), Some("orders"));
+    let id = meta("\\di shop.*");
+    let run = h.collect(id).await;
+    assert_eq!(run.sets[0].get(0, 4), Some("orders"));
+    let id = meta("\\df add*");
+    let run = h.collect(id).await;
+    assert_eq!(run.sets[0].get(0, 3), Some("integer"));
+    let id = meta("\\dn");
+    let run = h.collect(id).await;
+    let names: Vec<&str> = (0..run.sets[0].len())
+        .filter_map(|r| run.sets[0].get(r, 0))
+        .collect();
+    assert!(
+        names.contains(&"shop") && names.contains(&"public"),
+        "{names:?}"
+    );
+    let id = meta("\\l");
+    let run = h.collect(id).await;
+    let dbs: Vec<&str> = (0..run.sets[0].len())
+        .filter_map(|r| run.sets[0].get(r, 0))
+        .collect();
+    assert!(dbs.contains(&name.as_str()), "{dbs:?}");
+    // nothing matches: an empty list with the right columns, not an error
+    let id = meta("\\dt nothing_here");
+    let run = h.collect(id).await;
+    assert!(run.sets[0].is_empty());
+    assert_eq!(run.sets[0].columns[1].name, "Name");
+    let id = meta("\\d no_such_table");
+    let run = h.collect(id).await;
+    assert!(
+        run.outcome
+            .and_then(|o| o.error)
+            .is_some_and(|e| e.to_string().contains("Did not find"))
+    );
+}
