@@ -26,12 +26,7 @@ pub struct MetaResult {
 
 /// Run a catalog meta-command. `\x` and `\conninfo` are the app's and never reach here.
 pub async fn run(client: &Client, meta: &Meta) -> Result<Vec<MetaResult>, DbError> {
-    let (schema, name) = |p: &Option<Pattern>| -> (Option<String>, Option<String>) {
-        match p {
-            Some(p) => (p.schema.clone(), Some(p.name.clone())),
-            None => (None, None),
-        }
-    }(match meta {
+    let pattern: &Option<Pattern> = match meta {
         Meta::Describe(p)
         | Meta::Relations { pattern: p, .. }
         | Meta::Functions { pattern: p, .. }
@@ -39,7 +34,9 @@ pub async fn run(client: &Client, meta: &Meta) -> Result<Vec<MetaResult>, DbErro
         | Meta::Roles { pattern: p }
         | Meta::Databases { pattern: p } => p,
         Meta::Expanded(_) | Meta::ConnInfo => &None,
-    });
+    };
+    let schema = pattern.as_ref().and_then(|p| p.schema.clone());
+    let name = pattern.as_ref().map(|p| p.name.clone());
     match meta {
         Meta::Relations { kinds, system, .. } if kinds.contains('i') => {
             one(
