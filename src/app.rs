@@ -99,6 +99,9 @@ pub struct App {
     last_autosave: Instant,
     /// Text to put on the clipboard; the terminal loop sends it (OSC 52).
     clipboard: Option<String>,
+    /// Names for completion, once loaded.
+    completion_names: Option<std::sync::Arc<crate::model::completion::CatalogNames>>,
+    completion_req: Option<RequestId>,
 }
 
 impl App {
@@ -149,12 +152,44 @@ impl App {
             history,
             last_autosave: Instant::now(),
             clipboard: None,
+            completion_names: None,
+            completion_req: None,
         }
     }
 
     /// Send the requests the first frame needs (the schema tree).
     pub fn start(&mut self) {
         self.schema.load(&self.requests);
+        self.completion_req = Some(self.requests.send(Request::LoadCompletion));
+    }
+
+    /// Recompute completion for the text around the cursor. `forced` (ctrl-space) opens the popup
+    /// even before anything is typed; otherwise it opens after a `.` or two word characters.
+    fn update_completion(&mut self, forced: bool) {
+        let Some(names) = self.completion_names.clone() else {
+            if forced {
+                self.status.message = Some((
+                    Level::Info,
+                    "completion: the catalog is still loading".into(),
+                ));
+            }
+            return;
+        };
+        let (stmt, cursor) = self.editor.statement_at_cursor();
+        let c = crate::model::completion::complete(&names, &stmt, cursor);
+        let typed = stmt[..cursor]
+            .chars()
+            .rev()
+            .take_while(|ch| ch.is_alphanumeric() || *ch == '_')
+            .count();
+        let after_dot = stmt[..cursor].ends_with('.');
+        if forced || self.editor.completion_open() || typed >= 2 || after_dot {
+            if typed == 0 && !after_dot && !forced {
+                self.editor.close_completion();
+            } else {
+                self.editor.set_completion(c);
+            }
+        }
     }
 
     /// Save the editor buffers if they changed (every 2 s, and on exit).
@@ -297,6 +332,11 @@ impl App {
             self.on_modal_key(modal, &chord);
             return;
         }
+        if self.focus == PaneId::Editor && self.modal.is_none() && self.editor.completion_open() {
+            if self.editor.completion_key(key) {
+                return;
+            }
+        }
         if self.pane(self.focus).input_first() {
             // Global keys (quit, help, focus) still work while typing a filter.
             if let Some(a) = self.keymap.lookup(Section::Global, &chord) {
@@ -323,7 +363,15 @@ impl App {
         if let Some(a) = action {
             self.dispatch(a);
         } else if text_entry {
-            self.pane_mut(self.focus).input(key);
+            let changed = self.pane_mut(self.focus).input(key);
+            if self.focus == PaneId::Editor {
+                if changed {
+                    self.update_completion(false);
+                } else {
+                    // cursor moves close the popup
+                    self.editor.close_completion();
+                }
+            }
         } else if let Some(a) = self.keymap.lookup(Section::Navigation, &chord) {
             self.dispatch(a);
         }
@@ -385,6 +433,7 @@ impl App {
             Action::RunStatement => self.run_from_editor(false),
             Action::RunAll => self.run_from_editor(true),
             Action::HistorySearch => self.modal = Some(Modal::History(HistorySearch::default())),
+            Action::Complete => self.update_completion(true),
             Action::CloseBuffer if self.editor.current_has_text() => {
                 let (names, cur) = self.editor.tabs();
                 self.modal = Some(Modal::Confirm(Confirm {
@@ -602,6 +651,12 @@ impl App {
                         }
                         if from_editor && let Some(run) = self.editor_run.take() {
                             self.record_history(&run, o);
+                            if is_ddl(&run.sql) {
+                                // the catalog changed: the tree and the completion names follow it
+                                self.schema.load(&self.requests);
+                                self.completion_req =
+                                    Some(self.requests.send(Request::LoadCompletion));
+                            }
                         }
                         if let Some(DbError::ConnectionLost(_)) = &o.error {
                             self.status.connected = false;
@@ -611,6 +666,18 @@ impl App {
                         self.status.message = Some((Level::Error, short_error(e)));
                     }
                     self.results.on_reply(resp);
+                } else if self.completion_req == Some(resp.id) {
+                    self.completion_req = None;
+                    match resp.reply {
+                        Ok(Reply::Completion(names)) => {
+                            self.completion_names = Some(std::sync::Arc::new(names))
+                        }
+                        Err(e) => {
+                            self.status.message =
+                                Some((Level::Warning, format!("completion names not loaded: {e}")))
+                        }
+                        _ => {}
+                    }
                 } else if self.schema.waits_for(resp.id) {
                     self.schema.on_reply(resp);
                 } else if self.activity.waits_for(resp.id) {
@@ -723,6 +790,19 @@ fn render_tabs(frame: &mut Frame, area: Rect, current: View, cx: &RenderCx) {
         spans.push(Span::raw(" "));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(cx.theme.base), area);
+}
+
+/// Whether any statement of `sql` changes the catalog.
+fn is_ddl(sql: &str) -> bool {
+    crate::model::sql_split::split(sql).iter().any(|st| {
+        let w = crate::model::sql_split::leading_words(st.text(sql), 1);
+        matches!(
+            w.first().map(String::as_str),
+            Some(
+                "CREATE" | "ALTER" | "DROP" | "COMMENT" | "GRANT" | "REVOKE" | "IMPORT" | "REINDEX"
+            )
+        )
+    })
 }
 
 /// One line for the status bar.

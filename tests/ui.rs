@@ -130,8 +130,9 @@ fn first_frame_shows_the_shell_then_the_schema_when_it_arrives() {
     let (mut app, mut rx) = app();
     app.start();
     let sent = drain(&mut rx);
-    assert_eq!(sent.len(), 1);
+    assert_eq!(sent.len(), 2);
     assert_eq!(sent[0].1, Request::LoadSchema);
+    assert_eq!(sent[1].1, Request::LoadCompletion);
     let s = screen(&mut app, 100, 30);
     assert!(s.contains("Schema"), "{s}");
     assert!(s.contains("loading"), "{s}");
@@ -578,4 +579,54 @@ fn the_editor_highlights_keywords_strings_and_comments() {
     assert_eq!(Some(buf[(x + 1, y)].fg), theme.syntax_string.fg);
     let (x, y) = find("-- note");
     assert_eq!(Some(buf[(x + 3, y)].fg), theme.syntax_comment.fg);
+}
+
+#[test]
+fn completion_pops_up_while_typing_and_tab_accepts() {
+    use pgdeck::model::completion::{CatalogNames, RelName};
+    let (mut app, mut rx) = app();
+    app.start();
+    let sent = drain(&mut rx);
+    let names = CatalogNames {
+        schemas: vec!["public".into()],
+        relations: vec![RelName {
+            schema: "public".into(),
+            name: "users".into(),
+            visible: true,
+        }],
+        columns: [(
+            ("public".to_string(), "users".to_string()),
+            vec!["id".to_string(), "email".to_string()],
+        )]
+        .into_iter()
+        .collect(),
+        functions: vec![],
+        types: vec![],
+    };
+    reply(&mut app, sent[1].0, Reply::Completion(names), true);
+    type_text(&mut app, "select * from us");
+    let s = screen(&mut app, 100, 30);
+    assert!(
+        s.contains("users") && s.contains("table"),
+        "popup shows the table:\n{s}"
+    );
+    app.on_event(key(KeyCode::Tab));
+    assert_eq!(app.editor.text(), "select * from users");
+    type_text(&mut app, " u where u.");
+    let s = screen(&mut app, 100, 30);
+    assert!(
+        s.contains("email") && s.contains("column"),
+        "columns through the alias:\n{s}"
+    );
+    app.on_event(key(KeyCode::Down));
+    app.on_event(key(KeyCode::Enter));
+    assert_eq!(app.editor.text(), "select * from users u where u.email");
+    // esc closes without inserting; typing goes on
+    type_text(&mut app, " = 1 and u.");
+    app.on_event(key(KeyCode::Esc));
+    type_text(&mut app, "id");
+    assert_eq!(
+        app.editor.text(),
+        "select * from users u where u.email = 1 and u.id"
+    );
 }

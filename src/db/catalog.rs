@@ -6,6 +6,43 @@ use super::DbError;
 use crate::model::catalog::{RelKind, Relation, Schema, SchemaTree};
 
 const SCHEMA_TREE: &str = include_str!("sql/schema_tree.sql");
+const COMPLETION_NAMES: &str = include_str!("sql/completion_names.sql");
+
+/// Names for editor completion.
+pub async fn completion_names(
+    client: &Client,
+) -> Result<crate::model::completion::CatalogNames, DbError> {
+    use crate::model::completion::{CatalogNames, RelName};
+    let rows = client.query_typed(COMPLETION_NAMES, &[]).await?;
+    let mut names = CatalogNames::default();
+    for r in &rows {
+        let kind: String = r.try_get(0)?;
+        let schema: String = r.try_get(1)?;
+        let rel: Option<String> = r.try_get(2)?;
+        let name: String = r.try_get(3)?;
+        let visible: bool = r.try_get(4)?;
+        match kind.as_str() {
+            "s" => names.schemas.push(name),
+            "r" => names.relations.push(RelName {
+                schema,
+                name,
+                visible,
+            }),
+            "c" => names
+                .columns
+                .entry((schema, rel.unwrap_or_default()))
+                .or_default()
+                .push(name),
+            "f" => names.functions.push(RelName {
+                schema,
+                name,
+                visible,
+            }),
+            _ => names.types.push(name),
+        }
+    }
+    Ok(names)
+}
 
 /// Load every schema with its relations in one query.
 pub async fn schema_tree(client: &Client) -> Result<SchemaTree, DbError> {

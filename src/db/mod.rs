@@ -43,6 +43,8 @@ pub enum Request {
     LoadSchema,
     /// Load the session list on the monitor connection.
     LoadActivity,
+    /// Load the names editor completion offers, on the monitor connection.
+    LoadCompletion,
     /// A psql catalog meta-command (`\d users`), answered on the monitor connection with the same
     /// replies as a run.
     Meta { meta: crate::model::psql_meta::Meta },
@@ -69,6 +71,7 @@ pub enum Reply {
     CancelSent,
     Schema(SchemaTree),
     Activity(Vec<Session>),
+    Completion(crate::model::completion::CatalogNames),
 }
 
 /// How a run ended.
@@ -309,6 +312,12 @@ impl Worker {
                         }
                         outcome.elapsed = started.elapsed();
                         send(Reply::RunFinished(outcome), true);
+                    });
+                }
+                Request::LoadCompletion => {
+                    let client = self.monitor_client(id).await;
+                    self.spawn_monitor(id, client, |c| async move {
+                        catalog::completion_names(&c).await.map(Reply::Completion)
                     });
                 }
                 Request::LoadActivity => {

@@ -3,6 +3,7 @@
 
 pub mod activity;
 pub mod catalog;
+pub mod completion;
 pub mod export;
 pub mod ident;
 pub mod psql_meta;

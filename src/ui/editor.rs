@@ -16,6 +16,7 @@ use super::{Handled, Pane, RenderCx};
 use crate::action::Action;
 use crate::db::{RequestId, Requests, Response};
 use crate::keymap::Section;
+use crate::model::completion::{Completion, Item};
 use crate::model::sql_split;
 use crate::state::autosave::SavedBuffer;
 
@@ -80,6 +81,15 @@ pub struct EditorPane {
     /// A short message shown in the prompt row (e.g. "3 replaced").
     note: Option<String>,
     created: usize,
+    popup: Option<Popup>,
+}
+
+/// The completion popup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Popup {
+    items: Vec<Item>,
+    selected: usize,
+    replace_chars: usize,
 }
 
 impl Default for EditorPane {
@@ -101,6 +111,7 @@ impl EditorPane {
             tab_width: 4,
             note: None,
             created: 1,
+            popup: None,
         }
     }
 
@@ -302,6 +313,83 @@ impl EditorPane {
         }
     }
 
+    /// The statement around the cursor and the cursor's byte offset in it, for completion.
+    pub fn statement_at_cursor(&self) -> (String, usize) {
+        let b = self.buf();
+        let text = b.text();
+        let (row, col) = (b.area.cursor().0, b.area.cursor().1);
+        let cursor = byte_offset(b.area.lines(), row, col);
+        // the statement is cut at the cursor's statement boundaries, keeping the text after it
+        let stmts = sql_split::split(&text);
+        let range = stmts
+            .iter()
+            .find(|s| s.range.start <= cursor && cursor <= s.range.end)
+            .map(|s| s.range.clone())
+            .unwrap_or_else(|| {
+                let start = stmts
+                    .iter()
+                    .rev()
+                    .find(|s| s.range.end <= cursor)
+                    .map_or(0, |s| s.range.end);
+                start..cursor
+            });
+        let start = range.start.min(cursor);
+        let end = range.end.max(cursor);
+        (text[start..end].to_string(), cursor - start)
+    }
+
+    /// Show completion candidates (an empty list closes the popup).
+    pub fn set_completion(&mut self, c: Completion) {
+        let keep = self
+            .popup
+            .as_ref()
+            .map(|p| p.items.get(p.selected).cloned());
+        self.popup = (!c.items.is_empty()).then(|| {
+            // keep the same item selected while the list narrows
+            let selected = keep
+                .flatten()
+                .and_then(|it| c.items.iter().position(|i| *i == it))
+                .unwrap_or(0);
+            Popup {
+                items: c.items,
+                selected,
+                replace_chars: c.replace_chars,
+            }
+        });
+    }
+
+    /// Whether the completion popup is open.
+    pub fn completion_open(&self) -> bool {
+        self.popup.is_some()
+    }
+
+    /// Keys for the open popup: up/down choose, tab/enter accept, esc closes. Returns whether the key
+    /// was used; other keys go on to the text (and the app recomputes the list).
+    pub fn completion_key(&mut self, key: KeyEvent) -> bool {
+        let Some(p) = self.popup.as_mut() else {
+            return false;
+        };
+        match key.code {
+            KeyCode::Up => p.selected = p.selected.checked_sub(1).unwrap_or(p.items.len() - 1),
+            KeyCode::Down => p.selected = (p.selected + 1) % p.items.len(),
+            KeyCode::Esc => self.popup = None,
+            KeyCode::Tab | KeyCode::Enter => {
+                let p = self.popup.take().expect("checked above");
+                if let Some(item) = p.items.get(p.selected) {
+                    let insert = item.insert.clone();
+                    self.replace_before_cursor(p.replace_chars, &insert);
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Close the popup.
+    pub fn close_completion(&mut self) {
+        self.popup = None;
+    }
+
     /// The word before the cursor and its start column, for completion.
     pub fn word_before_cursor(&self) -> (String, usize) {
         let b = self.buf();
@@ -450,6 +538,53 @@ impl EditorPane {
         }
         true
     }
+}
+
+/// Draw the completion list below the cursor (above when there is no room below).
+fn render_popup(frame: &mut Frame, area: Rect, x: u16, y: u16, popup: &Popup, cx: &RenderCx) {
+    use ratatui::widgets::{Clear, List, ListItem, ListState};
+    let label_w = popup
+        .items
+        .iter()
+        .map(|i| super::text::width(&i.label))
+        .max()
+        .unwrap_or(4)
+        .min(40);
+    let w = (label_w + 10) as u16;
+    let h = (popup.items.len().min(8) + 2) as u16;
+    let frame_area = frame.area();
+    let below = y + 1 + h <= frame_area.y + frame_area.height;
+    let top = if below { y + 1 } else { y.saturating_sub(h) };
+    let left = x
+        .min((frame_area.x + frame_area.width).saturating_sub(w))
+        .max(area.x.saturating_sub(1));
+    let r = Rect::new(left, top, w.min(frame_area.width), h).intersection(frame_area);
+    if r.height < 3 {
+        return;
+    }
+    frame.render_widget(Clear, r);
+    let items: Vec<ListItem> = popup
+        .items
+        .iter()
+        .map(|i| {
+            let label = truncate(&visible(&i.label), label_w).into_owned();
+            let pad = label_w.saturating_sub(super::text::width(&label));
+            ListItem::new(Line::from(vec![
+                Span::raw(format!("{label}{} ", " ".repeat(pad))),
+                Span::styled(i.kind.tag(), cx.theme.muted),
+            ]))
+        })
+        .collect();
+    let mut state = ListState::default();
+    state.select(Some(popup.selected));
+    let list = List::new(items)
+        .block(
+            ratatui::widgets::Block::bordered()
+                .border_style(cx.theme.border_focused)
+                .style(cx.theme.base),
+        )
+        .highlight_style(cx.theme.selection);
+    frame.render_stateful_widget(list, r, &mut state);
 }
 
 /// Escape regex metacharacters so a find text matches literally.
@@ -650,6 +785,27 @@ impl Pane for EditorPane {
                 tab_len: tab_width as usize,
             };
             highlight::paint(frame.buffer_mut(), &vp, b.area.lines(), spans, cx.theme);
+        }
+        if let Some(popup) = &self.popup
+            && cx.focused
+        {
+            let b = &self.buffers[self.current];
+            let (top_row, top_col) = b.area.scroll_offset();
+            let inner_text = block.inner(text_area);
+            let (row, col) = (b.area.cursor().0, b.area.cursor().1);
+            let line = b.area.lines().get(row).map(String::as_str).unwrap_or("");
+            let mut dcol = 0usize;
+            for ch in line.chars().take(col) {
+                dcol += if ch == '\t' {
+                    tab_width as usize - dcol % tab_width.max(1) as usize
+                } else {
+                    unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0)
+                };
+            }
+            let x = (inner_text.x as usize + b.area.line_number_width() as usize + dcol)
+                .saturating_sub(top_col as usize + popup.replace_chars);
+            let y = inner_text.y as usize + row.saturating_sub(top_row as usize);
+            render_popup(frame, inner_text, x as u16, y as u16, popup, cx);
         }
         if let Some(line) = status_row
             && text_area.height < area.height
