@@ -332,10 +332,12 @@ impl App {
             self.on_modal_key(modal, &chord);
             return;
         }
-        if self.focus == PaneId::Editor && self.modal.is_none() && self.editor.completion_open() {
-            if self.editor.completion_key(key) {
-                return;
-            }
+        if self.focus == PaneId::Editor
+            && self.modal.is_none()
+            && self.editor.completion_open()
+            && self.editor.completion_key(key)
+        {
+            return;
         }
         if self.pane(self.focus).input_first() {
             // Global keys (quit, help, focus) still work while typing a filter.
