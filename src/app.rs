@@ -55,6 +55,8 @@ pub struct AppOptions {
     pub state_dir: Option<PathBuf>,
     /// The database connected to, recorded in the history.
     pub database: String,
+    /// Ask before UPDATE/DELETE without WHERE, DROP, TRUNCATE and ALTER.
+    pub safe_mode: bool,
 }
 
 /// How often changed buffers are saved: a crash loses at most this much typing.
@@ -102,6 +104,9 @@ pub struct App {
     /// Names for completion, once loaded.
     completion_names: Option<std::sync::Arc<crate::model::completion::CatalogNames>>,
     completion_req: Option<RequestId>,
+    safe_mode: bool,
+    /// A run waiting for the user's confirmation (safe mode).
+    pending_run: Option<(String, Option<Picked>)>,
 }
 
 impl App {
@@ -154,6 +159,8 @@ impl App {
             clipboard: None,
             completion_names: None,
             completion_req: None,
+            safe_mode: opts.safe_mode,
+            pending_run: None,
         }
     }
 
@@ -405,9 +412,17 @@ impl App {
                 match c.on_confirm {
                     OnConfirm::Quit => self.quit = true,
                     OnConfirm::CloseBuffer => self.editor.close_current(),
+                    OnConfirm::RunPending => {
+                        if let Some((sql, picked)) = self.pending_run.take() {
+                            self.send_run(sql, picked);
+                        }
+                    }
                 }
             }
-            (Modal::Confirm(_), Some(Action::Dismiss)) => self.modal = None,
+            (Modal::Confirm(_), Some(Action::Dismiss)) => {
+                self.modal = None;
+                self.pending_run = None;
+            }
             _ => {}
         }
     }
@@ -533,6 +548,29 @@ impl App {
             ));
             return;
         }
+        if self.safe_mode {
+            let risks = crate::model::safety::risks(&sql);
+            if !risks.is_empty() {
+                let mut body = vec!["Safe mode: this will run".to_string(), String::new()];
+                for r in &risks {
+                    body.push(format!("  {}", crate::ui::text::one_line_sql(&r.statement)));
+                    body.push(format!("  → {}", r.reason));
+                }
+                body.push(String::new());
+                body.push("Run it?".into());
+                self.pending_run = Some((sql, from_editor));
+                self.modal = Some(Modal::Confirm(Confirm {
+                    title: "Confirm".into(),
+                    body,
+                    on_confirm: OnConfirm::RunPending,
+                }));
+                return;
+            }
+        }
+        self.send_run(sql, from_editor);
+    }
+
+    fn send_run(&mut self, sql: String, from_editor: Option<Picked>) {
         // A lone psql meta-command: \x and \conninfo are answered here, the catalog ones by the
         // monitor connection; either way the results pane shows them like a statement.
         let stmts = crate::model::sql_split::split(&sql);

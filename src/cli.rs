@@ -58,6 +58,10 @@ pub struct ConnArgs {
     /// Open the session read-only (default_transaction_read_only = on).
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Safe mode: ask before UPDATE/DELETE without WHERE, DROP, TRUNCATE and ALTER (on by default
+    /// for profiles marked `production`).
+    #[arg(long, global = true)]
+    pub safe: bool,
 }
 
 #[derive(Debug, Subcommand)]

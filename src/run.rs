@@ -56,7 +56,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_warnings(&target);
             let settings = settings(&config, read_only);
             let conns = connect_interactive(&mut target, &settings, &cli.conn).await?;
-            run_tui(ui, &config, target, settings, conns, None).await?;
+            let safe = safe_mode(&cli.conn, &config);
+            run_tui(ui, &config, target, settings, conns, None, safe).await?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo {
@@ -219,6 +220,16 @@ pub async fn connect_interactive(
     }
 }
 
+/// Safe mode: asked for with --safe, or the profile is marked production.
+fn safe_mode(args: &ConnArgs, config: &Config) -> bool {
+    args.safe
+        || args
+            .profile
+            .as_ref()
+            .and_then(|p| config.profiles.get(p))
+            .is_some_and(|p| p.production)
+}
+
 async fn run_tui(
     ui: UiSetup,
     config: &Config,
@@ -226,6 +237,7 @@ async fn run_tui(
     settings: Settings,
     conns: Connections,
     banner: Option<String>,
+    safe_mode: bool,
 ) -> anyhow::Result<()> {
     let info = conns.info.clone();
     let status = StatusLine {
@@ -233,6 +245,7 @@ async fn run_tui(
         version: info.short_version().to_string(),
         standby: info.in_recovery,
         read_only: info.read_only || settings.read_only,
+        safe: safe_mode,
         connected: true,
         message: banner.map(|b| (Level::Info, b)),
         ..Default::default()
@@ -249,6 +262,7 @@ async fn run_tui(
         confirm_quit: config.confirm.quit_with_open_transaction,
         state_dir: config::state_dir(),
         database: info.database.clone(),
+        safe_mode,
     });
     crate::tui::run(&mut app, &mut events).await
 }
@@ -306,7 +320,7 @@ async fn demo(
             match connect_interactive(&mut target, &settings, &ConnArgs::default()).await {
                 Ok(conns) => {
                     let banner = format!("demo database (removed on exit): {conninfo}");
-                    run_tui(ui, config, target, settings, conns, Some(banner)).await
+                    run_tui(ui, config, target, settings, conns, Some(banner), false).await
                 }
                 Err(e) => Err(e),
             }

@@ -39,6 +39,7 @@ fn app_with(keymap: Keymap) -> (App, Sent) {
         confirm_quit: true,
         state_dir: None,
         database: "shop".into(),
+        safe_mode: false,
     });
     (app, rx)
 }
@@ -443,6 +444,7 @@ fn no_color_theme_draws_without_colours() {
         confirm_quit: true,
         state_dir: None,
         database: "shop".into(),
+        safe_mode: false,
     });
     let mut term = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
     term.draw(|f| app.render(f)).expect("draw");
@@ -468,6 +470,7 @@ fn every_shipped_theme_renders_the_shell() {
             confirm_quit: true,
             state_dir: None,
             database: "shop".into(),
+            safe_mode: false,
         });
         let s = screen(&mut app, 60, 15);
         assert!(s.contains("Schema") && s.contains("Query"), "{name}:\n{s}");
@@ -487,6 +490,7 @@ fn app_in(state_dir: &std::path::Path) -> (App, Sent) {
         confirm_quit: true,
         state_dir: Some(state_dir.to_path_buf()),
         database: "shop".into(),
+        safe_mode: false,
     });
     (app, rx)
 }
@@ -629,4 +633,47 @@ fn completion_pops_up_while_typing_and_tab_accepts() {
         app.editor.text(),
         "select * from users u where u.email = 1 and u.id"
     );
+}
+
+#[test]
+fn safe_mode_asks_before_a_delete_without_where() {
+    let (requests, mut rx) = Requests::detached();
+    let mut app = App::new(AppOptions {
+        keymap: Keymap::default_keymap(),
+        theme: Theme::load("dark", None).expect("theme"),
+        requests,
+        status: StatusLine::default(),
+        editor_text: String::new(),
+        tab_width: 4,
+        activity_interval: Duration::from_secs(2),
+        confirm_quit: true,
+        state_dir: None,
+        database: "shop".into(),
+        safe_mode: true,
+    });
+    type_text(&mut app, "delete from orders");
+    app.on_event(key(KeyCode::F(5)));
+    assert!(
+        drain(&mut rx).is_empty(),
+        "nothing sent before the confirmation"
+    );
+    let s = screen(&mut app, 100, 30);
+    assert!(
+        s.contains("delete from orders") && s.contains("removes every row"),
+        "{s}"
+    );
+    app.on_event(key(KeyCode::Char('n')));
+    assert!(drain(&mut rx).is_empty());
+    app.on_event(key(KeyCode::F(5)));
+    app.on_event(key(KeyCode::Char('y')));
+    assert_eq!(
+        drain(&mut rx)[0].1,
+        Request::Run {
+            sql: "delete from orders".into()
+        }
+    );
+    // with a WHERE it runs at once
+    app.editor.set_text("delete from orders where id = 1");
+    app.on_event(key(KeyCode::F(5)));
+    assert!(drain(&mut rx).is_empty(), "still running the previous one");
 }

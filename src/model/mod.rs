@@ -8,6 +8,7 @@ pub mod export;
 pub mod ident;
 pub mod psql_meta;
 pub mod result_set;
+pub mod safety;
 pub mod server;
 pub mod sql_keywords;
 pub mod sql_lex;

@@ -16,6 +16,8 @@ use crate::keymap::Section;
 pub enum OnConfirm {
     Quit,
     CloseBuffer,
+    /// Run the statement held by the app (safe mode asked first).
+    RunPending,
 }
 
 /// An open confirmation dialog.

@@ -31,6 +31,8 @@ pub struct StatusLine {
     pub version: String,
     pub standby: bool,
     pub read_only: bool,
+    /// Safe mode asks before destructive statements.
+    pub safe: bool,
     pub tx: TxStatus,
     pub connected: bool,
     /// Elapsed seconds and rows of the last run.
