@@ -128,6 +128,12 @@ impl ResultSet {
         if batch.rows() == 0 {
             return true;
         }
+        let mut batch = batch;
+        // a batch is complete once stored: give back the slack of the buffers' growth (up to half
+        // of their size), which is what keeps a million rows near the size of their text
+        batch.text.shrink_to_fit();
+        batch.ends.shrink_to_fit();
+        batch.nulls.shrink_to_fit();
         self.starts.push(self.rows);
         self.rows += batch.rows();
         self.batches.push(batch);
