@@ -36,9 +36,7 @@ fn row(i: usize) -> [String; 5] {
 fn columns() -> Vec<Column> {
     ["id", "name", "created_at", "amount", "doc"]
         .iter()
-        .map(|n| Column {
-            name: n.to_string(),
-        })
+        .map(|n| Column::named(*n))
         .collect()
 }
 

@@ -245,7 +245,7 @@ fn f5_runs_the_statement_under_the_cursor_and_results_stream_in() {
         &mut app,
         *id,
         Reply::ResultStarted {
-            columns: vec![Column { name: "a".into() }, Column { name: "b".into() }],
+            columns: vec![Column::named("a"), Column::named("b")],
         },
         false,
     );
@@ -268,6 +268,7 @@ fn f5_runs_the_statement_under_the_cursor_and_results_stream_in() {
         Reply::StatementDone {
             rows: 2,
             elapsed: Duration::from_millis(3),
+            tag: "SELECT 2".into(),
         },
         false,
     );
@@ -288,6 +289,59 @@ fn f5_runs_the_statement_under_the_cursor_and_results_stream_in() {
     assert!(!app.busy());
     let s = screen(&mut app, 100, 30);
     assert!(s.contains("4 ms · 2 rows"), "{s}");
+}
+
+#[test]
+fn statements_without_rows_show_their_tags_and_notices_show_in_order() {
+    let (mut app, mut rx) = app();
+    type_text(
+        &mut app,
+        "update t set x = 1; do $$ begin raise notice 'n'; end $$",
+    );
+    app.on_event(key(KeyCode::F(5)));
+    let (id, _) = drain(&mut rx)[0].clone();
+    let done = |tag: &str| Reply::StatementDone {
+        rows: pgdeck::db::wire::parse_tag(tag).rows.unwrap_or(0),
+        elapsed: Duration::from_millis(1),
+        tag: tag.into(),
+    };
+    reply(&mut app, id, done("UPDATE 3"), false);
+    for (severity, message) in [("NOTICE", "first"), ("WARNING", "second\x1b[2J")] {
+        let notice = pgdeck::db::Notice {
+            severity: severity.into(),
+            sqlstate: "01000".into(),
+            message: message.into(),
+            detail: None,
+            hint: None,
+            context: None,
+            position: None,
+        };
+        reply(&mut app, id, Reply::Notice(notice), false);
+    }
+    reply(&mut app, id, done("DO"), false);
+    reply(
+        &mut app,
+        id,
+        Reply::RunFinished(RunOutcome {
+            error: None,
+            tx: TxStatus::InTransaction,
+            elapsed: Duration::from_millis(2),
+            completed: 2,
+            rows: 0,
+            capped: false,
+            text_offset: 0,
+        }),
+        true,
+    );
+    let s = screen(&mut app, 100, 30);
+    assert!(s.contains("statement 1: UPDATE 3"), "{s}");
+    assert!(s.contains("statement 2: DO"), "{s}");
+    let (first, second) = (s.find("NOTICE: first"), s.find("WARNING: second\\e[2J"));
+    assert!(first.is_some() && second.is_some() && first < second, "{s}");
+    assert!(
+        s.contains("in transaction"),
+        "the status bar shows the server's state:\n{s}"
+    );
 }
 
 #[test]

@@ -75,10 +75,12 @@ fn cancel_error(e: &tokio_postgres::Error, target: &ConnTarget) -> ConnectError 
             message: format!("the server at {host} refused the cancel request: {message}"),
             sqlstate: Some(code),
         },
-        AttemptError::PasswordMissing | AttemptError::Other(_) => ConnectError::Server {
-            message: format!("sending the cancel request to {host} failed: {e}"),
-            sqlstate: None,
-        },
+        AttemptError::PasswordMissing | AttemptError::Other(_) | AttemptError::Config(_) => {
+            ConnectError::Server {
+                message: format!("sending the cancel request to {host} failed: {e}"),
+                sqlstate: None,
+            }
+        }
     }
 }
 

@@ -6,8 +6,11 @@
 //! password file (when no password is known) and applies the sslmode fallbacks (allow: plain,
 //! then TLS; prefer: TLS, then plain). It owns the network side and must not parse parameters or
 //! prompt; a missing password comes back as [`ConnectError::PasswordRequired`] for the caller.
+//! These rules live in [`connect_with`], generic over a [`Dialer`] that opens one session per
+//! attempt: tokio-postgres here (`PgDialer`), pgdeck's own client in `db::wire`.
 
 use std::error::Error as _;
+use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -63,6 +66,26 @@ pub async fn connect_with_messages(
     connect_inner(target, app_name, Some(messages)).await
 }
 
+async fn connect_inner(
+    target: &ConnTarget,
+    app_name: &str,
+    messages: Option<UnboundedSender<AsyncMessage>>,
+) -> Result<Connected, ConnectError> {
+    let mut dialer = PgDialer {
+        app_name,
+        connector: None,
+        messages,
+    };
+    let reached = connect_with(target, &mut dialer).await?;
+    let (client, task) = reached.session;
+    Ok(Connected {
+        client,
+        task,
+        host: reached.host,
+        tls: reached.tls,
+    })
+}
+
 /// What kind of server one pass over the host list accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Want {
@@ -81,11 +104,52 @@ enum Failure {
     Fatal(ConnectError),
 }
 
-async fn connect_inner(
+/// The driver-specific part of a connection attempt: opening one session at one host for one
+/// sslmode step, and running the one-value queries of the target_session_attrs check. Everything
+/// else — host order, password file, sslmode fallbacks, timeouts, error classification — is
+/// decided once, in [`connect_with`], for every driver pgdeck uses (tokio-postgres for the
+/// monitor connection, `db::wire` for the work connection).
+pub(crate) trait Dialer {
+    /// An open, authenticated session.
+    type Session: Send;
+
+    /// One attempt at `spec` as `step` says (plain, TLS, or TLS if the server has it), sending
+    /// `password` if the server asks for one. The flag says whether TLS was started (even when
+    /// the attempt then failed): the sslmode fallback rules depend on it.
+    fn dial(
+        &mut self,
+        target: &ConnTarget,
+        spec: &HostSpec,
+        password: Option<&Secret>,
+        step: Step,
+    ) -> impl Future<Output = (Result<Self::Session, AttemptError>, bool)> + Send;
+
+    /// Run `sql` (one of libpq's target_session_attrs checks) and return the first column of
+    /// its first row.
+    fn first_value(
+        &mut self,
+        session: &mut Self::Session,
+        sql: &'static str,
+    ) -> impl Future<Output = Result<Option<String>, AttemptError>> + Send;
+}
+
+/// A session that [`connect_with`] accepted, and where.
+pub(crate) struct Reached<S> {
+    /// The driver's session.
+    pub session: S,
+    /// The host that accepted.
+    pub host: HostSpec,
+    /// Whether the session is encrypted.
+    pub tls: bool,
+}
+
+/// Walk the host list as libpq's `PQconnectPoll` does, opening sessions with `dialer`: passes
+/// for target_session_attrs, host order, password per host, sslmode steps with their
+/// fallbacks, connect_timeout per host, and the mapping of failures to [`ConnectError`].
+pub(crate) async fn connect_with<D: Dialer>(
     target: &ConnTarget,
-    app_name: &str,
-    messages: Option<UnboundedSender<AsyncMessage>>,
-) -> Result<Connected, ConnectError> {
+    dialer: &mut D,
+) -> Result<Reached<D::Session>, ConnectError> {
     if target.hosts.is_empty() {
         return Err(ConnectError::Config {
             reason: "no host to connect to".into(),
@@ -101,13 +165,12 @@ async fn connect_inner(
         TargetSessionAttrs::PreferStandby => &[Want::Standby, Want::Any],
     };
     let order = host_order(target);
-    let mut connector = None;
     let mut attempts = Vec::new();
     for &want in passes {
         for &i in &order {
             let spec = &target.hosts[i];
-            match connect_host(target, spec, app_name, want, &mut connector, &messages).await {
-                Ok(connected) => return Ok(connected),
+            match connect_host(target, spec, want, dialer).await {
+                Ok(reached) => return Ok(reached),
                 Err(Failure::Next(reason)) => attempts.push(HostAttempt {
                     host: spec.label(),
                     reason,
@@ -163,13 +226,14 @@ fn password_for(target: &ConnTarget, spec: &HostSpec) -> (Option<Secret>, Option
 
 /// One connection attempt at a host, as far as TLS goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Step {
+pub(crate) enum Step {
     /// No TLS.
     Plain,
-    /// TLS required: the server must answer the SSLRequest with `S`.
+    /// TLS required: the server must answer the SSLRequest with `S` (or, with
+    /// `sslnegotiation=direct`, the handshake starts at once).
     Tls,
     /// libpq's `prefer`: ask for TLS, continue unencrypted on the same socket if the server
-    /// answers `N` (tokio-postgres's own `SslMode::Prefer` does exactly that).
+    /// answers `N`.
     TlsIfSupported,
 }
 
@@ -187,39 +251,20 @@ fn steps(sslmode: SslMode, unix_socket: bool) -> &'static [Step] {
     }
 }
 
-async fn connect_host(
+async fn connect_host<D: Dialer>(
     target: &ConnTarget,
     spec: &HostSpec,
-    app_name: &str,
     want: Want,
-    connector: &mut Option<MakeRustlsConnect>,
-    messages: &Option<UnboundedSender<AsyncMessage>>,
-) -> Result<Connected, Failure> {
+    dialer: &mut D,
+) -> Result<Reached<D::Session>, Failure> {
     let (password, from_file) = password_for(target, spec);
     let plan = steps(target.sslmode, spec.is_unix_socket());
     let work = async {
         let mut earlier: Option<AttemptError> = None;
         for (n, &step) in plan.iter().enumerate() {
-            let config = base_config(target, spec, password.as_ref(), app_name, step)
-                .map_err(|reason| Failure::Fatal(ConnectError::Config { reason }))?;
-            let used_tls = Arc::new(AtomicBool::new(false));
-            let result = if step == Step::Plain {
-                attempt(&config, NoTls, messages.clone()).await
-            } else {
-                match cached_connector(target, connector) {
-                    Ok(tls) => {
-                        let tls = TrackedTls {
-                            inner: tls,
-                            used: used_tls.clone(),
-                        };
-                        attempt(&config, tls, messages.clone()).await
-                    }
-                    Err(reason) => Err(AttemptError::TlsSetup(reason)),
-                }
-            };
-            let tls = used_tls.load(Ordering::SeqCst);
-            let (client, task) = match result {
-                Ok(ok) => ok,
+            let (result, tls) = dialer.dial(target, spec, password.as_ref(), step).await;
+            let mut session = match result {
+                Ok(session) => session,
                 Err(e) if n + 1 < plan.len() && e.allows_sslmode_retry(step, tls) => {
                     earlier = Some(e);
                     continue;
@@ -229,16 +274,22 @@ async fn connect_host(
                     return Err(classify(e, target, spec, from_file.as_deref()));
                 }
             };
-            return match check_server(&client, want).await {
-                Ok(None) => Ok(Connected {
-                    client,
-                    task,
+            let Some((sql, expected, refusal)) = server_check(want) else {
+                return Ok(Reached {
+                    session,
+                    host: spec.clone(),
+                    tls,
+                });
+            };
+            return match dialer.first_value(&mut session, sql).await {
+                Ok(value) if value.as_deref() == Some(expected) => Ok(Reached {
+                    session,
                     host: spec.clone(),
                     tls,
                 }),
-                // Dropping the client ends the session politely; the task then finishes.
-                Ok(Some(reason)) => Err(Failure::Next(reason)),
-                Err(e) => Err(classify(AttemptError::from_pg(&e), target, spec, None)),
+                // Dropping the session ends it politely.
+                Ok(_) => Err(Failure::Next(refusal.to_owned())),
+                Err(e) => Err(classify(e, target, spec, None)),
             };
         }
         Err(Failure::Fatal(ConnectError::Config {
@@ -254,6 +305,87 @@ async fn connect_host(
             ))),
         },
         None => work.await,
+    }
+}
+
+/// libpq's CONNECTION_CHECK_TARGET: the query, the value the wanted kind of server gives, and
+/// the reason to skip a server that gives another; `None` when any server will do.
+fn server_check(want: Want) -> Option<(&'static str, &'static str, &'static str)> {
+    match want {
+        Want::Any => None,
+        Want::ReadWrite => Some(("SHOW transaction_read_only", "off", "session is read-only")),
+        Want::ReadOnly => Some((
+            "SHOW transaction_read_only",
+            "on",
+            "session is not read-only",
+        )),
+        Want::Primary => Some((
+            "SELECT pg_catalog.pg_is_in_recovery()",
+            "f",
+            "server is in hot standby mode",
+        )),
+        Want::Standby => Some((
+            "SELECT pg_catalog.pg_is_in_recovery()",
+            "t",
+            "server is not in hot standby mode",
+        )),
+    }
+}
+
+/// The tokio-postgres side of [`connect_with`]: a `Config` per attempt and the rustls connector
+/// (built once per connect, on first use).
+struct PgDialer<'a> {
+    app_name: &'a str,
+    connector: Option<MakeRustlsConnect>,
+    messages: Option<UnboundedSender<AsyncMessage>>,
+}
+
+impl Dialer for PgDialer<'_> {
+    type Session = (Client, JoinHandle<()>);
+
+    async fn dial(
+        &mut self,
+        target: &ConnTarget,
+        spec: &HostSpec,
+        password: Option<&Secret>,
+        step: Step,
+    ) -> (Result<Self::Session, AttemptError>, bool) {
+        let config = match base_config(target, spec, password, self.app_name, step) {
+            Ok(config) => config,
+            Err(reason) => return (Err(AttemptError::Config(reason)), false),
+        };
+        let used_tls = Arc::new(AtomicBool::new(false));
+        let result = if step == Step::Plain {
+            attempt(&config, NoTls, self.messages.clone()).await
+        } else {
+            match cached_connector(target, &mut self.connector) {
+                Ok(tls) => {
+                    let tls = TrackedTls {
+                        inner: tls,
+                        used: used_tls.clone(),
+                    };
+                    attempt(&config, tls, self.messages.clone()).await
+                }
+                Err(reason) => Err(AttemptError::TlsSetup(reason)),
+            }
+        };
+        (result, used_tls.load(Ordering::SeqCst))
+    }
+
+    async fn first_value(
+        &mut self,
+        session: &mut Self::Session,
+        sql: &'static str,
+    ) -> Result<Option<String>, AttemptError> {
+        let rows = session
+            .0
+            .simple_query(sql)
+            .await
+            .map_err(|e| AttemptError::from_pg(&e))?;
+        Ok(rows.iter().find_map(|m| match m {
+            SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+            _ => None,
+        }))
     }
 }
 
@@ -445,41 +577,9 @@ fn log_message(message: &AsyncMessage) {
     }
 }
 
-/// libpq's CONNECTION_CHECK_TARGET: `None` when the server is of the wanted kind, else why not.
-async fn check_server(
-    client: &Client,
-    want: Want,
-) -> Result<Option<String>, tokio_postgres::Error> {
-    let (sql, expected, refusal) = match want {
-        Want::Any => return Ok(None),
-        Want::ReadWrite => ("SHOW transaction_read_only", "off", "session is read-only"),
-        Want::ReadOnly => (
-            "SHOW transaction_read_only",
-            "on",
-            "session is not read-only",
-        ),
-        Want::Primary => (
-            "SELECT pg_catalog.pg_is_in_recovery()",
-            "f",
-            "server is in hot standby mode",
-        ),
-        Want::Standby => (
-            "SELECT pg_catalog.pg_is_in_recovery()",
-            "t",
-            "server is not in hot standby mode",
-        ),
-    };
-    let rows = client.simple_query(sql).await?;
-    let value = rows.iter().find_map(|m| match m {
-        SimpleQueryMessage::Row(row) => row.get(0),
-        _ => None,
-    });
-    Ok((value != Some(expected)).then(|| refusal.to_owned()))
-}
-
 /// One failed attempt, reduced to what the fallback rules and the error mapping need.
 #[derive(Debug)]
-pub(super) enum AttemptError {
+pub(crate) enum AttemptError {
     /// The server wants a password and none was given (tokio-postgres: Config "password
     /// missing").
     PasswordMissing,
@@ -493,6 +593,8 @@ pub(super) enum AttemptError {
     TlsSetup(String),
     /// Anything else the driver reported.
     Other(String),
+    /// The settings cannot be turned into an attempt (e.g. a `hostaddr` that is no address).
+    Config(String),
 }
 
 impl AttemptError {
@@ -500,17 +602,7 @@ impl AttemptError {
     /// error's cause and on the fixed texts of `Error`'s Display for the kinds involved.
     pub(super) fn from_pg(e: &tokio_postgres::Error) -> Self {
         if let Some(db) = e.as_db_error() {
-            let mut message = db.message().to_owned();
-            if let Some(detail) = db.detail() {
-                message.push_str(&format!(" ({detail})"));
-            }
-            if let Some(hint) = db.hint() {
-                message.push_str(&format!(" (hint: {hint})"));
-            }
-            return AttemptError::Db {
-                code: db.code().code().to_owned(),
-                message,
-            };
+            return AttemptError::db(db.code().code(), db.message(), db.detail(), db.hint());
         }
         let top = e.to_string();
         let cause = e.source();
@@ -542,6 +634,21 @@ impl AttemptError {
             Some(c) => format!("{top}: {c}"),
             None => top,
         })
+    }
+
+    /// A server's ErrorResponse: the message with its detail and hint in parentheses.
+    pub(crate) fn db(code: &str, message: &str, detail: Option<&str>, hint: Option<&str>) -> Self {
+        let mut message = message.to_owned();
+        if let Some(detail) = detail {
+            message.push_str(&format!(" ({detail})"));
+        }
+        if let Some(hint) = hint {
+            message.push_str(&format!(" (hint: {hint})"));
+        }
+        AttemptError::Db {
+            code: code.to_owned(),
+            message,
+        }
     }
 
     /// Whether libpq would make the next attempt of the plan after this failure. `prefer`
@@ -576,7 +683,8 @@ impl AttemptError {
     }
 }
 
-fn describe_io(e: &io::Error) -> String {
+/// A network error in the words libpq users know.
+pub(crate) fn describe_io(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::ConnectionRefused => {
             "connection refused (is the server running and accepting connections there?)".into()
@@ -630,6 +738,7 @@ fn classify(
             message: format!("connecting to {host} failed: {message}"),
             sqlstate: None,
         }),
+        AttemptError::Config(reason) => Failure::Fatal(ConnectError::Config { reason }),
     }
 }
 

@@ -10,7 +10,9 @@
 //! 2. [`resolve`] applies the service file, the `PG*` environment and the defaults, reading all
 //!    outside inputs from an [`Environment`], and yields a [`ConnTarget`].
 //! 3. [`connect`] walks the host list with the sslmode fallbacks, password file and
-//!    target_session_attrs, and returns a [`Connected`] session or a [`ConnectError`].
+//!    target_session_attrs, and returns a [`Connected`] session or a [`ConnectError`]. The walk
+//!    itself is driver-neutral (`connect_with` over a `Dialer`): `db::wire`, pgdeck's own
+//!    protocol client for the work connection, reuses it with its own transport.
 //! 4. [`cancel`] sends a cancel request for such a session (TLS or not, as the session).
 //!
 //! This module owns connection parameters, TLS policy and the connection handshake. It must not
@@ -31,6 +33,7 @@ pub mod tls;
 mod uri;
 
 pub use cancel::cancel;
+pub(crate) use connect::{AttemptError, Dialer, Step, connect_with, describe_io};
 pub use connect::{Connected, connect, connect_with_messages};
 pub use error::{ConnInfoError, ConnectError, HostAttempt};
 pub use keyvalue::{parse_keyvalue, quote_value, render_keyvalue};

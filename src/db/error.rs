@@ -18,6 +18,24 @@ pub struct ServerError {
     pub position: Option<u32>,
 }
 
+/// A NoticeResponse: a NOTICE, WARNING, INFO... the server sends along with results (`RAISE
+/// NOTICE`, "table does not exist, skipping"). Same fields as [`ServerError`]; it does not end the
+/// statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Notice {
+    /// As the server words it (may be localized), e.g. `NOTICE`, `WARNING`.
+    pub severity: String,
+    /// Five-character SQLSTATE, e.g. `01000` for a warning, `00000` for a plain notice.
+    pub sqlstate: String,
+    pub message: String,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+    /// Where it was raised (PL/pgSQL call stack...).
+    pub context: Option<String>,
+    /// 1-based character position in the statement text that was sent, when the server gives one.
+    pub position: Option<u32>,
+}
+
 /// Why a request failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DbError {

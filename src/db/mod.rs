@@ -1,7 +1,8 @@
 //! The database side of pgdeck. The UI holds a [`Requests`] (a sender, nothing more) and receives
 //! [`WorkerEvent`]s; a [`Worker`] task owns the two connections and does the work:
 //!
-//! - **work**: the user's statements, one at a time, with a cancel token and tracked transaction state;
+//! - **work**: the user's statements, one at a time, over pgdeck's own protocol client ([`wire`]), with a
+//!   cancel handle and the transaction state the server reports;
 //! - **monitor**: catalog, activity and health queries, with `application_name`, `statement_timeout`,
 //!   `lock_timeout` and `jit=off`, in autocommit, so a long user query or a held lock never freezes them.
 //!
@@ -13,6 +14,7 @@ pub mod error;
 pub mod psql;
 pub mod server;
 pub mod session;
+pub mod wire;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,7 +22,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_postgres::Client;
 
-pub use error::{DbError, ServerError};
+use wire::{WireCancel, WireConn};
+
+pub use error::{DbError, Notice, ServerError};
 
 use crate::conn::{self, ConnTarget, Connected};
 use crate::model::activity::Session;
@@ -60,11 +64,15 @@ pub enum Reply {
     },
     /// More rows for the current result set.
     Rows(RowBatch),
-    /// One statement of the run completed; `rows` is the server's row count for it.
+    /// One statement of the run completed; `rows` is the server's row count for it (0 when its tag
+    /// carries none), `tag` the server's command tag (`UPDATE 3`, `CREATE TABLE`, `SELECT 5`).
     StatementDone {
         rows: u64,
         elapsed: Duration,
+        tag: String,
     },
+    /// A NOTICE, WARNING or INFO message from the server, in order with the run's other replies.
+    Notice(Notice),
     /// The run is over: successfully, with an error, cancelled, or cut at the row cap.
     RunFinished(RunOutcome),
     /// The cancel request reached the server.
@@ -78,7 +86,7 @@ pub enum Reply {
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
     pub error: Option<DbError>,
-    /// Transaction state after the run.
+    /// Transaction state after the run, as the server reported it (ReadyForQuery).
     pub tx: TxStatus,
     pub elapsed: Duration,
     /// Statements that completed.
@@ -173,7 +181,7 @@ impl Default for Settings {
 
 /// Both connections, opened and checked, plus what was learned about the server.
 pub struct Connections {
-    pub work: Connected,
+    pub work: WireConn,
     pub monitor: Connected,
     pub info: ServerInfo,
     /// Backend pids of the two connections (so the activity view can mark them and never signal them).
@@ -190,10 +198,10 @@ pub async fn open(
     settings: &Settings,
 ) -> Result<Connections, conn::ConnectError> {
     let (work, monitor) = tokio::join!(
-        conn::connect(target, WORK_APP_NAME),
+        WireConn::connect(target, WORK_APP_NAME),
         conn::connect(target, MONITOR_APP_NAME)
     );
-    let (work, monitor) = (work?, monitor?);
+    let (mut work, monitor) = (work?, monitor?);
     let setup = |e: DbError| conn::ConnectError::Server {
         message: format!("setting up the session failed: {e}"),
         sqlstate: e.sqlstate().map(str::to_string),
@@ -202,13 +210,12 @@ pub async fn open(
         .await
         .map_err(setup)?;
     if settings.read_only {
-        work.client
-            .batch_execute("set default_transaction_read_only = on")
+        work.batch_execute("set default_transaction_read_only = on")
             .await
-            .map_err(|e| setup(e.into()))?;
+            .map_err(setup)?;
     }
     let (info, monitor_pid) = server::server_info(&monitor.client).await.map_err(setup)?;
-    let work_pid = server::backend_pid(&work.client).await.map_err(setup)?;
+    let work_pid = work_pid(&mut work).await.map_err(setup)?;
     Ok(Connections {
         work,
         monitor,
@@ -221,7 +228,10 @@ pub async fn open(
 pub struct Worker {
     target: ConnTarget,
     settings: Settings,
-    work: Arc<Client>,
+    /// Locked by a run for its whole duration.
+    work: Arc<tokio::sync::Mutex<WireConn>>,
+    /// The work connection's cancel handle, usable while a run holds the connection.
+    work_cancel: WireCancel,
     monitor: Arc<Client>,
     own_pids: Vec<i32>,
     tx_status: Arc<std::sync::Mutex<TxStatus>>,
@@ -242,7 +252,8 @@ impl Worker {
         let worker = Worker {
             target,
             settings,
-            work: Arc::new(conns.work.client),
+            work_cancel: conns.work.cancel_handle(),
+            work: Arc::new(tokio::sync::Mutex::new(conns.work)),
             monitor: Arc::new(conns.monitor.client),
             own_pids: conns.own_pids,
             tx_status: Arc::default(),
@@ -301,6 +312,7 @@ impl Worker {
                                         Reply::StatementDone {
                                             rows: n,
                                             elapsed: started.elapsed(),
+                                            tag: format!("SELECT {n}"),
                                         },
                                         false,
                                     );
@@ -410,19 +422,23 @@ impl Worker {
             );
             return;
         }
-        if self.work.is_closed() {
-            match conn::connect(&self.target, WORK_APP_NAME).await {
-                Ok(c) => {
+        // No run holds the connection now (`running` is clear), so the lock is free.
+        let mut work = self.work.lock().await;
+        // A connection that died while idle is replaced before the run; one that dies during the
+        // run is reported by the run and never re-run.
+        if work.check_alive().is_err() {
+            match WireConn::connect(&self.target, WORK_APP_NAME).await {
+                Ok(mut c) => {
                     if self.settings.read_only {
                         let _ = c
-                            .client
                             .batch_execute("set default_transaction_read_only = on")
                             .await;
                     }
-                    if let Ok(pid) = server::backend_pid(&c.client).await {
+                    if let Ok(pid) = work_pid(&mut c).await {
                         self.own_pids[0] = pid;
                     }
-                    self.work = Arc::new(c.client);
+                    self.work_cancel = c.cancel_handle();
+                    *work = c;
                     if let Ok(mut s) = self.tx_status.lock() {
                         *s = TxStatus::Idle;
                     }
@@ -439,19 +455,19 @@ impl Worker {
                 }
             }
         }
+        drop(work);
         if let Ok(mut r) = self.running.lock() {
             *r = Some(id);
         }
         let ctx = session::RunContext {
             id,
-            client: self.work.clone(),
+            conn: self.work.clone(),
             events: self.events.clone(),
             tx_status: self.tx_status.clone(),
             running: self.running.clone(),
             row_cap: self.settings.row_cap,
             cancel: CancelHandle {
-                token: self.work.cancel_token(),
-                target: self.target.clone(),
+                wire: self.work_cancel.clone(),
             },
         };
         tokio::spawn(session::run(ctx, sql, Instant::now()));
@@ -463,8 +479,7 @@ impl Worker {
             return;
         };
         let handle = CancelHandle {
-            token: self.work.cancel_token(),
-            target: self.target.clone(),
+            wire: self.work_cancel.clone(),
         };
         let events = self.events.clone();
         let running = self.running.clone();
@@ -494,15 +509,26 @@ impl Worker {
 /// What it takes to send a cancel request for the work connection.
 #[derive(Clone)]
 pub struct CancelHandle {
-    token: tokio_postgres::CancelToken,
-    target: ConnTarget,
+    wire: WireCancel,
 }
 
 impl CancelHandle {
     /// Send the cancel request (a separate short connection to the server, as libpq does).
     pub async fn cancel(&self) -> Result<(), DbError> {
-        conn::cancel(&self.token, &self.target)
+        self.wire
+            .cancel()
             .await
             .map_err(|e| DbError::Other(format!("could not send the cancel request: {e}")))
     }
+}
+
+/// The work session's backend pid: from BackendKeyData, else asked of the server.
+async fn work_pid(work: &mut WireConn) -> Result<i32, DbError> {
+    if let Some(pid) = work.backend_pid() {
+        return Ok(pid);
+    }
+    work.first_value("select pg_backend_pid()")
+        .await?
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| DbError::Other("the server did not say its backend pid".into()))
 }

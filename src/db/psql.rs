@@ -119,6 +119,7 @@ async fn one(
             .iter()
             .map(|c| Column {
                 name: c.name().to_string(),
+                type_oid: c.type_().oid(),
             })
             .collect(),
         None => {
@@ -130,6 +131,7 @@ async fn one(
                 .iter()
                 .map(|c| Column {
                     name: c.name().to_string(),
+                    type_oid: c.type_().oid(),
                 })
                 .collect()
         }

@@ -1,29 +1,35 @@
-//! User statements on the work connection: streaming results in batches, the row cap, cancellation and
-//! the transaction state after each run. Runs on its own task; the worker stays free to take a cancel.
+//! User statements on the work connection: streaming results in batches, the row cap, cancellation, the
+//! notices and command tags of each statement, and the transaction state the server reports after each
+//! run. Runs on its own task with the work connection ([`WireConn`]) locked; the worker stays free to
+//! take a cancel. It must not re-run anything after a broken connection.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
 use tokio::sync::mpsc;
-use tokio_postgres::{Client, SimpleQueryMessage};
 
-use super::{CancelHandle, DbError, Reply, RequestId, Response, RunOutcome, WorkerEvent};
+use super::wire::{self, ColumnDesc, CopyFormat, DataRow, QuerySink, WireConn, WireError};
+use super::{
+    CancelHandle, DbError, Notice, Reply, RequestId, Response, RunOutcome, ServerError, WorkerEvent,
+};
 use crate::model::result_set::{Column, RowBatch};
 use crate::model::sql_split;
-use crate::model::txn::{self, TxStatus};
+use crate::model::txn::TxStatus;
 
 /// Rows in the first batch of a result: small, so the first rows reach the screen at once.
 const FIRST_BATCH_ROWS: usize = 200;
 /// Rows per batch after the first.
 const BATCH_ROWS: usize = 8192;
-/// A partial batch is sent when this much time has passed since the last one.
+/// Text per batch at most, so that wide rows do not make huge batches.
+const BATCH_BYTES: usize = 8 << 20;
+/// While the server is slow to send more, rows received are passed on at this interval.
 const BATCH_INTERVAL: Duration = Duration::from_millis(50);
 
 /// Everything a run needs, handed over by the worker.
 pub struct RunContext {
     pub id: RequestId,
-    pub client: Arc<Client>,
+    /// The work connection; the run holds the lock until it ends.
+    pub conn: Arc<tokio::sync::Mutex<WireConn>>,
     pub events: mpsc::UnboundedSender<WorkerEvent>,
     pub tx_status: Arc<Mutex<TxStatus>>,
     pub running: Arc<Mutex<Option<RequestId>>>,
@@ -92,113 +98,213 @@ pub async fn run(ctx: RunContext, sql: String, started: Instant) {
         }
         (t[first..last].to_string(), first)
     };
-    let stmt_texts: Vec<&str> = sendable.iter().map(|s| s.text(&sql)).collect();
     outcome.text_offset = base;
 
-    let mut stream = match ctx.client.simple_query_raw(&text).await {
-        Ok(s) => Box::pin(s),
-        Err(e) => {
-            let err = DbError::from(&e);
-            outcome.tx = txn::after_error(tx_before, &stmt_texts, 0);
-            outcome.error = Some(err);
-            finish(&ctx, outcome, started);
-            return;
+    let mut conn = ctx.conn.lock().await;
+    let mut sink = RunSink::new(&ctx, &mut outcome);
+    let result = conn.simple_query(&text, &mut sink).await;
+    sink.flush();
+    let error = sink.error.take();
+    drop(sink);
+    match result {
+        Ok(tx) => {
+            outcome.tx = tx;
+            outcome.error = error.map(DbError::Server);
         }
-    };
-    let mut batch: Option<RowBatch> = None;
-    let mut sent_in_result = 0usize;
-    let mut last_flush = Instant::now();
-    let mut stmt_started = Instant::now();
-    let mut cancel_sent = false;
-    let mut tx = tx_before;
-    while let Some(msg) = stream.next().await {
-        match msg {
-            Ok(SimpleQueryMessage::RowDescription(cols)) => {
-                let columns: Vec<Column> = cols
-                    .iter()
-                    .map(|c| Column {
-                        name: c.name().to_string(),
-                    })
-                    .collect();
-                batch = Some(RowBatch::new(columns.len()));
-                sent_in_result = 0;
-                last_flush = Instant::now();
-                ctx.send(Reply::ResultStarted { columns }, false);
-            }
-            Ok(SimpleQueryMessage::Row(row)) => {
-                if outcome.capped {
-                    continue; // draining after the cancel request
-                }
-                let b = batch.get_or_insert_with(|| RowBatch::new(row.len()));
-                b.push_row((0..row.len()).map(|i| row.get(i)));
-                outcome.rows += 1;
-                let limit = if sent_in_result == 0 {
-                    FIRST_BATCH_ROWS
-                } else {
-                    BATCH_ROWS
-                };
-                if b.rows() >= limit
-                    || last_flush.elapsed() >= BATCH_INTERVAL
-                    || !b.has_room(1 << 20)
-                {
-                    sent_in_result += b.rows();
-                    let full = std::mem::replace(b, RowBatch::new(row.len()));
-                    ctx.send(Reply::Rows(full), false);
-                    last_flush = Instant::now();
-                }
-                if outcome.rows >= ctx.row_cap && !cancel_sent {
-                    outcome.capped = true;
-                    cancel_sent = true;
-                    // Stop the server from producing more; rows already received stay.
-                    let _ = ctx.cancel.cancel().await;
-                }
-            }
-            Ok(SimpleQueryMessage::CommandComplete(n)) => {
-                flush(&ctx, &mut batch);
-                let elapsed = stmt_started.elapsed();
-                stmt_started = Instant::now();
-                if let Some(s) = stmt_texts.get(outcome.completed) {
-                    tx = txn::after_success(tx, s);
-                }
-                outcome.completed += 1;
-                ctx.send(Reply::StatementDone { rows: n, elapsed }, false);
-            }
-            Ok(_) => {}
-            Err(e) => {
-                flush(&ctx, &mut batch);
-                let err = DbError::from(&e);
-                tx = txn::after_error(tx_before, &stmt_texts, outcome.completed);
-                if outcome.capped && err.is_cancel() {
-                    // our own cancel at the row cap: not an error for the user
-                } else {
-                    outcome.error = Some(match err {
-                        // Never re-run silently: say the statement was interrupted.
-                        DbError::ConnectionLost(m) => {
-                            tx = TxStatus::Idle;
-                            DbError::ConnectionLost(format!(
-                                "{m}; the statement was interrupted and has not been re-run"
-                            ))
-                        }
-                        other => other,
-                    });
-                }
-                break;
-            }
+        Err(WireError::Refused(m)) => {
+            outcome.tx = conn.tx_status();
+            outcome.error = Some(DbError::Refused(m));
+        }
+        // Never re-run silently: say the statement was interrupted. A transaction ends with its session.
+        Err(e) => {
+            outcome.tx = TxStatus::Idle;
+            let reason = match e {
+                WireError::ConnectionLost { reason, .. } => reason,
+                other => other.to_string(),
+            };
+            outcome.error = Some(DbError::ConnectionLost(format!(
+                "{reason}; the statement was interrupted and has not been re-run"
+            )));
         }
     }
-    flush(&ctx, &mut batch);
-    outcome.tx = tx;
+    drop(conn);
     finish(&ctx, outcome, started);
 }
 
-/// Send the rows gathered so far, if any.
-fn flush(ctx: &RunContext, batch: &mut Option<RowBatch>) {
-    if let Some(b) = batch.as_mut()
-        && b.rows() > 0
-    {
-        let ncols = b.ncols();
-        let full = std::mem::replace(b, RowBatch::new(ncols));
-        ctx.send(Reply::Rows(full), false);
+/// Turns the messages of a run into replies: result starts, row batches, statement ends with their
+/// tags, notices, in the server's order.
+struct RunSink<'a> {
+    ctx: &'a RunContext,
+    outcome: &'a mut RunOutcome,
+    batch: Option<RowBatch>,
+    /// Rows of the current result already sent.
+    sent_in_result: usize,
+    /// Text bytes of the current result already sent (sizes the next batch).
+    sent_bytes: usize,
+    last_flush: Instant,
+    stmt_started: Instant,
+    /// The first server error of the run.
+    error: Option<ServerError>,
+    cancel_sent: bool,
+}
+
+impl<'a> RunSink<'a> {
+    fn new(ctx: &'a RunContext, outcome: &'a mut RunOutcome) -> Self {
+        RunSink {
+            ctx,
+            outcome,
+            batch: None,
+            sent_in_result: 0,
+            sent_bytes: 0,
+            last_flush: Instant::now(),
+            stmt_started: Instant::now(),
+            error: None,
+            cancel_sent: false,
+        }
+    }
+
+    fn start_result(&mut self, columns: Vec<Column>) {
+        self.flush();
+        self.batch = None;
+        self.sent_in_result = 0;
+        self.sent_bytes = 0;
+        self.last_flush = Instant::now();
+        self.ctx.send(Reply::ResultStarted { columns }, false);
+    }
+
+    /// A new batch sized for a full batch of rows like those seen so far, so it fills without
+    /// reallocating.
+    fn new_batch(&self, ncols: usize) -> RowBatch {
+        if self.sent_in_result == 0 {
+            return RowBatch::new(ncols);
+        }
+        let per_row = self.sent_bytes / self.sent_in_result;
+        let bytes = (per_row * BATCH_ROWS + per_row * BATCH_ROWS / 16).min(BATCH_BYTES);
+        RowBatch::with_capacity(ncols, BATCH_ROWS, bytes)
+    }
+
+    /// Append one row, send the batch when it is full, and stop at the row cap.
+    fn push<'c>(&mut self, ncols: usize, cells: impl IntoIterator<Item = Option<&'c [u8]>>) {
+        if self.outcome.capped {
+            return; // draining what the server sent before the cancel took effect
+        }
+        if self.batch.is_none() {
+            self.batch = Some(self.new_batch(ncols));
+        }
+        let Some(b) = self.batch.as_mut() else { return };
+        b.push_row_bytes(cells);
+        self.outcome.rows += 1;
+        let limit = if self.sent_in_result == 0 {
+            FIRST_BATCH_ROWS
+        } else {
+            BATCH_ROWS
+        };
+        if b.rows() >= limit || b.text_len() >= BATCH_BYTES {
+            self.flush();
+        }
+        if self.outcome.rows >= self.ctx.row_cap && !self.cancel_sent {
+            self.outcome.capped = true;
+            self.cancel_sent = true;
+            // Stop the server from producing more; rows already received stay. On its own task:
+            // the sink must not wait, and the rows already on their way are read meanwhile.
+            let cancel = self.ctx.cancel.clone();
+            tokio::spawn(async move {
+                if let Err(e) = cancel.cancel().await {
+                    tracing::debug!("cancel at the row cap: {e}");
+                }
+            });
+        }
+    }
+
+    /// Send the rows gathered so far, if any.
+    fn flush(&mut self) {
+        let Some(mut full) = self.batch.take_if(|b| b.rows() > 0) else {
+            return;
+        };
+        full.shrink_slack();
+        self.sent_in_result += full.rows();
+        self.sent_bytes += full.text_len();
+        self.ctx.send(Reply::Rows(full), false);
+        self.last_flush = Instant::now();
+    }
+}
+
+impl QuerySink for RunSink<'_> {
+    fn row_description(&mut self, columns: &[ColumnDesc]) {
+        let columns = columns
+            .iter()
+            .map(|c| Column {
+                name: c.name.clone(),
+                type_oid: c.type_oid,
+            })
+            .collect();
+        self.start_result(columns);
+    }
+
+    fn data_row(&mut self, row: DataRow<'_>) {
+        self.push(row.len(), row.cells());
+    }
+
+    fn command_complete(&mut self, tag: &str) {
+        self.flush();
+        self.batch = None;
+        let elapsed = self.stmt_started.elapsed();
+        self.stmt_started = Instant::now();
+        self.outcome.completed += 1;
+        self.ctx.send(
+            Reply::StatementDone {
+                rows: wire::parse_tag(tag).rows.unwrap_or(0),
+                elapsed,
+                tag: tag.to_owned(),
+            },
+            false,
+        );
+    }
+
+    fn notice(&mut self, notice: Notice) {
+        // Rows received before the notice go first: the order is the server's.
+        self.flush();
+        self.ctx.send(Reply::Notice(notice), false);
+    }
+
+    fn error(&mut self, error: ServerError) {
+        self.flush();
+        // Our own cancel at the row cap is not an error for the user.
+        if self.outcome.capped && error.sqlstate == "57014" {
+            return;
+        }
+        self.error.get_or_insert(error);
+    }
+
+    fn copy_out_start(&mut self, format: CopyFormat, _columns: usize) {
+        // COPY TO STDOUT shows as a result of one text column, a row per line.
+        let name = match format {
+            CopyFormat::Text => "copy",
+            CopyFormat::Binary => "copy (binary)",
+        };
+        self.start_result(vec![Column {
+            name: name.into(),
+            type_oid: 25,
+        }]);
+    }
+
+    fn copy_data(&mut self, chunk: &[u8]) {
+        let line = chunk.strip_suffix(b"\n").unwrap_or(chunk);
+        self.push(1, [Some(line)]);
+    }
+
+    fn waiting(&mut self) -> Option<Duration> {
+        let pending = self.batch.as_ref().is_some_and(|b| b.rows() > 0);
+        if !pending {
+            return None;
+        }
+        let since = self.last_flush.elapsed();
+        if self.sent_in_result == 0 || since >= BATCH_INTERVAL {
+            self.flush();
+            None
+        } else {
+            Some(BATCH_INTERVAL - since)
+        }
     }
 }
 

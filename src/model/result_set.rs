@@ -6,6 +6,18 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
     pub name: String,
+    /// The column's type (`pg_type.oid`), e.g. 23 for `int4`; 0 when unknown.
+    pub type_oid: u32,
+}
+
+impl Column {
+    /// A column of unknown type (tests, synthetic results).
+    pub fn named(name: impl Into<String>) -> Self {
+        Column {
+            name: name.into(),
+            type_oid: 0,
+        }
+    }
 }
 
 /// Rows in one contiguous buffer. Built by the database worker, moved to the UI as a whole.
@@ -25,6 +37,18 @@ impl RowBatch {
         RowBatch {
             ncols,
             ..Default::default()
+        }
+    }
+
+    /// An empty batch with room for `rows` rows and `text_bytes` bytes of text, so that a batch
+    /// sized from the previous one fills without reallocating.
+    pub fn with_capacity(ncols: usize, rows: usize, text_bytes: usize) -> Self {
+        let cells = rows.saturating_mul(ncols);
+        RowBatch {
+            ncols,
+            text: String::with_capacity(text_bytes),
+            ends: Vec::with_capacity(cells),
+            nulls: Vec::with_capacity(cells.div_ceil(64)),
         }
     }
 
@@ -62,6 +86,27 @@ impl RowBatch {
         }
     }
 
+    /// Append one row given as raw cell bytes, as a DataRow carries them (`None` is NULL): no
+    /// allocation per cell. The server sends UTF-8 (pgdeck sets `client_encoding`); should a cell
+    /// not be valid UTF-8 anyway, it is stored with U+FFFD in place of the bad bytes. Missing and
+    /// extra cells are handled as in [`RowBatch::push_row`].
+    pub fn push_row_bytes<'a>(&mut self, cells: impl IntoIterator<Item = Option<&'a [u8]>>) {
+        let mut n = 0;
+        for cell in cells.into_iter().take(self.ncols) {
+            match cell {
+                Some(bytes) => match std::str::from_utf8(bytes) {
+                    Ok(text) => self.push_cell(Some(text)),
+                    Err(_) => self.push_cell(Some(&String::from_utf8_lossy(bytes))),
+                },
+                None => self.push_cell(None),
+            }
+            n += 1;
+        }
+        for _ in n..self.ncols {
+            self.push_cell(None);
+        }
+    }
+
     fn push_cell(&mut self, cell: Option<&str>) {
         let i = self.ends.len();
         if i / 64 >= self.nulls.len() {
@@ -83,6 +128,21 @@ impl RowBatch {
         let end = *self.ends.get(i)? as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         self.text.get(start..end)
+    }
+
+    /// Give back capacity well beyond what is used (a batch sent before it was full), so a kept
+    /// batch costs its content and not its reservation.
+    pub fn shrink_slack(&mut self) {
+        let slack = |cap: usize, len: usize| cap > len + len / 4 + 4096;
+        if slack(self.text.capacity(), self.text.len()) {
+            self.text.shrink_to_fit();
+        }
+        if slack(self.ends.capacity() * 4, self.ends.len() * 4) {
+            self.ends.shrink_to_fit();
+        }
+        if slack(self.nulls.capacity() * 8, self.nulls.len() * 8) {
+            self.nulls.shrink_to_fit();
+        }
     }
 
     /// Heap bytes used, for the memory figures.
@@ -181,11 +241,23 @@ mod tests {
     use super::*;
 
     fn cols(n: usize) -> Vec<Column> {
-        (0..n)
-            .map(|i| Column {
-                name: format!("c{i}"),
-            })
-            .collect()
+        (0..n).map(|i| Column::named(format!("c{i}"))).collect()
+    }
+
+    #[test]
+    fn raw_cells_keep_nulls_empties_and_repair_bad_utf8() {
+        let mut b = RowBatch::with_capacity(3, 2, 16);
+        b.push_row_bytes([Some(&b"a\x00\x1b[2J"[..]), None, Some(&b""[..])]);
+        b.push_row_bytes([Some("日本".as_bytes()), Some(&b"\xff!"[..])]);
+        let mut rs = ResultSet::new(cols(3));
+        assert!(rs.append(b));
+        assert_eq!(rs.get(0, 0), Some("a\u{0}\u{1b}[2J"));
+        assert!(rs.is_null(0, 1));
+        assert_eq!(rs.get(0, 2), Some(""));
+        assert!(!rs.is_null(0, 2));
+        assert_eq!(rs.get(1, 0), Some("日本"));
+        assert_eq!(rs.get(1, 1), Some("\u{fffd}!"));
+        assert!(rs.is_null(1, 2), "a short row is padded with NULL");
     }
 
     #[test]

@@ -17,7 +17,7 @@ use ratatui::widgets::{Cell, Clear, Paragraph, Row, Table, Wrap};
 use super::text::{duration, truncate, visible, width};
 use super::{Handled, Pane, RenderCx};
 use crate::action::Action;
-use crate::db::{DbError, Reply, RequestId, Requests, Response, RunOutcome};
+use crate::db::{DbError, Notice, Reply, RequestId, Requests, Response, RunOutcome};
 use crate::model::export::{Format, RowWriter};
 use crate::model::result_set::ResultSet;
 
@@ -35,6 +35,8 @@ struct Entry {
     set: Option<Arc<ResultSet>>,
     /// The server's row count, once the statement completed.
     rows: Option<u64>,
+    /// The server's command tag (`UPDATE 3`, `CREATE TABLE`), once the statement completed.
+    tag: Option<String>,
     elapsed: Option<Duration>,
     widths: Vec<usize>,
     sampled: usize,
@@ -98,6 +100,8 @@ pub struct ResultsPane {
     outcome: Option<RunOutcome>,
     /// An error that is not a server error of the run (refused, not connected).
     notice: Option<String>,
+    /// NOTICE/WARNING/INFO messages of the run, in order.
+    server_notices: Vec<Notice>,
     row: usize,
     col: usize,
     top: usize,
@@ -545,17 +549,20 @@ impl Pane for ResultsPane {
                     }
                 }
             }
-            Ok(Reply::StatementDone { rows, elapsed }) => match self.entries.last_mut() {
+            Ok(Reply::StatementDone { rows, elapsed, tag }) => match self.entries.last_mut() {
                 Some(e) if e.set.is_some() && e.rows.is_none() => {
                     e.rows = Some(rows);
+                    e.tag = Some(tag);
                     e.elapsed = Some(elapsed);
                 }
                 _ => self.entries.push(Entry {
                     rows: Some(rows),
+                    tag: Some(tag),
                     elapsed: Some(elapsed),
                     ..Default::default()
                 }),
             },
+            Ok(Reply::Notice(n)) => self.server_notices.push(n),
             Ok(Reply::RunFinished(outcome)) => {
                 // After a multi-statement run, show the last result that has rows.
                 if let Some(i) = self.entries.iter().rposition(|e| e.set.is_some()) {
@@ -608,6 +615,21 @@ impl Pane for ResultsPane {
         let mut msg_lines: Vec<Line> = Vec::new();
         if let Some(n) = &self.notice {
             msg_lines.push(Line::styled(visible(n).into_owned(), cx.theme.warning));
+        }
+        // The last few server notices, oldest first (a loop of RAISE NOTICE must not hide the grid).
+        const SHOWN_NOTICES: usize = 3;
+        let hidden = self.server_notices.len().saturating_sub(SHOWN_NOTICES);
+        if hidden > 0 {
+            msg_lines.push(Line::styled(
+                format!("({hidden} earlier notices)"),
+                cx.theme.muted,
+            ));
+        }
+        for n in &self.server_notices[hidden..] {
+            msg_lines.push(Line::styled(
+                visible(&format!("{}: {}", n.severity, n.message)).into_owned(),
+                cx.theme.muted,
+            ));
         }
         if let Some(err) = self.outcome.as_ref().and_then(|o| o.error.as_ref()) {
             msg_lines.extend(error_lines(err, cx));
@@ -683,11 +705,17 @@ impl Pane for ResultsPane {
                 .iter()
                 .enumerate()
                 .map(|(i, e)| {
+                    let what = match &e.tag {
+                        Some(tag) => visible(tag).into_owned(),
+                        None => format!(
+                            "{} row{}",
+                            e.rows.unwrap_or(0),
+                            if e.rows == Some(1) { "" } else { "s" }
+                        ),
+                    };
                     Line::from(format!(
-                        "statement {}: {} row{}{}",
+                        "statement {}: {what}{}",
                         i + 1,
-                        e.rows.unwrap_or(0),
-                        if e.rows == Some(1) { "" } else { "s" },
                         e.elapsed
                             .map(|d| format!(" ({})", duration(d.as_secs_f64())))
                             .unwrap_or_default()
@@ -931,7 +959,7 @@ mod tests {
         p.on_reply(Response {
             id: 1,
             reply: Ok(Reply::ResultStarted {
-                columns: vec![Column { name: "a".into() }, Column { name: "b".into() }],
+                columns: vec![Column::named("a"), Column::named("b")],
             }),
             last: false,
         });

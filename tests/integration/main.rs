@@ -5,4 +5,5 @@
 mod cli;
 mod common;
 mod tui;
+mod wire;
 mod worker;

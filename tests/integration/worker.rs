@@ -41,8 +41,15 @@ async fn start(conninfo: &str, settings: Settings) -> Harness {
 struct Run {
     sets: Vec<ResultSet>,
     counts: Vec<u64>,
+    /// Command tags, one per completed statement.
+    tags: Vec<String>,
     outcome: Option<RunOutcome>,
+    /// Server notices as `SEVERITY: message`.
     notices: Vec<String>,
+    /// Tags and notices interleaved as they arrived.
+    order: Vec<String>,
+    /// Replies of other kinds.
+    other: Vec<String>,
 }
 
 impl Harness {
@@ -78,9 +85,18 @@ impl Harness {
             match reply.expect("run replies are Ok; errors come in RunFinished") {
                 Reply::ResultStarted { columns } => run.sets.push(ResultSet::new(columns)),
                 Reply::Rows(b) => assert!(run.sets.last_mut().expect("a result set").append(b)),
-                Reply::StatementDone { rows, .. } => run.counts.push(rows),
+                Reply::StatementDone { rows, tag, .. } => {
+                    run.counts.push(rows);
+                    run.order.push(tag.clone());
+                    run.tags.push(tag);
+                }
+                Reply::Notice(n) => {
+                    let text = format!("{}: {}", n.severity, n.message);
+                    run.order.push(text.clone());
+                    run.notices.push(text);
+                }
                 Reply::RunFinished(o) => run.outcome = Some(o),
-                other => run.notices.push(format!("{other:?}")),
+                other => run.other.push(format!("{other:?}")),
             }
             if last {
                 return run;
@@ -163,6 +179,13 @@ async fn runs_stream_rows_with_nulls_and_several_statements() {
     assert!(o.error.is_none(), "{:?}", o.error);
     assert_eq!(o.completed, 4);
     assert_eq!(run.counts, vec![1, 0, 5000, 5000]);
+    assert_eq!(
+        run.tags,
+        vec!["SELECT 1", "CREATE TABLE", "INSERT 0 5000", "SELECT 5000"]
+    );
+    // Column type OIDs: int4, text, text; then int4.
+    let oids: Vec<u32> = run.sets[0].columns.iter().map(|c| c.type_oid).collect();
+    assert_eq!(oids, vec![23, 25, 25]);
     assert_eq!(run.sets.len(), 2);
     let first = &run.sets[0];
     assert_eq!(first.get(0, 0), Some("1"));
@@ -398,4 +421,88 @@ async fn psql_meta_commands_answer_from_the_catalog() {
             .and_then(|o| o.error)
             .is_some_and(|e| e.to_string().contains("Did not find"))
     );
+}
+
+#[tokio::test]
+async fn tags_and_notices_arrive_in_order_and_tx_state_is_the_servers() {
+    let (_name, ci) = fresh_db("tags");
+    let mut h = start(&ci, Settings::default()).await;
+    let run = h
+        .run(
+            "create table p(id int, n int); insert into p select g, 0 from generate_series(1, 5) g; \
+             do $$ begin raise notice 'between'; end $$; update p set n = n + 1 where id < 4; \
+             drop table if exists nothing_here",
+        )
+        .await;
+    let o = run.outcome.expect("finished");
+    assert!(o.error.is_none(), "{:?}", o.error);
+    assert_eq!(
+        run.order,
+        vec![
+            "CREATE TABLE",
+            "INSERT 0 5",
+            "NOTICE: between",
+            "DO",
+            "UPDATE 3",
+            "NOTICE: table \"nothing_here\" does not exist, skipping",
+            "DROP TABLE"
+        ]
+    );
+    assert_eq!(run.counts, vec![0, 5, 0, 3, 0]);
+    // SAVEPOINT / ROLLBACK TO inside a block: the state is what the server says.
+    let o = h.run("begin; savepoint s").await.outcome.expect("finished");
+    assert_eq!(o.tx, TxStatus::InTransaction);
+    let o = h.run("select 1/0").await.outcome.expect("finished");
+    assert_eq!(o.tx, TxStatus::Failed);
+    let run = h.run("rollback to savepoint s").await;
+    assert_eq!(run.tags, vec!["ROLLBACK"]);
+    assert_eq!(run.outcome.expect("finished").tx, TxStatus::InTransaction);
+    let o = h.run("commit").await.outcome.expect("finished");
+    assert_eq!(o.tx, TxStatus::Idle);
+    // What a guess from keywords got wrong: COMMIT AND CHAIN starts the next block at once.
+    let run = h.run("begin; commit and chain").await;
+    assert_eq!(run.tags, vec!["BEGIN", "COMMIT"]);
+    assert_eq!(run.outcome.expect("finished").tx, TxStatus::InTransaction);
+    let o = h.run("rollback").await.outcome.expect("finished");
+    assert_eq!(o.tx, TxStatus::Idle);
+}
+
+#[tokio::test]
+async fn a_backend_terminated_mid_run_is_reported_not_rerun() {
+    let (name, ci) = fresh_db("killrun");
+    let mut h = start(&ci, Settings::default()).await;
+    let work_pid = h.own_pids[0];
+    let id = h.requests.send(Request::Run {
+        sql: "create table marker(x int); insert into marker values (1); select pg_sleep(30)"
+            .into(),
+    });
+    // wait until the work session sleeps, then end it from outside
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let state = psql(
+            &name,
+            &format!("select wait_event from pg_stat_activity where pid = {work_pid}"),
+        );
+        if state.trim() == "PgSleep" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never slept");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    psql(&name, &format!("select pg_terminate_backend({work_pid})"));
+    let run = h.collect(id).await;
+    let o = run.outcome.expect("finished");
+    let Some(db::DbError::ConnectionLost(m)) = &o.error else {
+        panic!("{:?}", o.error)
+    };
+    assert!(
+        m.contains("57P01") && m.contains("has not been re-run"),
+        "{m}"
+    );
+    assert_eq!(o.tx, TxStatus::Idle);
+    assert_eq!(run.tags, vec!["CREATE TABLE", "INSERT 0 1"]);
+    // The next run gets a new session; the interrupted batch was not run again (its implicit
+    // transaction died with the session).
+    let run = h.run("select to_regclass('marker') is null").await;
+    assert_eq!(run.sets[0].get(0, 0), Some("t"));
 }
