@@ -88,4 +88,50 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run SQL and stream the results to stdout (table, CSV as `psql --csv` prints it, JSON,
+    /// Markdown, TSV). Stops at the first error (stderr, exit code 2).
+    Query(QueryArgs),
+}
+
+/// `pgdeck query`: where the SQL comes from and how results are printed.
+#[derive(Debug, Args, Clone)]
+pub struct QueryArgs {
+    /// A `postgres://` URI, a `key=value` connection string, or a database name.
+    #[arg(value_name = "CONNINFO")]
+    pub conninfo: Option<String>,
+    /// SQL to run; each -c is sent as one query string (its statements run in one implicit
+    /// transaction, as with psql -c). May be repeated.
+    #[arg(short = 'c', long = "command", value_name = "SQL", conflicts_with = "file")]
+    pub command: Vec<String>,
+    /// A file of SQL statements, run one statement at a time ("-" is stdin). May be repeated.
+    /// Without -c and -f, statements are read from stdin.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Vec<std::path::PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
+    pub format: QueryFormat,
+    /// Same as --format csv (psql's flag).
+    #[arg(long, conflicts_with = "format")]
+    pub csv: bool,
+    /// Run everything in one transaction (BEGIN ... COMMIT; an error rolls all of it back).
+    #[arg(short = '1', long)]
+    pub single_transaction: bool,
+    /// Do not print command tags such as `UPDATE 3` (psql -q).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// Output formats of `pgdeck query`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum QueryFormat {
+    /// Aligned columns like psql's default output.
+    Table,
+    /// Byte for byte what `psql --csv` prints.
+    Csv,
+    /// One JSON array of objects per result; numbers, booleans and json values keep their type.
+    Json,
+    /// A Markdown table per result.
+    Markdown,
+    /// Tab-separated, with COPY text escapes.
+    Tsv,
 }

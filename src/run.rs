@@ -86,6 +86,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_warnings(&target);
             crate::commands::conninfo::run(&mut target, &args, *check, *json).await
         }
+        Some(Command::Query(q)) => {
+            let mut args = cli.conn.clone();
+            if q.conninfo.is_some() {
+                args.conninfo = q.conninfo.clone();
+            }
+            crate::commands::query::run(&args, &config, q).await
+        }
     }
 }
 
@@ -186,7 +193,7 @@ pub fn print_warnings(target: &ConnTarget) {
 }
 
 /// Ask for the password on the terminal, as psql does.
-async fn prompt_password(target: &ConnTarget) -> anyhow::Result<conn::Secret> {
+pub(crate) async fn prompt_password(target: &ConnTarget) -> anyhow::Result<conn::Secret> {
     let prompt = format!("Password for user {}: ", target.user);
     let pw = tokio::task::spawn_blocking(move || rpassword::prompt_password(prompt))
         .await

@@ -43,7 +43,69 @@ pub struct RowWriter<W: Write> {
     out: W,
     format: Format,
     columns: Vec<String>,
+    /// How JSON writes each column's values; empty means all as strings.
+    kinds: Vec<JsonKind>,
     rows: u64,
+}
+
+/// How a column's text value is written in JSON, from its PostgreSQL type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonKind {
+    /// A JSON string.
+    Text,
+    /// A JSON number (int2/4/8, oid, float4/8, numeric); NaN and infinities stay strings.
+    Number,
+    /// `true`/`false` from `t`/`f`.
+    Bool,
+    /// json and jsonb values, embedded as they are.
+    Json,
+}
+
+impl JsonKind {
+    /// The kind for a type oid (`pg_type.oid`).
+    pub fn of_type(oid: u32) -> JsonKind {
+        match oid {
+            20 | 21 | 23 | 26 | 700 | 701 | 1700 => JsonKind::Number,
+            16 => JsonKind::Bool,
+            114 | 3802 => JsonKind::Json,
+            _ => JsonKind::Text,
+        }
+    }
+}
+
+/// Whether `v` is a JSON number as written (PostgreSQL's numeric output is; `NaN`, `Infinity` and
+/// `-Infinity` are not).
+fn is_json_number(v: &str) -> bool {
+    let b = v.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    };
+    let int_start = i;
+    let n = digits(&mut i);
+    if n == 0 || (n > 1 && b[int_start] == b'0') {
+        return false;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
 }
 
 impl<W: Write> RowWriter<W> {
@@ -53,8 +115,15 @@ impl<W: Write> RowWriter<W> {
             out,
             format,
             columns,
+            kinds: Vec::new(),
             rows: 0,
         }
+    }
+
+    /// JSON writes numbers, booleans and json values as such (kinds per column, from the types).
+    pub fn with_json_kinds(mut self, kinds: Vec<JsonKind>) -> Self {
+        self.kinds = kinds;
+        self
     }
 
     /// Write the header (column names).
@@ -124,9 +193,17 @@ impl<W: Write> RowWriter<W> {
                     let name = self.columns.get(i).map(String::as_str).unwrap_or("?");
                     serde_json::to_writer(&mut self.out, name)?;
                     self.out.write_all(b": ")?;
-                    match c {
-                        Some(v) => serde_json::to_writer(&mut self.out, v)?,
-                        None => self.out.write_all(b"null")?,
+                    let kind = self.kinds.get(i).copied().unwrap_or(JsonKind::Text);
+                    match (c, kind) {
+                        (None, _) => self.out.write_all(b"null")?,
+                        (Some(v), JsonKind::Number) if is_json_number(v) => {
+                            self.out.write_all(v.as_bytes())?
+                        }
+                        (Some("t"), JsonKind::Bool) => self.out.write_all(b"true")?,
+                        (Some("f"), JsonKind::Bool) => self.out.write_all(b"false")?,
+                        // The server only ever prints valid JSON for json and jsonb.
+                        (Some(v), JsonKind::Json) => self.out.write_all(v.as_bytes())?,
+                        (Some(v), _) => serde_json::to_writer(&mut self.out, v)?,
                     }
                 }
                 self.out.write_all(b"}")?;
@@ -134,6 +211,11 @@ impl<W: Write> RowWriter<W> {
         }
         self.rows += 1;
         Ok(())
+    }
+
+    /// The writer, without closing anything (a result that ended in an error before its header).
+    pub fn into_inner(self) -> W {
+        self.out
     }
 
     /// Close the output (JSON's bracket) and flush; returns the writer.
@@ -181,6 +263,48 @@ fn md_field(v: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_numbers_booleans_and_json_keep_their_type() {
+        let mut w = RowWriter::new(
+            Vec::new(),
+            Format::Json,
+            vec!["i".into(), "n".into(), "f".into(), "b".into(), "j".into(), "t".into()],
+        )
+        .with_json_kinds(vec![
+            JsonKind::of_type(23),
+            JsonKind::of_type(1700),
+            JsonKind::of_type(701),
+            JsonKind::of_type(16),
+            JsonKind::of_type(3802),
+            JsonKind::of_type(25),
+        ]);
+        w.header().expect("header");
+        w.row([Some("-42"), Some("1.50"), Some("1e+100"), Some("t"), Some("{\"a\": [1]}"), Some("7")])
+            .expect("row");
+        w.row([None, Some("NaN"), Some("-Infinity"), Some("f"), Some("null"), None])
+            .expect("row");
+        let out = String::from_utf8(w.finish().expect("finish")).expect("utf8");
+        let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+        assert_eq!(
+            v,
+            serde_json::json!([
+                {"i": -42, "n": 1.50, "f": 1e100, "b": true, "j": {"a": [1]}, "t": "7"},
+                {"i": null, "n": "NaN", "f": "-Infinity", "b": false, "j": null, "t": null}
+            ])
+        );
+        assert!(out.contains("\"n\": 1.50"), "numeric digits kept as written: {out}");
+    }
+
+    #[test]
+    fn json_number_syntax() {
+        for ok in ["0", "-0", "12", "1.5", "1e+100", "1.5e-07", "-3E2"] {
+            assert!(is_json_number(ok), "{ok}");
+        }
+        for bad in ["", "-", "01", "1.", ".5", "NaN", "Infinity", "1e", "1 ", "0x1", "+1"] {
+            assert!(!is_json_number(bad), "{bad}");
+        }
+    }
 
     fn render(format: Format, cols: &[&str], rows: &[Vec<Option<&str>>]) -> String {
         let mut w = RowWriter::new(

@@ -13,4 +13,6 @@ pub mod server;
 pub mod sql_keywords;
 pub mod sql_lex;
 pub mod sql_split;
+pub mod table;
+pub mod text;
 pub mod txn;
