@@ -14,7 +14,7 @@ use crate::action::Action;
 use crate::db::{DbError, Reply, Request, RequestId, Requests, WorkerEvent};
 use crate::event::Event;
 use crate::keymap::{KeyChord, Keymap, Section};
-use crate::model::txn::TxStatus;
+use crate::model::txn::{TxMode, TxStatus};
 use crate::state::{
     autosave,
     history::{self as hist, HistoryEntry},
@@ -131,6 +131,9 @@ impl App {
             .map(hist::load)
             .unwrap_or_default();
         let mut status = opts.status;
+        if status.tx_mode != TxMode::default() {
+            opts.requests.send(Request::SetTxMode(status.tx_mode));
+        }
         if let Some(n) = startup_note {
             status.message = Some((Level::Warning, n));
         }
@@ -570,6 +573,32 @@ impl App {
         self.send_run(sql, from_editor);
     }
 
+    /// `\set AUTOCOMMIT off` and friends: change the mode for later runs, or show it.
+    fn set_variable(&mut self, set: Option<(crate::model::psql_meta::SetVar, bool)>) {
+        use crate::model::psql_meta::SetVar;
+        let onoff = |b: bool| if b { "on" } else { "off" };
+        let mut mode = self.status.tx_mode;
+        match set {
+            None => {}
+            Some((SetVar::Autocommit, on)) => mode.autocommit = on,
+            Some((SetVar::OnErrorRollback, on)) => mode.on_error_rollback = on,
+        }
+        if mode != self.status.tx_mode {
+            self.status.tx_mode = mode;
+            self.requests.send(Request::SetTxMode(mode));
+        }
+        let mut text = format!(
+            "AUTOCOMMIT {}, ON_ERROR_ROLLBACK {}",
+            onoff(mode.autocommit),
+            onoff(mode.on_error_rollback)
+        );
+        if matches!(set, Some((SetVar::Autocommit, true))) && self.status.tx != TxStatus::Idle {
+            // psql does the same: the open transaction is not committed by the switch.
+            text.push_str("; the open transaction stays open until COMMIT or ROLLBACK");
+        }
+        self.status.message = Some((Level::Info, text));
+    }
+
     fn send_run(&mut self, sql: String, from_editor: Option<Picked>) {
         // A lone psql meta-command: \x and \conninfo are answered here, the catalog ones by the
         // monitor connection; either way the results pane shows them like a statement.
@@ -594,6 +623,10 @@ impl App {
                     Level::Info,
                     format!("Expanded display is {}.", if now { "on" } else { "off" }),
                 ));
+                return;
+            }
+            Some(Ok(crate::model::psql_meta::Meta::Set(set))) => {
+                self.set_variable(set);
                 return;
             }
             Some(Ok(crate::model::psql_meta::Meta::ConnInfo)) => {

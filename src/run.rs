@@ -253,6 +253,7 @@ async fn run_tui(
         standby: info.in_recovery,
         read_only: info.read_only || settings.read_only,
         safe: safe_mode,
+        tx_mode: config.transactions.mode(),
         connected: true,
         message: banner.map(|b| (Level::Info, b)),
         ..Default::default()

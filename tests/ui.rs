@@ -731,3 +731,33 @@ fn safe_mode_asks_before_a_delete_without_where() {
     app.on_event(key(KeyCode::F(5)));
     assert!(drain(&mut rx).is_empty(), "still running the previous one");
 }
+
+#[test]
+fn psql_set_switches_manual_commit_and_the_status_bar_says_so() {
+    let (mut app, mut rx) = app();
+    type_text(&mut app, "\\set AUTOCOMMIT off");
+    app.on_event(key(KeyCode::F(5)));
+    let sent = drain(&mut rx);
+    assert_eq!(
+        sent.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>(),
+        vec![Request::SetTxMode(pgdeck::model::txn::TxMode {
+            autocommit: false,
+            on_error_rollback: false,
+        })],
+        "the mode goes to the worker; nothing is run"
+    );
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("manual commit"), "{s}");
+    assert!(s.contains("AUTOCOMMIT off, ON_ERROR_ROLLBACK"), "{s}");
+    // Narrow: the mode is kept like the transaction state.
+    let narrow = screen(&mut app, 60, 20);
+    assert!(narrow.contains("manual commit"), "{narrow}");
+
+    // A typo in the name is an error, not a silent no-op.
+    let (mut other, mut rx) = self::app();
+    type_text(&mut other, "\\set autocommit off");
+    other.on_event(key(KeyCode::F(5)));
+    assert!(drain(&mut rx).is_empty());
+    let s = screen(&mut other, 120, 30);
+    assert!(s.contains("pgdeck knows AUTOCOMMIT"), "{s}");
+}

@@ -43,6 +43,8 @@ pub enum Request {
     Run { sql: String },
     /// Cancel whatever runs on the work connection (a cancel request to the server).
     CancelRun,
+    /// How later runs treat transactions (manual commit, on-error rollback). No reply.
+    SetTxMode(crate::model::txn::TxMode),
     /// Load the schema tree on the monitor connection.
     LoadSchema,
     /// Load the session list on the monitor connection.
@@ -235,6 +237,8 @@ pub struct Worker {
     monitor: Arc<Client>,
     own_pids: Vec<i32>,
     tx_status: Arc<std::sync::Mutex<TxStatus>>,
+    /// Manual commit and on-error rollback, for the next runs.
+    tx_mode: crate::model::txn::TxMode,
     /// Id of the running user statement, if one runs.
     running: Arc<std::sync::Mutex<Option<RequestId>>>,
     events: mpsc::UnboundedSender<WorkerEvent>,
@@ -257,6 +261,7 @@ impl Worker {
             monitor: Arc::new(conns.monitor.client),
             own_pids: conns.own_pids,
             tx_status: Arc::default(),
+            tx_mode: crate::model::txn::TxMode::default(),
             running: Arc::default(),
             events: ev_tx,
         };
@@ -273,6 +278,7 @@ impl Worker {
             match req {
                 Request::Run { sql } => self.start_run(id, sql).await,
                 Request::CancelRun => self.cancel(id),
+                Request::SetTxMode(mode) => self.tx_mode = mode,
                 Request::LoadSchema => {
                     let client = self.monitor_client(id).await;
                     self.spawn_monitor(id, client, |c| async move {
@@ -466,6 +472,7 @@ impl Worker {
             tx_status: self.tx_status.clone(),
             running: self.running.clone(),
             row_cap: self.settings.row_cap,
+            mode: self.tx_mode,
             cancel: CancelHandle {
                 wire: self.work_cancel.clone(),
             },

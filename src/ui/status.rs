@@ -14,7 +14,7 @@ use super::grid::spinner;
 use super::text::{duration, truncate, visible, width};
 use crate::action::Action;
 use crate::keymap::Section;
-use crate::model::txn::TxStatus;
+use crate::model::txn::{TxMode, TxStatus};
 
 /// Severity of a status message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +34,8 @@ pub struct StatusLine {
     /// Safe mode asks before destructive statements.
     pub safe: bool,
     pub tx: TxStatus,
+    /// Manual commit and on-error rollback, shown when not psql's defaults.
+    pub tx_mode: TxMode,
     pub connected: bool,
     /// Elapsed seconds and rows of the last run.
     pub last_run: Option<(f64, u64)>,
@@ -88,6 +90,20 @@ impl StatusLine {
             style: tx_style,
             keep: 9,
         });
+        if !self.tx_mode.autocommit {
+            parts.push(Part {
+                text: " manual commit ".into(),
+                style: t.warning,
+                keep: 9,
+            });
+        }
+        if self.tx_mode.on_error_rollback {
+            parts.push(Part {
+                text: " on-error rollback ".into(),
+                style: t.muted,
+                keep: 5,
+            });
+        }
         if self.busy {
             parts.push(Part {
                 text: format!(" {} ", spinner(cx.tick)),
