@@ -86,6 +86,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_warnings(&target);
             crate::commands::conninfo::run(&mut target, &args, *check, *json).await
         }
+        Some(Command::Check {
+            conninfo: sub_conninfo,
+            format,
+            fail_on,
+            schema,
+            checks,
+            thresholds,
+        }) => {
+            let mut args = cli.conn.clone();
+            if sub_conninfo.is_some() {
+                args.conninfo = sub_conninfo.clone();
+            }
+            let opts = crate::commands::check::CheckOptions {
+                format: *format,
+                fail_on: *fail_on,
+                schema: schema.clone(),
+                checks: checks.clone(),
+                thresholds: thresholds.clone(),
+            };
+            crate::commands::check::run(&args, &config, opts).await
+        }
     }
 }
 

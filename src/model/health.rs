@@ -683,7 +683,7 @@ pub fn evaluate(
                     if scans == 1 { "" } else { "s" },
                     window.since()
                 ),
-                Some(format!("DROP INDEX CONCURRENTLY {q_object};")),
+                Some(drop_index(row.flag("partitioned"))),
             )
         }
         "fk_without_index" => {
