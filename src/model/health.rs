@@ -560,7 +560,7 @@ pub fn sequence_room(
         Some(SequenceRoom {
             left_pct: left as f64 * 100.0 / span as f64,
             values_left: left,
-            column_is_limit: col_max.is_some_and(|c| c < max),
+            column_is_limit: col_max.is_some_and(|c| c <= max),
         })
     } else {
         let col_min = col_max.map(|c| -c - 1);
@@ -570,7 +570,7 @@ pub fn sequence_room(
         Some(SequenceRoom {
             left_pct: left as f64 * 100.0 / span as f64,
             values_left: left,
-            column_is_limit: col_min.is_some_and(|c| c > min),
+            column_is_limit: col_min.is_some_and(|c| c >= min),
         })
     }
 }
@@ -894,7 +894,7 @@ pub fn evaluate(
             let (note, fix) = if room.column_is_limit {
                 (
                     format!(
-                        ". The column's type is the limit: ALTER TABLE {q_table} ALTER COLUMN {} TYPE bigint rewrites the table under an ACCESS EXCLUSIVE lock, so plan it (or add a bigint column and backfill)",
+                        ". The column's type is the limit: ALTER TABLE {q_table} ALTER COLUMN {} TYPE bigint rewrites the table under an ACCESS EXCLUSIVE lock, so plan it (or add a bigint column and backfill), then ALTER SEQUENCE {q_object} AS bigint",
                         quote_ident(column.unwrap_or("?"))
                     ),
                     None,
@@ -1111,6 +1111,10 @@ mod tests {
         let r = sequence_room(2_040_109_465, 1, i64::MAX, 1, false, Some("integer")).expect("room");
         assert!(r.column_is_limit);
         assert!((r.left_pct - 5.0).abs() < 0.1, "{}", r.left_pct);
+        // an integer sequence feeding an integer column: widening the sequence alone does not help
+        let r = sequence_room(2_000_000_000, 1, i32::MAX as i64, 1, false, Some("integer"))
+            .expect("room");
+        assert!(r.column_is_limit);
         // a smallint sequence with no column
         let r = sequence_room(32_000, 1, 32_767, 1, false, None).expect("room");
         assert!(!r.column_is_limit);
