@@ -205,9 +205,24 @@ pub async fn run_check(
     let mut measured = 0;
     for row in &rows {
         let mut raw = raw_row(row)?;
+        let lazies: Vec<(String, Value)> = raw
+            .values
+            .extract_if(.., |(k, _)| k.starts_with("lazy_"))
+            .collect();
         let Some(mut finding) = health::evaluate(check, &raw, config, &facts.window) else {
             continue;
         };
+        if !lazies.is_empty() {
+            for (name, oid) in lazies {
+                let Some(oid) = oid.as_i64() else { continue };
+                let (key, value) = deparse(client, &name, oid).await;
+                raw.values.push((key, value));
+            }
+            match health::evaluate(check, &raw, config, &facts.window) {
+                Some(f) => finding = f,
+                None => continue,
+            }
+        }
         if let (Some(ext), true) = (
             &facts.pgstattuple,
             matches!(check, "index_bloat" | "table_bloat") && measured < MAX_MEASURED,
@@ -229,6 +244,45 @@ pub async fn run_check(
         findings.push(finding);
     }
     Ok(findings)
+}
+
+/// Deparse a `lazy_*` column (an oid) into the value it names: index or constraint definitions, an
+/// index's key or INCLUDE columns. These functions lock the table; on a lock timeout (or any error)
+/// the value is NULL and `detail_unavailable` says why, and the rest of the report goes on.
+async fn deparse(client: &Client, lazy: &str, oid: i64) -> (String, Value) {
+    const COLUMNS: &str = "select string_agg(pg_get_indexdef(i.indexrelid, k, true), ', ' order by k) \
+         from pg_index i, generate_series";
+    let (key, sql) = match lazy {
+        "lazy_indexdef" => ("definition", "select pg_get_indexdef($1::oid)".to_string()),
+        "lazy_covering_indexdef" => (
+            "covering_definition",
+            "select pg_get_indexdef($1::oid)".to_string(),
+        ),
+        "lazy_constraintdef" => (
+            "definition",
+            "select pg_get_constraintdef($1::oid)".to_string(),
+        ),
+        "lazy_key_columns" => (
+            "key_columns",
+            format!("{COLUMNS}(1, i.indnkeyatts) k where i.indexrelid = $1::oid"),
+        ),
+        "lazy_include_columns" => (
+            "include_columns",
+            format!("{COLUMNS}(i.indnkeyatts + 1, i.indnatts) k where i.indexrelid = $1::oid"),
+        ),
+        other => return (other.to_string(), Value::Null),
+    };
+    let result = client
+        .query_typed_one(&sql, &[(&oid, Type::INT8)])
+        .await
+        .and_then(|row| row.try_get::<_, Option<String>>(0));
+    match result {
+        Ok(v) => (key.to_string(), v.map_or(Value::Null, Value::Text)),
+        Err(e) => (
+            "detail_unavailable".to_string(),
+            Value::Text(DbError::from(e).to_string()),
+        ),
+    }
 }
 
 /// Measure a bloat candidate with pgstattuple: `pgstatindex()` leaf density against the fillfactor for

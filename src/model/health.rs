@@ -759,11 +759,17 @@ pub fn evaluate(
             }
             let col = row.text("column_name").unwrap_or("?");
             let method = row.text("method").unwrap_or("btree");
-            let keys = row.text("key_columns").unwrap_or("?");
             let include = row
                 .text("include_columns")
                 .map(|i| format!(" INCLUDE ({i})"))
                 .unwrap_or_default();
+            // the key columns come deparsed by the server; without them (a locked table) no fix
+            let fix = row.text("key_columns").map(|keys| {
+                format!(
+                    "CREATE INDEX CONCURRENTLY ON {q_table} USING {method} ({keys}){include} WHERE {} IS NOT NULL;\nDROP INDEX CONCURRENTLY {q_object};",
+                    quote_ident(col)
+                )
+            });
             (
                 Severity::Info,
                 format!(
@@ -773,10 +779,7 @@ pub fn evaluate(
                     quote_ident(object),
                     quote_ident(col)
                 ),
-                Some(format!(
-                    "CREATE INDEX CONCURRENTLY ON {q_table} USING {method} ({keys}){include} WHERE {} IS NOT NULL;\nDROP INDEX CONCURRENTLY {q_object};",
-                    quote_ident(col)
-                )),
+                fix,
             )
         }
         "index_bloat" | "table_bloat" => {
@@ -978,6 +981,10 @@ pub fn evaluate(
             None,
         ),
         _ => return None,
+    };
+    let message = match row.text("detail_unavailable") {
+        Some(e) => format!("{message} (details unavailable: {e})"),
+        None => message,
     };
     Some(Finding {
         check: check.to_string(),

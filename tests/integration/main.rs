@@ -4,6 +4,7 @@
 
 mod cli;
 mod common;
+mod health;
 mod tui;
 mod wire;
 mod worker;

@@ -1,4 +1,4 @@
--- Indexes identical to another of the same table (columns, opclasses, collations, options, expressions, predicate, method); one row per index to drop, naming the one to keep. Params: $1 = schema (NULL: every user schema).
+-- Indexes identical to another of the same table (columns, opclasses, collations, options, expressions, predicate, method); one row per index to drop, naming the one to keep. Params: $1 = schema (NULL: every user schema). Columns named lazy_* carry an oid that db::health deparses per finding (pg_get_indexdef and pg_get_constraintdef lock the table, so a locked table costs only its own detail).
 with idx as (
   select i.indexrelid, i.indrelid, n.nspname, t.relname as tbl, c.relname as idx_name,
          i.indisprimary, i.indisunique, c.relkind = 'I' as partitioned,
@@ -8,8 +8,8 @@ with idx as (
          c.relpages::int8 * current_setting('block_size')::int8 as size_bytes,
          concat_ws('|', c.relam::text, i.indkey::text, i.indnkeyatts::text, i.indclass::text,
                    i.indcollation::text, i.indoption::text,
-                   coalesce(pg_get_expr(i.indexprs, i.indrelid), ''),
-                   coalesce(pg_get_expr(i.indpred, i.indrelid), '')) as signature
+                   coalesce(regexp_replace(i.indexprs::text, ' :location -?[0-9]+', '', 'g'), ''),
+                   coalesce(regexp_replace(i.indpred::text, ' :location -?[0-9]+', '', 'g'), '')) as signature
   from pg_index i
   join pg_class c on c.oid = i.indexrelid
   join pg_class t on t.oid = i.indrelid
@@ -29,7 +29,7 @@ with idx as (
 )
 select nspname as schema_name, tbl as table_name, idx_name as object_name,
        keep_index, size_bytes, indisunique as is_unique, backs_constraint, partitioned,
-       pg_get_indexdef(indexrelid) as definition
+       indexrelid::int8 as lazy_indexdef
 from ranked
 where rn > 1
 order by 1, 2, 3

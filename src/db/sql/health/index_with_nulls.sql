@@ -1,12 +1,10 @@
--- Non-partial, non-unique indexes whose first key column is a table column, with that column's null fraction from pg_stats (only columns the role may read have stats). Params: $1 = schema (NULL: every user schema).
+-- Non-partial, non-unique indexes whose first key column is a table column, with that column's null fraction from pg_stats (only columns the role may read have stats). Params: $1 = schema (NULL: every user schema). Columns named lazy_* carry an oid that db::health deparses per finding (pg_get_indexdef and pg_get_constraintdef lock the table, so a locked table costs only its own detail).
 select n.nspname as schema_name, t.relname as table_name, c.relname as object_name,
        a.attname::text as column_name,
        s.null_frac::float8 as null_frac,
        am.amname::text as method,
-       (select string_agg(pg_get_indexdef(i.indexrelid, k, true), ', ' order by k)
-        from generate_series(1, i.indnkeyatts) k) as key_columns,
-       (select string_agg(pg_get_indexdef(i.indexrelid, k, true), ', ' order by k)
-        from generate_series(i.indnkeyatts + 1, i.indnatts) k) as include_columns,
+       i.indexrelid::int8 as lazy_key_columns,
+       i.indexrelid::int8 as lazy_include_columns,
        c.relpages::int8 * current_setting('block_size')::int8 as size_bytes
 from pg_index i
 join pg_class c on c.oid = i.indexrelid

@@ -1,4 +1,4 @@
--- Indexes whose key columns are a leading prefix of another index of the same table, method, predicate, opclasses and collations (unique and constraint indexes are never redundant). Params: $1 = schema (NULL: every user schema).
+-- Indexes whose key columns are a leading prefix of another index of the same table, method, predicate, opclasses and collations (unique and constraint indexes are never redundant). Params: $1 = schema (NULL: every user schema). Columns named lazy_* carry an oid that db::health deparses per finding (pg_get_indexdef and pg_get_constraintdef lock the table, so a locked table costs only its own detail).
 with idx as (
   select i.indexrelid, i.indrelid, n.nspname, t.relname as tbl, c.relname as idx, c.relam,
          i.indisunique, i.indnatts, c.relkind = 'I' as partitioned,
@@ -9,7 +9,7 @@ with idx as (
          array(select unnest(i.indclass::oid[]) limit i.indnkeyatts) as classes,
          array(select unnest(i.indcollation::oid[]) limit i.indnkeyatts) as colls,
          array(select unnest(i.indoption::int2[]) limit i.indnkeyatts) as opts,
-         coalesce(pg_get_expr(i.indpred, i.indrelid), '') as pred,
+         coalesce(regexp_replace(i.indpred::text, ' :location -?[0-9]+', '', 'g'), '') as pred,
          c.relpages::int8 * current_setting('block_size')::int8 as size_bytes
   from pg_index i
   join pg_class c on c.oid = i.indexrelid
@@ -24,8 +24,8 @@ with idx as (
 select distinct on (a.indexrelid)
        a.nspname as schema_name, a.tbl as table_name, a.idx as object_name,
        b.idx as covered_by, a.size_bytes, a.partitioned,
-       pg_get_indexdef(a.indexrelid) as definition,
-       pg_get_indexdef(b.indexrelid) as covering_definition
+       a.indexrelid::int8 as lazy_indexdef,
+       b.indexrelid::int8 as lazy_covering_indexdef
 from idx a
 join idx b on b.indrelid = a.indrelid and b.indexrelid <> a.indexrelid
           and b.relam = a.relam and b.pred = a.pred
