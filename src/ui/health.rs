@@ -130,6 +130,25 @@ impl HealthPane {
     }
 }
 
+/// Break `text` into lines of at most `width` columns at spaces (a longer word gets a line of its own).
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        if !cur.is_empty() && super::text::width(&cur) + 1 + super::text::width(word) > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
 /// `2026-12-04 14:58:29.871081+00` → `2026-12-04 14:58:29`.
 fn short_time(t: &str) -> &str {
     t.get(..19).unwrap_or(t)
@@ -325,17 +344,18 @@ impl Pane for HealthPane {
                 }
                 _ => "since the server start (never reset)".to_string(),
             };
-            head.push(Line::styled(
-                format!("Usage counts {since}; this node only: replicas keep their own counters."),
-                cx.theme.muted,
-            ));
+            let banner =
+                format!("Usage counts {since}; this node only: replicas keep their own counters.");
+            for l in wrap_words(&banner, w) {
+                head.push(Line::styled(l, cx.theme.muted));
+            }
         }
         for (check, _, err) in &self.done {
             if let Some(e) = err {
-                head.push(Line::styled(
-                    truncate(&format!("{check}: could not run: {}", visible(e)), w).into_owned(),
-                    cx.theme.error,
-                ));
+                let text = format!("{check}: could not run: {}", visible(e));
+                for l in wrap_words(&text, w).into_iter().take(3) {
+                    head.push(Line::styled(l, cx.theme.error));
+                }
             }
         }
         if self.filtering || !self.filter.is_empty() {
