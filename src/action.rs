@@ -40,6 +40,9 @@ pub enum Action {
     Export,
     ToggleExpanded,
     Mark,
+    // health report
+    /// Put the selected finding's fix SQL into the editor (never runs it).
+    EditFix,
     // lists and trees
     Up,
     Down,
@@ -92,6 +95,7 @@ impl Action {
         Action::Export,
         Action::ToggleExpanded,
         Action::Mark,
+        Action::EditFix,
         Action::Up,
         Action::Down,
         Action::Left,
@@ -142,6 +146,7 @@ impl Action {
             Action::Export => "export",
             Action::ToggleExpanded => "toggle_expanded",
             Action::Mark => "mark",
+            Action::EditFix => "edit_fix",
             Action::Up => "up",
             Action::Down => "down",
             Action::Left => "left",
@@ -193,6 +198,7 @@ impl Action {
             Action::Export => "export the result to a file (csv, json, md, tsv)",
             Action::ToggleExpanded => "expanded record view (like psql's \\x)",
             Action::Mark => "start or end a selection",
+            Action::EditFix => "put the finding's fix SQL into the editor (it is not run)",
             Action::Up => "move up",
             Action::Down => "move down",
             Action::Left => "move left / collapse",

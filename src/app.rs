@@ -148,7 +148,7 @@ impl App {
             results: ResultsPane::default(),
             plan: PlanPane,
             activity: ActivityPane::new(opts.activity_interval),
-            health: HealthPane,
+            health: HealthPane::default(),
             status,
             modal: None,
             quit: false,
@@ -480,6 +480,17 @@ impl App {
                 {
                     self.run(sql, None);
                 }
+                if handled == Handled::Yes
+                    && focus == PaneId::Health
+                    && let Some(sql) = self.health.take_fix()
+                {
+                    self.editor.append_statement(&sql);
+                    self.focus_pane(PaneId::Editor);
+                    self.status.message = Some((
+                        Level::Info,
+                        "the fix is in the editor; it runs only when you run it".into(),
+                    ));
+                }
             }
         }
     }
@@ -491,6 +502,9 @@ impl App {
         }
         if p == PaneId::Activity {
             self.activity.tick(&self.requests);
+        }
+        if p == PaneId::Health {
+            self.health.start(&self.requests);
         }
     }
 
@@ -755,6 +769,8 @@ impl App {
                     self.schema.on_reply(resp);
                 } else if self.activity.waits_for(resp.id) {
                     self.activity.on_reply(resp);
+                } else if self.health.waits_for(resp.id) {
+                    self.health.on_reply(resp);
                 } else if let Err(e) = resp.reply {
                     // replies nobody waits for: a cancel that found nothing, or a stale refresh
                     self.status.message = Some((Level::Info, e.to_string()));

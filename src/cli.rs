@@ -91,6 +91,29 @@ pub enum Command {
     /// Run SQL and stream the results to stdout (table, CSV as `psql --csv` prints it, JSON,
     /// Markdown, TSV). Stops at the first error (stderr, exit code 2).
     Query(QueryArgs),
+    /// Run the index and table health report (the Health pane's checks) and print the findings with
+    /// their evidence and fix SQL. Exit 0 when nothing is at or above --fail-on, 1 when something is,
+    /// 2 on error (including a check that could not run).
+    Check {
+        /// A `postgres://` URI, a `key=value` connection string, or a database name.
+        #[arg(value_name = "CONNINFO")]
+        conninfo: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: CheckFormat,
+        /// Exit 1 when a finding has this severity or a higher one.
+        #[arg(long, value_name = "SEVERITY", default_value = "warning")]
+        fail_on: crate::model::health::Severity,
+        /// Only this schema.
+        #[arg(long, value_name = "S")]
+        schema: Option<String>,
+        /// Only these checks (ids as in the report; repeat or separate with commas).
+        #[arg(long = "check", value_name = "ID", value_delimiter = ',')]
+        checks: Vec<String>,
+        /// Override a threshold of config.toml's [health], e.g. `--threshold unused_index_scans=10`.
+        #[arg(long = "threshold", value_name = "NAME=VALUE")]
+        thresholds: Vec<String>,
+    },
 }
 
 /// `pgdeck query`: where the SQL comes from and how results are printed.
@@ -101,7 +124,12 @@ pub struct QueryArgs {
     pub conninfo: Option<String>,
     /// SQL to run; each -c is sent as one query string (its statements run in one implicit
     /// transaction, as with psql -c). May be repeated.
-    #[arg(short = 'c', long = "command", value_name = "SQL", conflicts_with = "file")]
+    #[arg(
+        short = 'c',
+        long = "command",
+        value_name = "SQL",
+        conflicts_with = "file"
+    )]
     pub command: Vec<String>,
     /// A file of SQL statements, run one statement at a time ("-" is stdin). May be repeated.
     /// Without -c and -f, statements are read from stdin.
@@ -134,4 +162,11 @@ pub enum QueryFormat {
     Markdown,
     /// Tab-separated, with COPY text escapes.
     Tsv,
+}
+
+/// How `pgdeck check` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
 }

@@ -773,6 +773,8 @@ pub struct Config {
     pub monitor: MonitorConfig,
     /// Confirmations.
     pub confirm: ConfirmConfig,
+    /// Health report thresholds and exclusions.
+    pub health: crate::model::health::HealthConfig,
     /// Named connection profiles.
     pub profiles: BTreeMap<String, Profile>,
 }
@@ -788,6 +790,7 @@ impl Default for Config {
             transactions: TransactionsConfig::default(),
             monitor: MonitorConfig::default(),
             confirm: ConfirmConfig::default(),
+            health: crate::model::health::HealthConfig::default(),
             profiles: BTreeMap::new(),
         }
     }
@@ -865,6 +868,14 @@ impl Config {
                 "must be at least 1".to_string(),
             ));
         }
+        for check in &self.health.skip_checks {
+            if crate::model::health::check(check).is_none() {
+                return Err(bad(
+                    &["health", "skip_checks"],
+                    format!("unknown check \"{check}\""),
+                ));
+            }
+        }
         if self.monitor.refresh_ms < 100 {
             return Err(bad(
                 &["monitor", "refresh_ms"],
@@ -929,6 +940,24 @@ mod tests {
         assert_eq!(c.monitor.lock_timeout_ms, 100);
         assert!(c.confirm.quit_with_open_transaction);
         assert!(c.profiles.is_empty());
+        assert_eq!(c.health.unused_index_scans, 50);
+    }
+
+    #[test]
+    fn health_thresholds_merge_and_typos_are_errors() {
+        let c = Config::from_toml_str(
+            "[health]\nbloat_pct = 40.0\nexclude_schemas = [\"audit\"]\n",
+            "/h/config.toml",
+        )
+        .expect("valid");
+        assert_eq!(c.health.bloat_pct, 40.0);
+        assert_eq!(c.health.exclude_schemas, ["audit"]);
+        assert_eq!(c.health.dead_tuples_min, 10_000);
+        let e = Config::from_toml_str("[health]\nbloat = 1\n", "/h/config.toml").expect_err("typo");
+        assert!(e.to_string().contains("bloat"), "{e}");
+        let e = Config::from_toml_str("[health]\nskip_checks = [\"nope\"]\n", "/h/config.toml")
+            .expect_err("unknown check");
+        assert!(e.to_string().contains("nope"), "{e}");
     }
 
     #[test]

@@ -93,6 +93,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             crate::commands::query::run(&args, &config, q).await
         }
+        Some(Command::Check {
+            conninfo: sub_conninfo,
+            format,
+            fail_on,
+            schema,
+            checks,
+            thresholds,
+        }) => {
+            let mut args = cli.conn.clone();
+            if sub_conninfo.is_some() {
+                args.conninfo = sub_conninfo.clone();
+            }
+            let opts = crate::commands::check::CheckOptions {
+                format: *format,
+                fail_on: *fail_on,
+                schema: schema.clone(),
+                checks: checks.clone(),
+                thresholds: thresholds.clone(),
+            };
+            crate::commands::check::run(&args, &config, opts).await
+        }
     }
 }
 
@@ -272,6 +293,7 @@ async fn run_tui(
         database: info.database.clone(),
         safe_mode,
     });
+    app.health = crate::ui::health::HealthPane::new(config.health.clone());
     crate::tui::run(&mut app, &mut events).await
 }
 

@@ -761,3 +761,217 @@ fn psql_set_switches_manual_commit_and_the_status_bar_says_so() {
     let s = screen(&mut other, 120, 30);
     assert!(s.contains("pgdeck knows AUTOCOMMIT"), "{s}");
 }
+
+fn health_finding(
+    check: &str,
+    severity: pgdeck::model::health::Severity,
+    schema: &str,
+    table: &str,
+    object: Option<&str>,
+    fix: Option<&str>,
+) -> pgdeck::model::health::Finding {
+    use pgdeck::model::health::Value;
+    pgdeck::model::health::Finding {
+        check: check.into(),
+        severity,
+        schema: schema.into(),
+        table: Some(table.into()),
+        object: object.map(str::to_string),
+        evidence: vec![("size_bytes".into(), Value::Int(3 << 20))],
+        message: format!("message about {table}"),
+        fix: fix.map(str::to_string),
+    }
+}
+
+/// Open the health view and answer its report: two checks with findings, one that could not run.
+fn health_report(app: &mut App, rx: &mut Sent) -> RequestId {
+    use pgdeck::db::health::{CheckOutcome, Facts, HealthEvent};
+    use pgdeck::model::health::{Severity, StatsWindow};
+    app.on_event(key_mod(KeyCode::Char('6'), KeyModifiers::ALT));
+    let sent = drain(rx);
+    assert_eq!(
+        sent.len(),
+        1,
+        "the report runs when the pane is first shown"
+    );
+    let id = sent[0].0;
+    assert!(matches!(sent[0].1, Request::RunHealth { .. }));
+    let facts = Facts {
+        version_num: 150018,
+        server_version: "15.18 (Debian)".into(),
+        window: StatsWindow {
+            stats_reset: None,
+            started_at: Some("2026-12-01 10:00:00.123+00".into()),
+        },
+        pgstattuple: None,
+    };
+    let checks = vec![
+        "duplicate_index".into(),
+        "sequence_exhaustion".into(),
+        "index_bloat".into(),
+    ];
+    reply(
+        app,
+        id,
+        Reply::Health(HealthEvent::Started { facts, checks }),
+        false,
+    );
+    let outcome = |check: &str, result| {
+        Reply::Health(HealthEvent::Check(CheckOutcome {
+            check: check.into(),
+            elapsed: Duration::from_millis(3),
+            result,
+        }))
+    };
+    reply(
+        app,
+        id,
+        outcome(
+            "duplicate_index",
+            Ok(vec![
+                health_finding(
+                    "duplicate_index",
+                    Severity::Warning,
+                    "public",
+                    "users",
+                    Some("users_email_idx"),
+                    Some("DROP INDEX CONCURRENTLY public.users_email_idx;"),
+                ),
+                health_finding(
+                    "duplicate_index",
+                    Severity::Warning,
+                    "shop",
+                    "orders",
+                    Some("orders_a_idx"),
+                    Some("DROP INDEX CONCURRENTLY shop.orders_a_idx;"),
+                ),
+            ]),
+        ),
+        false,
+    );
+    // the first results show while the report is still running
+    let s = screen(app, 100, 30);
+    assert!(s.contains("running check 2 of 3"), "{s}");
+    assert!(s.contains("public.users.users_email_idx"), "{s}");
+    reply(
+        app,
+        id,
+        outcome(
+            "sequence_exhaustion",
+            Ok(vec![health_finding(
+                "sequence_exhaustion",
+                Severity::Critical,
+                "shop",
+                "invoices",
+                Some("invoices_id_seq"),
+                None,
+            )]),
+        ),
+        false,
+    );
+    reply(
+        app,
+        id,
+        outcome(
+            "index_bloat",
+            Err("ERROR: canceling statement due to statement timeout".into()),
+        ),
+        false,
+    );
+    reply(
+        app,
+        id,
+        Reply::Health(HealthEvent::Finished {
+            elapsed: Duration::from_millis(250),
+        }),
+        true,
+    );
+    id
+}
+
+#[test]
+fn health_pane_groups_findings_shows_evidence_and_failed_checks() {
+    let (mut app, mut rx) = app();
+    health_report(&mut app, &mut rx);
+    let s = screen(&mut app, 100, 30);
+    assert!(s.contains("1 critical, 2 warning, 0 info"), "{s}");
+    assert!(s.contains("3 checks in 0.2 s"), "{s}");
+    assert!(
+        s.contains("since the server start at 2026-12-01 10:00:00 (never reset)"),
+        "{s}"
+    );
+    assert!(s.contains("this node only"), "{s}");
+    assert!(
+        s.contains("index_bloat: could not run: ERROR: canceling statement due to statement")
+            && s.contains("timeout"),
+        "{s}"
+    );
+    // critical first, then warnings, each group headed by its check
+    let crit = s
+        .find("CRITICAL sequences near their limit (1)")
+        .expect("critical group");
+    let warn = s
+        .find("WARNING  duplicate indexes (2)")
+        .expect("warning group");
+    assert!(crit < warn, "{s}");
+    // the first finding is selected: its details, and no fix for it
+    assert!(s.contains("message about invoices"), "{s}");
+    assert!(s.contains("size_bytes 3.0 MiB"), "{s}");
+    assert!(s.contains("no fix SQL"), "{s}");
+    // small terminals still draw
+    let small = screen(&mut app, 80, 24);
+    assert!(small.contains("Health"), "{small}");
+}
+
+#[test]
+fn health_fix_goes_to_the_editor_and_is_never_run() {
+    let (mut app, mut rx) = app();
+    health_report(&mut app, &mut rx);
+    // no fix on the critical finding: `e` does nothing
+    app.on_event(key(KeyCode::Char('e')));
+    assert_eq!(app.focus, PaneId::Health);
+    app.on_event(key(KeyCode::Char('j')));
+    let s = screen(&mut app, 100, 30);
+    assert!(
+        s.contains("DROP INDEX CONCURRENTLY public.users_email_idx;"),
+        "{s}"
+    );
+    assert!(s.contains("e puts it in the editor"), "{s}");
+    app.on_event(key(KeyCode::Char('e')));
+    assert_eq!(app.focus, PaneId::Editor);
+    assert!(
+        app.editor
+            .text()
+            .contains("DROP INDEX CONCURRENTLY public.users_email_idx;"),
+        "{}",
+        app.editor.text()
+    );
+    assert!(drain(&mut rx).is_empty(), "nothing was run");
+    // f5 in the health pane runs the report again
+    app.on_event(key_mod(KeyCode::Char('6'), KeyModifiers::ALT));
+    assert!(
+        drain(&mut rx).is_empty(),
+        "shown again: no automatic re-run"
+    );
+    app.on_event(key(KeyCode::F(5)));
+    let sent = drain(&mut rx);
+    assert!(
+        matches!(sent.as_slice(), [(_, Request::RunHealth { .. })]),
+        "{sent:?}"
+    );
+}
+
+#[test]
+fn health_filter_narrows_to_a_schema() {
+    let (mut app, mut rx) = app();
+    health_report(&mut app, &mut rx);
+    app.on_event(key(KeyCode::Char('/')));
+    type_text(&mut app, "shop");
+    let s = screen(&mut app, 100, 30);
+    assert!(s.contains("filter: shop"), "{s}");
+    assert!(s.contains("shop.orders.orders_a_idx"), "{s}");
+    assert!(!s.contains("public.users.users_email_idx"), "{s}");
+    assert_eq!(app.health.visible_findings().len(), 2);
+    app.on_event(key(KeyCode::Esc));
+    assert_eq!(app.health.visible_findings().len(), 3);
+}

@@ -345,7 +345,10 @@ impl QuerySink for Printer {
             QueryFormat::Table => Current::Table(TableWriter::new(
                 out,
                 names,
-                columns.iter().map(|c| is_numeric_type(c.type_oid)).collect(),
+                columns
+                    .iter()
+                    .map(|c| is_numeric_type(c.type_oid))
+                    .collect(),
             )),
             f => {
                 let format = match f {
@@ -355,9 +358,14 @@ impl QuerySink for Printer {
                     _ => Format::Tsv,
                 };
                 self.header_pending = true;
-                Current::Rows(RowWriter::new(out, format, names).with_json_kinds(
-                    columns.iter().map(|c| JsonKind::of_type(c.type_oid)).collect(),
-                ))
+                Current::Rows(
+                    RowWriter::new(out, format, names).with_json_kinds(
+                        columns
+                            .iter()
+                            .map(|c| JsonKind::of_type(c.type_oid))
+                            .collect(),
+                    ),
+                )
             }
         };
     }
@@ -376,13 +384,17 @@ impl QuerySink for Printer {
                 };
                 // The server sends UTF-8 (client_encoding is held at UTF8); anything else is shown
                 // with replacement characters rather than dropped.
-                let cells: Vec<Option<std::borrow::Cow<'_, str>>> =
-                    row.cells().map(|c| c.map(String::from_utf8_lossy)).collect();
+                let cells: Vec<Option<std::borrow::Cow<'_, str>>> = row
+                    .cells()
+                    .map(|c| c.map(String::from_utf8_lossy))
+                    .collect();
                 header.and_then(|()| w.row(cells.iter().map(|c| c.as_deref())))
             }
             Current::Table(t) => {
-                let cells: Vec<Option<std::borrow::Cow<'_, str>>> =
-                    row.cells().map(|c| c.map(String::from_utf8_lossy)).collect();
+                let cells: Vec<Option<std::borrow::Cow<'_, str>>> = row
+                    .cells()
+                    .map(|c| c.map(String::from_utf8_lossy))
+                    .collect();
                 t.row(cells.iter().map(|c| c.as_deref()))
             }
         };
@@ -474,8 +486,10 @@ fn format_server_message(e: &ServerError, unit: Option<&Unit>) -> String {
         s.push_str(&format!("pgdeck: {}:{}: ", u.origin, error_line(e, u)));
     }
     s.push_str(&format!("{}:  {}\n", e.severity, visible(&e.message)));
-    if let (Some(pos), Some(u)) = (e.position, unit) {
-        if let Some((line_no, line, col)) = position_in(&u.sql, pos) {
+    if let (Some(pos), Some(u)) = (e.position, unit)
+        && let Some((line_no, line, col)) = position_in(&u.sql, pos)
+    {
+        {
             let prefix = format!("LINE {line_no}: ");
             let shown = visible(line);
             let caret = crate::model::text::width(&prefix)
@@ -559,7 +573,7 @@ mod tests {
 
     #[test]
     fn script_errors_name_the_file_and_the_line_of_the_position() {
-        let e = err("syntax error at or near \"selec\"", Some(12));
+        let e = err("syntax error at or near \"selec\"", Some(13));
         let u = unit("select 1,\n  selec 2;", "setup.sql", 7);
         let text = format_server_message(&e, Some(&u));
         assert!(

@@ -11,6 +11,7 @@
 pub mod activity;
 pub mod catalog;
 pub mod error;
+pub mod health;
 pub mod psql;
 pub mod server;
 pub mod session;
@@ -54,6 +55,13 @@ pub enum Request {
     /// A psql catalog meta-command (`\d users`), answered on the monitor connection with the same
     /// replies as a run.
     Meta { meta: crate::model::psql_meta::Meta },
+    /// Run the health report on the monitor connection, check by check; the replies are
+    /// [`Reply::Health`] events, the last one `Finished`. `only` empty means every check.
+    RunHealth {
+        config: crate::model::health::HealthConfig,
+        schema: Option<String>,
+        only: Vec<String>,
+    },
 }
 
 /// A reply to a request. `Run` produces several: result starts, row batches, statement ends, then
@@ -82,6 +90,8 @@ pub enum Reply {
     Schema(SchemaTree),
     Activity(Vec<Session>),
     Completion(crate::model::completion::CatalogNames),
+    /// Progress of a health report.
+    Health(health::HealthEvent),
 }
 
 /// How a run ended.
@@ -336,6 +346,31 @@ impl Worker {
                     let client = self.monitor_client(id).await;
                     self.spawn_monitor(id, client, |c| async move {
                         catalog::completion_names(&c).await.map(Reply::Completion)
+                    });
+                }
+                Request::RunHealth {
+                    config,
+                    schema,
+                    only,
+                } => {
+                    let Some(client) = self.monitor_client(id).await else {
+                        continue;
+                    };
+                    let events = self.events.clone();
+                    tokio::spawn(async move {
+                        let send = |reply: Result<Reply, DbError>, last: bool| {
+                            let _ =
+                                events.send(WorkerEvent::Response(Response { id, reply, last }));
+                        };
+                        let result =
+                            health::run(&client, &config, schema.as_deref(), &only, |ev| {
+                                let last = matches!(ev, health::HealthEvent::Finished { .. });
+                                send(Ok(Reply::Health(ev)), last);
+                            })
+                            .await;
+                        if let Err(e) = result {
+                            send(Err(e), true);
+                        }
                     });
                 }
                 Request::LoadActivity => {

@@ -269,7 +269,14 @@ mod tests {
         let mut w = RowWriter::new(
             Vec::new(),
             Format::Json,
-            vec!["i".into(), "n".into(), "f".into(), "b".into(), "j".into(), "t".into()],
+            vec![
+                "i".into(),
+                "n".into(),
+                "f".into(),
+                "b".into(),
+                "j".into(),
+                "t".into(),
+            ],
         )
         .with_json_kinds(vec![
             JsonKind::of_type(23),
@@ -280,10 +287,24 @@ mod tests {
             JsonKind::of_type(25),
         ]);
         w.header().expect("header");
-        w.row([Some("-42"), Some("1.50"), Some("1e+100"), Some("t"), Some("{\"a\": [1]}"), Some("7")])
-            .expect("row");
-        w.row([None, Some("NaN"), Some("-Infinity"), Some("f"), Some("null"), None])
-            .expect("row");
+        w.row([
+            Some("-42"),
+            Some("1.50"),
+            Some("1e+100"),
+            Some("t"),
+            Some("{\"a\": [1]}"),
+            Some("7"),
+        ])
+        .expect("row");
+        w.row([
+            None,
+            Some("NaN"),
+            Some("-Infinity"),
+            Some("f"),
+            Some("null"),
+            None,
+        ])
+        .expect("row");
         let out = String::from_utf8(w.finish().expect("finish")).expect("utf8");
         let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
         assert_eq!(
@@ -293,7 +314,10 @@ mod tests {
                 {"i": null, "n": "NaN", "f": "-Infinity", "b": false, "j": null, "t": null}
             ])
         );
-        assert!(out.contains("\"n\": 1.50"), "numeric digits kept as written: {out}");
+        assert!(
+            out.contains("\"n\": 1.50"),
+            "numeric digits kept as written: {out}"
+        );
     }
 
     #[test]
@@ -301,7 +325,9 @@ mod tests {
         for ok in ["0", "-0", "12", "1.5", "1e+100", "1.5e-07", "-3E2"] {
             assert!(is_json_number(ok), "{ok}");
         }
-        for bad in ["", "-", "01", "1.", ".5", "NaN", "Infinity", "1e", "1 ", "0x1", "+1"] {
+        for bad in [
+            "", "-", "01", "1.", ".5", "NaN", "Infinity", "1e", "1 ", "0x1", "+1",
+        ] {
             assert!(!is_json_number(bad), "{bad}");
         }
     }

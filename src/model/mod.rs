@@ -5,6 +5,7 @@ pub mod activity;
 pub mod catalog;
 pub mod completion;
 pub mod export;
+pub mod health;
 pub mod ident;
 pub mod psql_meta;
 pub mod result_set;

@@ -225,7 +225,10 @@ mod tests {
             Ok(Meta::Set(Some((SetVar::OnErrorRollback, true))))
         );
         assert_eq!(parse("\\set"), Ok(Meta::Set(None)));
-        assert!(parse("\\set autocommit off").is_err(), "psql names are case-sensitive");
+        assert!(
+            parse("\\set autocommit off").is_err(),
+            "psql names are case-sensitive"
+        );
         assert!(parse("\\set AUTOCOMMIT maybe").is_err());
         assert!(parse("\\set PROMPT1 x").is_err());
     }

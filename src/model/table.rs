@@ -172,7 +172,11 @@ mod tests {
     fn looks_like_psql() {
         // psql -X -c "select 1 as a, 'hello' as b"
         assert_eq!(
-            table(&["a", "b"], &[true, false], &[vec![Some("1"), Some("hello")]]),
+            table(
+                &["a", "b"],
+                &[true, false],
+                &[vec![Some("1"), Some("hello")]]
+            ),
             " a |   b   \n---+-------\n 1 | hello\n(1 row)\n\n"
         );
         assert_eq!(
@@ -188,7 +192,7 @@ mod tests {
             &[false, false],
             &[vec![None, Some("a\x1b[2Jb\nc")]],
         );
-        assert!(out.contains(" x |     y     \n"), "{out}");
+        assert!(out.contains(" x |     y      \n"), "{out}");
         assert!(out.contains("   | a\\e[2Jb\\nc\n"), "{out}");
         assert!(!out.contains('\x1b'));
     }

@@ -37,4 +37,3 @@ fn is_control(c: char) -> bool {
 pub fn width(s: &str) -> usize {
     s.chars().map(|c| c.width().unwrap_or(0)).sum()
 }
-

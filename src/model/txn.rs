@@ -140,7 +140,12 @@ mod tests {
 
     #[test]
     fn implicit_begin_follows_psql() {
-        for yes in ["select 1", "update t set a = 1", "create index i on t(a)", "-- c\ninsert into t values (1)"] {
+        for yes in [
+            "select 1",
+            "update t set a = 1",
+            "create index i on t(a)",
+            "-- c\ninsert into t values (1)",
+        ] {
             assert!(wants_implicit_begin(&[yes]), "{yes}");
         }
         for no in [

@@ -1,39 +1,518 @@
-//! The health pane. The foundation draws the frame and says what the pane is for; the checks, their
-//! evidence and fix SQL are built on top of it.
+//! The health pane: the index and table health report. Findings arrive check by check (the monitor
+//! connection runs them one at a time) and are listed grouped by severity and check, with a filter on
+//! schema, table and object, the stats-window banner, the checks that could not run, and the selected
+//! finding's evidence and fix SQL. `edit_fix` hands the fix to the editor, where it runs only when the
+//! user runs it; this pane never runs SQL by itself.
 
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::Line;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use super::grid::spinner;
+use super::text::{truncate, visible};
 use super::{Handled, Pane, RenderCx};
 use crate::action::Action;
-use crate::db::{RequestId, Requests, Response};
+use crate::db::health::{Facts, HealthEvent};
+use crate::db::{Reply, Request, RequestId, Requests, Response};
+use crate::keymap::Section;
+use crate::model::health::{self, Finding, HealthConfig, Severity, Value, sort_findings};
 
-/// The health pane (empty until the health report lands).
+/// The health pane.
 #[derive(Default)]
-pub struct HealthPane;
+pub struct HealthPane {
+    config: HealthConfig,
+    waiting: Option<RequestId>,
+    started: bool,
+    facts: Option<Facts>,
+    /// Checks of the running or last report.
+    planned: Vec<String>,
+    /// Checks done: id, time taken, error when it could not run.
+    done: Vec<(String, Duration, Option<String>)>,
+    findings: Vec<Finding>,
+    /// The report could not start.
+    error: Option<String>,
+    finished: Option<Duration>,
+    filter: String,
+    filtering: bool,
+    /// Index into the filtered findings.
+    selected: usize,
+    page: usize,
+    /// A fix the app should put into the editor.
+    fix_out: Option<String>,
+    /// The user moved the selection: it stays on its finding while new ones sort in.
+    moved: bool,
+}
+
+impl HealthPane {
+    /// A pane with the `[health]` thresholds of config.toml.
+    pub fn new(config: HealthConfig) -> Self {
+        HealthPane {
+            config,
+            page: 10,
+            ..Default::default()
+        }
+    }
+
+    /// Run the report the first time the pane is shown.
+    pub fn start(&mut self, requests: &Requests) {
+        if !self.started {
+            self.run(requests);
+        }
+    }
+
+    /// (Re-)run the report; a run in progress is superseded (its replies are dropped).
+    pub fn run(&mut self, requests: &Requests) {
+        self.started = true;
+        self.moved = false;
+        self.error = None;
+        self.finished = None;
+        self.done.clear();
+        self.waiting = Some(requests.send(Request::RunHealth {
+            config: self.config.clone(),
+            schema: None,
+            only: Vec::new(),
+        }));
+    }
+
+    /// The fix the user asked to edit, once.
+    pub fn take_fix(&mut self) -> Option<String> {
+        self.fix_out.take()
+    }
+
+    /// Findings shown (after the filter), for tests.
+    pub fn visible_findings(&self) -> Vec<&Finding> {
+        self.filtered()
+            .into_iter()
+            .map(|i| &self.findings[i])
+            .collect()
+    }
+
+    /// Whether a report is running.
+    pub fn running(&self) -> bool {
+        self.waiting.is_some()
+    }
+
+    fn filtered(&self) -> Vec<usize> {
+        let needle = self.filter.to_lowercase();
+        self.findings
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| {
+                needle.is_empty()
+                    || f.schema.to_lowercase().contains(&needle)
+                    || f.table
+                        .as_deref()
+                        .is_some_and(|t| t.to_lowercase().contains(&needle))
+                    || f.object
+                        .as_deref()
+                        .is_some_and(|o| o.to_lowercase().contains(&needle))
+                    || f.check.contains(&needle)
+                    || f.subject().to_lowercase().contains(&needle)
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    fn selected_finding(&self) -> Option<&Finding> {
+        self.filtered()
+            .get(self.selected)
+            .map(|&i| &self.findings[i])
+    }
+
+    fn clamp(&mut self) {
+        let n = self.filtered().len();
+        self.selected = self.selected.min(n.saturating_sub(1));
+    }
+}
+
+/// Break `text` into lines of at most `width` columns at spaces (a longer word gets a line of its own).
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in text.split_whitespace() {
+        if !cur.is_empty() && super::text::width(&cur) + 1 + super::text::width(word) > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+/// `2026-12-04 14:58:29.871081+00` → `2026-12-04 14:58:29`.
+fn short_time(t: &str) -> &str {
+    t.get(..19).unwrap_or(t)
+}
+
+fn severity_style(cx: &RenderCx, s: Severity) -> Style {
+    match s {
+        Severity::Critical => cx.theme.error,
+        Severity::Warning => cx.theme.warning,
+        Severity::Info => cx.theme.info,
+    }
+}
 
 impl Pane for HealthPane {
-    fn update(&mut self, _action: Action, _requests: &Requests) -> Handled {
-        Handled::No
+    fn update(&mut self, action: Action, requests: &Requests) -> Handled {
+        let n = self.filtered().len();
+        if super::list::move_selection(&mut self.selected, action, n, self.page) {
+            self.moved = true;
+            return Handled::Yes;
+        }
+        match action {
+            Action::Refresh => self.run(requests),
+            Action::EditFix | Action::Select => {
+                self.fix_out = self.selected_finding().and_then(|f| {
+                    f.fix.as_ref().map(|fix| {
+                        format!(
+                            "-- {} {}: {}\n{fix}",
+                            f.severity.name(),
+                            f.check,
+                            f.subject()
+                        )
+                    })
+                });
+            }
+            Action::Filter => self.filtering = true,
+            Action::Back => {
+                self.filter.clear();
+                self.filtering = false;
+                self.clamp();
+            }
+            _ => return Handled::No,
+        }
+        Handled::Yes
     }
-    fn waits_for(&self, _id: RequestId) -> bool {
-        false
+
+    fn text_entry(&self) -> bool {
+        self.filtering
     }
-    fn on_reply(&mut self, _response: Response) {}
+
+    fn input_first(&self) -> bool {
+        self.filtering
+    }
+
+    fn input(&mut self, key: KeyEvent) -> bool {
+        if !self.filtering {
+            return false;
+        }
+        match key.code {
+            KeyCode::Esc => {
+                self.filter.clear();
+                self.filtering = false;
+            }
+            KeyCode::Enter => self.filtering = false,
+            KeyCode::Backspace => {
+                self.filter.pop();
+            }
+            KeyCode::Char(c)
+                if !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                self.filter.push(c);
+                self.selected = 0;
+            }
+            KeyCode::Up => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Down => self.selected += 1,
+            _ => return false,
+        }
+        self.clamp();
+        true
+    }
+
+    fn is_list(&self) -> bool {
+        true
+    }
+
+    fn waits_for(&self, id: RequestId) -> bool {
+        self.waiting == Some(id)
+    }
+
+    fn on_reply(&mut self, response: Response) {
+        if response.last {
+            self.waiting = None;
+        }
+        match response.reply {
+            Ok(Reply::Health(HealthEvent::Started { facts, checks })) => {
+                self.facts = Some(facts);
+                self.planned = checks;
+                self.findings.clear();
+                self.selected = 0;
+            }
+            Ok(Reply::Health(HealthEvent::Check(outcome))) => {
+                let error = match outcome.result {
+                    Ok(mut f) => {
+                        // keep the selection on the same finding as new ones sort in
+                        let current = self.selected_finding().cloned();
+                        self.findings.append(&mut f);
+                        sort_findings(&mut self.findings);
+                        if let Some(cur) = current.filter(|_| self.moved) {
+                            let vis = self.filtered();
+                            if let Some(p) = vis.iter().position(|&i| self.findings[i] == cur) {
+                                self.selected = p;
+                            }
+                        }
+                        None
+                    }
+                    Err(e) => Some(e),
+                };
+                self.done.push((outcome.check, outcome.elapsed, error));
+            }
+            Ok(Reply::Health(HealthEvent::Finished { elapsed })) => self.finished = Some(elapsed),
+            Ok(_) => {}
+            Err(e) => self.error = Some(e.to_string()),
+        }
+        self.clamp();
+    }
+
     fn render(&mut self, frame: &mut Frame, area: Rect, cx: &RenderCx) {
-        let block = cx.block(" Health ");
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        let text = vec![
-            Line::raw(""),
-            Line::styled("No health report yet.", cx.theme.muted),
-            Line::styled(
-                "The index and table health checks are not part of this build yet.",
+        let count = |s: Severity| self.findings.iter().filter(|f| f.severity == s).count();
+        let mut title = vec![
+            Span::raw(" Health "),
+            Span::styled(
+                format!(
+                    "{} critical, {} warning, {} info ",
+                    count(Severity::Critical),
+                    count(Severity::Warning),
+                    count(Severity::Info)
+                ),
                 cx.theme.muted,
             ),
         ];
-        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
+        if self.waiting.is_some() {
+            title.push(Span::styled(
+                format!(
+                    "{} check {}/{} ",
+                    spinner(cx.tick),
+                    (self.done.len() + 1).min(self.planned.len().max(1)),
+                    self.planned.len()
+                ),
+                cx.theme.spinner,
+            ));
+        }
+        let block = cx.block(Line::from(title));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        if inner.height == 0 || inner.width == 0 {
+            return;
+        }
+        let w = inner.width as usize;
+        let mut head: Vec<Line> = Vec::new();
+        if !self.started {
+            head.push(Line::styled(
+                "The report runs when this pane is first shown.",
+                cx.theme.muted,
+            ));
+        }
+        if let Some(e) = &self.error {
+            head.push(Line::styled(
+                truncate(&format!("The report could not run: {}", visible(e)), w).into_owned(),
+                cx.theme.error,
+            ));
+        }
+        if let Some(f) = &self.facts {
+            let status = match self.finished {
+                Some(d) => format!(
+                    "PostgreSQL {}, {} checks in {:.1} s. ",
+                    f.server_version.split_whitespace().next().unwrap_or(""),
+                    self.done.len(),
+                    d.as_secs_f64()
+                ),
+                None => format!(
+                    "PostgreSQL {}, running check {} of {}. ",
+                    f.server_version.split_whitespace().next().unwrap_or(""),
+                    (self.done.len() + 1).min(self.planned.len()),
+                    self.planned.len()
+                ),
+            };
+            head.push(Line::styled(status, cx.theme.muted));
+            let since = match (&f.window.stats_reset, &f.window.started_at) {
+                (Some(r), _) => format!("since the stats reset at {}", short_time(r)),
+                (None, Some(s)) => {
+                    format!("since the server start at {} (never reset)", short_time(s))
+                }
+                _ => "since the server start (never reset)".to_string(),
+            };
+            let banner =
+                format!("Usage counts {since}; this node only: replicas keep their own counters.");
+            for l in wrap_words(&banner, w) {
+                head.push(Line::styled(l, cx.theme.muted));
+            }
+        }
+        for (check, _, err) in &self.done {
+            if let Some(e) = err {
+                let text = format!("{check}: could not run: {}", visible(e));
+                for l in wrap_words(&text, w).into_iter().take(3) {
+                    head.push(Line::styled(l, cx.theme.error));
+                }
+            }
+        }
+        if self.filtering || !self.filter.is_empty() {
+            let style = if self.filtering {
+                cx.theme.accent
+            } else {
+                cx.theme.muted
+            };
+            head.push(Line::from(vec![
+                Span::styled("filter: ", style),
+                Span::raw(visible(&self.filter).into_owned()),
+            ]));
+        }
+        let head_h = (head.len() as u16).min(inner.height);
+        frame.render_widget(
+            Paragraph::new(head),
+            Rect::new(inner.x, inner.y, inner.width, head_h),
+        );
+        let rest = Rect::new(
+            inner.x,
+            inner.y + head_h,
+            inner.width,
+            inner.height - head_h,
+        );
+        if rest.height == 0 {
+            return;
+        }
+        let vis = self.filtered();
+        if vis.is_empty() {
+            let msg = if self.waiting.is_some() {
+                "No findings yet…"
+            } else if !self.started {
+                ""
+            } else if self.findings.is_empty() {
+                "No findings: every check passed."
+            } else {
+                "No finding matches the filter."
+            };
+            frame.render_widget(
+                Paragraph::new(Line::styled(msg, cx.theme.muted)),
+                Rect::new(rest.x, rest.y, rest.width, 1),
+            );
+            return;
+        }
+        // list on top, the selected finding's details below
+        let list_h = if rest.height >= 12 {
+            rest.height * 11 / 20
+        } else {
+            rest.height
+        };
+        let list = Rect::new(rest.x, rest.y, rest.width, list_h);
+        let detail = Rect::new(rest.x, rest.y + list_h, rest.width, rest.height - list_h);
+
+        // lines: a heading per (severity, check) group, then its findings
+        let mut lines: Vec<(Option<usize>, Line)> = Vec::new();
+        let mut selected_line = 0;
+        let mut prev: Option<(Severity, &str)> = None;
+        for (pos, &i) in vis.iter().enumerate() {
+            let f = &self.findings[i];
+            if prev != Some((f.severity, f.check.as_str())) {
+                let n = vis
+                    .iter()
+                    .filter(|&&j| {
+                        self.findings[j].severity == f.severity && self.findings[j].check == f.check
+                    })
+                    .count();
+                let title = health::check(&f.check).map_or(f.check.as_str(), |c| c.title);
+                lines.push((
+                    None,
+                    Line::from(vec![
+                        Span::styled(
+                            format!("{:<9}", f.severity.name().to_uppercase()),
+                            severity_style(cx, f.severity),
+                        ),
+                        Span::styled(format!("{title} ({n})"), cx.theme.header),
+                    ]),
+                ));
+                prev = Some((f.severity, f.check.as_str()));
+            }
+            if pos == self.selected {
+                selected_line = lines.len();
+            }
+            let text = truncate(&format!("  {}", f.subject()), w).into_owned();
+            let style = if pos == self.selected && cx.focused {
+                cx.theme.selection
+            } else if pos == self.selected {
+                cx.theme.accent
+            } else {
+                cx.theme.base
+            };
+            lines.push((Some(pos), Line::styled(text, style)));
+        }
+        let h = list.height as usize;
+        self.page = h.saturating_sub(1).max(1);
+        let offset = selected_line.saturating_sub(h.saturating_sub(1) / 2);
+        let offset = offset.min(lines.len().saturating_sub(h));
+        let shown: Vec<Line> = lines
+            .into_iter()
+            .skip(offset)
+            .take(h)
+            .map(|(_, l)| l)
+            .collect();
+        frame.render_widget(Paragraph::new(shown), list);
+
+        if detail.height == 0 {
+            return;
+        }
+        let Some(f) = self.selected_finding() else {
+            return;
+        };
+        let mut d: Vec<Line> = vec![
+            Line::from(vec![
+                Span::styled(
+                    format!("{} ", f.severity.name()),
+                    severity_style(cx, f.severity),
+                ),
+                Span::styled(format!("{}  ", f.check), cx.theme.header),
+                Span::raw(f.subject()),
+            ]),
+            Line::raw(visible(&f.message).into_owned()),
+            Line::styled(f.why().to_string(), cx.theme.muted),
+        ];
+        let ev: Vec<Span> = f
+            .evidence
+            .iter()
+            .filter(|(_, v)| *v != Value::Null)
+            .flat_map(|(k, v)| {
+                let v = match v {
+                    Value::Int(n) if k.ends_with("_bytes") => health::bytes(*n),
+                    v => v.to_string(),
+                };
+                [
+                    Span::styled(format!("{k} "), cx.theme.muted),
+                    Span::raw(format!("{}  ", visible(&v))),
+                ]
+            })
+            .collect();
+        if !ev.is_empty() {
+            d.push(Line::from(ev));
+        }
+        match &f.fix {
+            Some(fix) => {
+                let mut hint = vec![Span::styled("fix ", cx.theme.header)];
+                hint.extend(cx.hint(Section::Health, Action::EditFix, "puts it in the editor"));
+                d.push(Line::from(hint));
+                for l in fix.lines() {
+                    d.push(Line::styled(
+                        visible(l).into_owned(),
+                        cx.theme.syntax_keyword,
+                    ));
+                }
+            }
+            None => d.push(Line::styled(
+                "no fix SQL: see the message for what to plan",
+                cx.theme.muted,
+            )),
+        }
+        frame.render_widget(Paragraph::new(d).wrap(Wrap { trim: false }), detail);
     }
 }

@@ -4,6 +4,7 @@
 
 mod cli;
 mod common;
+mod health;
 mod query;
 mod tui;
 mod wire;

@@ -76,7 +76,15 @@ const SAMPLES: &[(&str, &[&str])] = &[
     ("int2", &["-32768", "0", "32767"]),
     ("int4", &["-2147483648", "42"]),
     ("int8", &["9223372036854775807", "-1"]),
-    ("numeric", &["1.50", "NaN", "-0.000001", "123456789012345678901234567890.5"]),
+    (
+        "numeric",
+        &[
+            "1.50",
+            "NaN",
+            "-0.000001",
+            "123456789012345678901234567890.5",
+        ],
+    ),
     ("numeric(10,3)", &["3.14159"]),
     ("float4", &["1.5", "NaN", "Infinity", "-1e-40"]),
     ("float8", &["0.1", "-Infinity", "1e300", "-0"]),
@@ -110,10 +118,22 @@ const SAMPLES: &[(&str, &[&str])] = &[
     ("timetz", &["04:05:06+02"]),
     ("timestamp", &["2024-01-01 00:00:00", "-infinity"]),
     ("timestamptz", &["2024-06-01 12:30:00+00", "epoch"]),
-    ("interval", &["1 year 2 mons -3 days 04:05:06.789", "-1 microsecond"]),
+    (
+        "interval",
+        &["1 year 2 mons -3 days 04:05:06.789", "-1 microsecond"],
+    ),
     ("uuid", &["a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"]),
-    ("json", &["{\"a\": [1, \"x,y\"],\n \"b\": null}", "\"str\"", "[]"]),
-    ("jsonb", &["{\"a\": [1, \"x,y\"], \"b\": null, \"q\": \"say \\\"hi\\\"\"}", "3.0"]),
+    (
+        "json",
+        &["{\"a\": [1, \"x,y\"],\n \"b\": null}", "\"str\"", "[]"],
+    ),
+    (
+        "jsonb",
+        &[
+            "{\"a\": [1, \"x,y\"], \"b\": null, \"q\": \"say \\\"hi\\\"\"}",
+            "3.0",
+        ],
+    ),
     ("jsonpath", &["$.a[*] ? (@ > 1)"]),
     ("xml", &["<a b=\"1\">x, y</a>"]),
     ("inet", &["192.168.0.1/24", "::1"]),
@@ -210,7 +230,10 @@ fn csv_is_byte_for_byte_psql_csv_for_every_type() {
     let (t_out, t_err) = text(&theirs);
     assert!(theirs.status.success(), "psql failed: {t_err}");
     assert!(ours.status.success(), "pgdeck failed: {o_err}");
-    assert!(t_out.lines().count() > 200, "the comparison covers little: {t_out}");
+    assert!(
+        t_out.lines().count() > 200,
+        "the comparison covers little: {t_out}"
+    );
     if ours.stdout != theirs.stdout {
         let first = o_out
             .lines()
@@ -311,7 +334,11 @@ fn errors_go_to_stderr_with_exit_code_2_and_stop_the_script() {
         home.path(),
     );
     let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(2), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
     assert!(stdout.contains(" ok \n----\n  1\n(1 row)"), "{stdout}");
     assert!(
         stderr.contains(&format!(
@@ -320,7 +347,10 @@ fn errors_go_to_stderr_with_exit_code_2_and_stop_the_script() {
         )),
         "{stderr}"
     );
-    assert!(stderr.contains("LINE 2:   values ('x');\n                  ^"), "{stderr}");
+    assert!(
+        stderr.contains("LINE 2:   values ('x');\n                  ^"),
+        "{stderr}"
+    );
     let tables = cluster()
         .psql(
             &name,
@@ -343,7 +373,11 @@ fn errors_go_to_stderr_with_exit_code_2_and_stop_the_script() {
         home.path(),
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).1.contains("ERROR:  division by zero"), "{}", text(&out).1);
+    assert!(
+        text(&out).1.contains("ERROR:  division by zero"),
+        "{}",
+        text(&out).1
+    );
     let t1 = cluster()
         .psql(&name, "select count(*) from pg_class where relname = 't1'")
         .expect("psql");
@@ -352,10 +386,18 @@ fn errors_go_to_stderr_with_exit_code_2_and_stop_the_script() {
     // Meta-commands and missing files are refused before connecting.
     let out = pgdeck_stdin(&["query", &ci], home.path(), "select 1;\n\\dt\n");
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).1.contains("<stdin>:2: psql meta-commands"), "{}", text(&out).1);
+    assert!(
+        text(&out).1.contains("<stdin>:2: psql meta-commands"),
+        "{}",
+        text(&out).1
+    );
     let out = pgdeck(&["query", &ci, "-f", "/nonexistent/x.sql"], home.path());
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).1.contains("/nonexistent/x.sql"), "{}", text(&out).1);
+    assert!(
+        text(&out).1.contains("/nonexistent/x.sql"),
+        "{}",
+        text(&out).1
+    );
 }
 
 #[test]
@@ -403,11 +445,18 @@ fn sql_from_stdin_and_copy_both_ways() {
     assert!(out.status.success(), "{}", text(&out).1);
     assert_eq!(text(&out).0, "COPY 2\n");
     let out = pgdeck(
-        &["query", &ci, "-c", "copy (select * from t order by a) to stdout with (format csv)"],
+        &[
+            "query",
+            &ci,
+            "-c",
+            "copy (select * from t order by a) to stdout with (format csv)",
+        ],
         home.path(),
     );
     assert_eq!(text(&out).0, "1,x\n2,\"y,z\"\n3,\n");
-    let count = cluster().psql(&name, "select count(*) from t").expect("psql");
+    let count = cluster()
+        .psql(&name, "select count(*) from t")
+        .expect("psql");
     assert_eq!(count.trim(), "3");
 }
 
@@ -428,7 +477,10 @@ fn running(name: &str, marker: &str) -> bool {
 fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
     while !cond() {
-        assert!(start.elapsed() < Duration::from_secs(20), "timed out: {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out: {what}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -437,12 +489,15 @@ fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
 fn ctrl_c_cancels_the_statement_on_the_server() {
     let (name, ci) = fresh_db("query_cancel");
     let home = Scratch::new("query_cancel");
-    let mut child = pgdeck_cmd(&["query", &ci, "-c", "select pg_sleep(60) as ctrl_c_marker"], home.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = pgdeck_cmd(
+        &["query", &ci, "-c", "select pg_sleep(60) as ctrl_c_marker"],
+        home.path(),
+    )
+    .stdin(Stdio::null())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn");
     wait_until("the statement runs", || running(&name, "ctrl_c_marker"));
     // SAFETY: kill(2) on our own child's pid.
     unsafe {
@@ -457,7 +512,10 @@ fn ctrl_c_cancels_the_statement_on_the_server() {
         .read_to_string(&mut stderr)
         .expect("read stderr");
     assert_eq!(status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("canceling statement due to user request"), "{stderr}");
+    assert!(
+        stderr.contains("canceling statement due to user request"),
+        "{stderr}"
+    );
     assert!(!running(&name, "ctrl_c_marker"));
 }
 
@@ -465,11 +523,20 @@ fn ctrl_c_cancels_the_statement_on_the_server() {
 fn a_closed_pipe_ends_quietly_and_cancels_the_statement() {
     let (name, ci) = fresh_db("query_pipe");
     cluster()
-        .psql(&name, "create table big as select g from generate_series(1, 3000000) g")
+        .psql(
+            &name,
+            "create table big as select g from generate_series(1, 3000000) g",
+        )
         .expect("table");
     let home = Scratch::new("query_pipe");
     let mut child = pgdeck_cmd(
-        &["query", &ci, "--csv", "-c", "select g, pg_sleep(0) as pipe_marker from big"],
+        &[
+            "query",
+            &ci,
+            "--csv",
+            "-c",
+            "select g, pg_sleep(0) as pipe_marker from big",
+        ],
         home.path(),
     )
     .stdin(Stdio::null())
@@ -480,7 +547,11 @@ fn a_closed_pipe_ends_quietly_and_cancels_the_statement() {
     let mut stdout = child.stdout.take().expect("stdout");
     let mut first = [0u8; 64];
     stdout.read_exact(&mut first).expect("first rows");
-    assert!(first.starts_with(b"g,pipe_marker\n1,\n2,\n"), "{:?}", String::from_utf8_lossy(&first));
+    assert!(
+        first.starts_with(b"g,pipe_marker\n1,\n2,\n"),
+        "{:?}",
+        String::from_utf8_lossy(&first)
+    );
     drop(stdout);
     let status = child.wait().expect("wait");
     let mut stderr = String::new();
@@ -492,5 +563,7 @@ fn a_closed_pipe_ends_quietly_and_cancels_the_statement() {
         .expect("read stderr");
     assert!(status.success(), "{stderr}");
     assert_eq!(stderr, "");
-    wait_until("the server stops the statement", || !running(&name, "pipe_marker"));
+    wait_until("the server stops the statement", || {
+        !running(&name, "pipe_marker")
+    });
 }

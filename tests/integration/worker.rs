@@ -526,7 +526,11 @@ async fn manual_commit_opens_a_transaction_that_the_user_ends() {
     let r = h.run("insert into t values (1)").await;
     let o = r.outcome.expect("outcome");
     assert!(o.error.is_none(), "{:?}", o.error);
-    assert_eq!(o.tx, TxStatus::InTransaction, "manual commit opened a transaction");
+    assert_eq!(
+        o.tx,
+        TxStatus::InTransaction,
+        "manual commit opened a transaction"
+    );
     // Another session does not see the row yet.
     assert_eq!(psql(&name, "select count(*) from t").trim(), "0");
     let r = h.run("commit").await;
@@ -536,7 +540,11 @@ async fn manual_commit_opens_a_transaction_that_the_user_ends() {
     // Statements that cannot run in a transaction get no BEGIN.
     let r = h.run("vacuum t").await;
     let o = r.outcome.expect("outcome");
-    assert!(o.error.is_none(), "VACUUM must not be wrapped: {:?}", o.error);
+    assert!(
+        o.error.is_none(),
+        "VACUUM must not be wrapped: {:?}",
+        o.error
+    );
     assert_eq!(o.tx, TxStatus::Idle);
 
     // An explicit ROLLBACK undoes the implicit transaction's work.
@@ -563,7 +571,9 @@ async fn on_error_rollback_keeps_the_transaction_alive() {
     let r = h.run("insert into t values (1)").await;
     assert_eq!(r.outcome.expect("outcome").tx, TxStatus::InTransaction);
     // A failing run: its effects are rolled back, the transaction is not lost.
-    let r = h.run("insert into t values (2); insert into t values (1)").await;
+    let r = h
+        .run("insert into t values (2); insert into t values (1)")
+        .await;
     let o = r.outcome.expect("outcome");
     let e = o.error.expect("duplicate key error");
     assert_eq!(e.sqlstate(), Some("23505"));
@@ -576,7 +586,10 @@ async fn on_error_rollback_keeps_the_transaction_alive() {
     let r = h.run("commit").await;
     assert_eq!(r.outcome.expect("outcome").tx, TxStatus::Idle);
     // Row 1 from before the error survives; row 2 from the failed run does not.
-    assert_eq!(psql(&name, "select string_agg(a::text, ',') from t").trim(), "1");
+    assert_eq!(
+        psql(&name, "select string_agg(a::text, ',') from t").trim(),
+        "1"
+    );
 
     // Without the option the same mistake fails the transaction.
     set_mode(&mut h, true, false);

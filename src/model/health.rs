@@ -1,0 +1,1344 @@
+//! Index and table health: the catalogue of checks, their thresholds, and the rules that turn the rows
+//! a check's SQL returns into [`Finding`]s with evidence, a reason and fix SQL. Pure: no IO; the SQL
+//! lives in `db/sql/health/` and `db::health` runs it. Fix SQL quotes every identifier with
+//! [`quote_ident`] and only uses statements that are safe on a live server (CONCURRENTLY variants,
+//! VALIDATE CONSTRAINT, VACUUM); a finding whose only fix takes heavy locks has no fix, and says why.
+
+use std::fmt;
+
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
+
+use super::ident::quote_ident;
+
+/// How much a finding matters. Ordered: `Info < Warning < Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "info" => Ok(Severity::Info),
+            "warning" => Ok(Severity::Warning),
+            "critical" => Ok(Severity::Critical),
+            _ => Err(format!(
+                "unknown severity `{s}` (info, warning or critical)"
+            )),
+        }
+    }
+}
+
+/// A check of the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckInfo {
+    /// Stable id, also the SQL file name (`db/sql/health/<id>.sql`).
+    pub id: &'static str,
+    /// A few words for headings.
+    pub title: &'static str,
+    /// Why it matters, in one or two sentences.
+    pub why: &'static str,
+    /// Based on cumulative statistics (counters since the last reset, per node), not on the catalog.
+    pub usage_based: bool,
+}
+
+/// Every check, in the order they run: catalog-only checks first (fast, so the first findings show
+/// at once), statistics and estimates after.
+pub const CHECKS: &[CheckInfo] = &[
+    CheckInfo {
+        id: "invalid_index",
+        title: "invalid indexes",
+        why: "An invalid index is never used by queries but is still updated on every write (and a unique one can still reject rows).",
+        usage_based: false,
+    },
+    CheckInfo {
+        id: "duplicate_index",
+        title: "duplicate indexes",
+        why: "An identical index doubles the write cost and the space for nothing: every query it could serve, its twin serves.",
+        usage_based: false,
+    },
+    CheckInfo {
+        id: "redundant_index",
+        title: "redundant indexes",
+        why: "The wider index serves the same lookups through its leading columns; the narrower one only costs writes and space.",
+        usage_based: false,
+    },
+    CheckInfo {
+        id: "fk_without_index",
+        title: "foreign keys without an index",
+        why: "Deleting or updating a referenced row makes PostgreSQL look for referencing rows; without an index that is a sequential scan of the referencing table, under lock.",
+        usage_based: false,
+    },
+    CheckInfo {
+        id: "no_primary_key",
+        title: "tables without a primary key",
+        why: "Rows cannot be addressed one by one, tools and ORMs assume a key, and logical replication cannot replicate updates and deletes without one.",
+        usage_based: false,
+    },
+    CheckInfo {
+        id: "btree_on_array",
+        title: "B-tree indexes on arrays",
+        why: "A B-tree on an array column only serves whole-array equality; containment (@>, &&) needs GIN, and large arrays can exceed the B-tree entry size limit.",
+        usage_based: false,
+    },
+    CheckInfo {
+        id: "not_valid_constraint",
+        title: "constraints never validated",
+        why: "A NOT VALID constraint only checks new rows: old rows may break it, and the planner cannot rely on it.",
+        usage_based: false,
+    },
+    CheckInfo {
+        id: "fk_type_mismatch",
+        title: "foreign keys with mismatched types",
+        why: "Joins and the foreign key's own checks compare values of different types, which costs casts and can stop index use.",
+        usage_based: false,
+    },
+    CheckInfo {
+        id: "sequence_exhaustion",
+        title: "sequences near their limit",
+        why: "When a sequence (or the column it feeds) reaches its maximum, every insert fails until the type is widened.",
+        usage_based: false,
+    },
+    CheckInfo {
+        id: "xid_wraparound",
+        title: "transaction id wraparound",
+        why: "When the oldest unfrozen transaction id nears 2^31 the server forces aggressive vacuums, and close to the limit it stops accepting writes.",
+        usage_based: false,
+    },
+    CheckInfo {
+        id: "index_with_nulls",
+        title: "indexes mostly on NULLs",
+        why: "Most entries of the index are NULLs that queries rarely look for; a partial index WHERE col IS NOT NULL is smaller and cheaper to maintain.",
+        usage_based: false,
+    },
+    CheckInfo {
+        id: "unused_index",
+        title: "unused indexes",
+        why: "An index that queries do not use still costs every insert and update, vacuum time and cache space.",
+        usage_based: true,
+    },
+    CheckInfo {
+        id: "dead_tuples",
+        title: "dead tuples",
+        why: "Dead row versions make scans read more pages than needed and grow the table until vacuum reclaims them.",
+        usage_based: true,
+    },
+    CheckInfo {
+        id: "seq_scan_heavy",
+        title: "tables read by sequential scans",
+        why: "A large table read mostly by sequential scans may be missing an index; EXPLAIN the frequent queries to confirm.",
+        usage_based: true,
+    },
+    CheckInfo {
+        id: "index_bloat",
+        title: "index bloat",
+        why: "A bloated index is larger than its contents need: more pages to read and cache. Estimates overstate bloat after B-tree deduplication (13+).",
+        usage_based: false,
+    },
+    CheckInfo {
+        id: "table_bloat",
+        title: "table bloat",
+        why: "Free space inside a table makes scans read more pages; VACUUM makes it reusable but does not give it back.",
+        usage_based: false,
+    },
+];
+
+/// The check with this id.
+pub fn check(id: &str) -> Option<&'static CheckInfo> {
+    CHECKS.iter().find(|c| c.id == id)
+}
+
+/// Position of a check in [`CHECKS`] (unknown ids sort last).
+pub fn check_order(id: &str) -> usize {
+    CHECKS
+        .iter()
+        .position(|c| c.id == id)
+        .unwrap_or(CHECKS.len())
+}
+
+/// A value of evidence: the numbers (and names) behind a finding.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Num(f64),
+    Text(String),
+    List(Vec<String>),
+}
+
+impl Value {
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            Value::Num(f) if f.is_finite() => Some(*f as i64),
+            _ => None,
+        }
+    }
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Num(f) => Some(*f),
+            _ => None,
+        }
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("—"),
+            Value::Bool(b) => write!(f, "{}", if *b { "yes" } else { "no" }),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Num(n) if n.fract() == 0.0 && n.abs() < 1e15 => write!(f, "{n:.0}"),
+            Value::Num(n) => write!(f, "{n:.2}"),
+            Value::Text(s) => f.write_str(s),
+            Value::List(l) => f.write_str(&l.join(", ")),
+        }
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Null => s.serialize_none(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Int(i) => s.serialize_i64(*i),
+            Value::Num(n) if n.is_finite() => s.serialize_f64((n * 100.0).round() / 100.0),
+            Value::Num(_) => s.serialize_none(),
+            Value::Text(t) => s.serialize_str(t),
+            Value::List(l) => l.serialize(s),
+        }
+    }
+}
+
+/// One row of a check's SQL: who it is about and the named values it returned.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RawRow {
+    pub schema: String,
+    pub table: Option<String>,
+    pub object: Option<String>,
+    pub values: Vec<(String, Value)>,
+}
+
+impl RawRow {
+    pub fn get(&self, name: &str) -> &Value {
+        self.values
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+            .unwrap_or(&Value::Null)
+    }
+    fn i64(&self, name: &str) -> Option<i64> {
+        self.get(name).as_i64()
+    }
+    fn f64(&self, name: &str) -> Option<f64> {
+        self.get(name).as_f64()
+    }
+    fn text(&self, name: &str) -> Option<&str> {
+        self.get(name).as_str()
+    }
+    fn flag(&self, name: &str) -> bool {
+        self.get(name).as_bool().unwrap_or(false)
+    }
+    fn list(&self, name: &str) -> Vec<String> {
+        match self.get(name) {
+            Value::List(l) => l.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A problem found by a check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub check: String,
+    pub severity: Severity,
+    /// Schema of the table or object (empty for cluster-wide objects such as databases).
+    pub schema: String,
+    /// Unqualified table name.
+    pub table: Option<String>,
+    /// Unqualified index, constraint or sequence name (or database name).
+    pub object: Option<String>,
+    #[serde(serialize_with = "evidence_map")]
+    pub evidence: Vec<(String, Value)>,
+    pub message: String,
+    pub fix: Option<String>,
+}
+
+fn evidence_map<S: Serializer>(e: &[(String, Value)], s: S) -> Result<S::Ok, S::Error> {
+    let mut m = s.serialize_map(Some(e.len()))?;
+    for (k, v) in e {
+        m.serialize_entry(k, v)?;
+    }
+    m.end()
+}
+
+impl Finding {
+    /// What the finding is about, for display: `schema.table.object`, quoted where needed.
+    pub fn subject(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.schema.is_empty() {
+            parts.push(quote_ident(&self.schema));
+        }
+        if let Some(t) = &self.table {
+            parts.push(quote_ident(t));
+        }
+        if let Some(o) = &self.object {
+            parts.push(quote_ident(o));
+        }
+        parts.join(".")
+    }
+
+    /// Why this kind of finding matters.
+    pub fn why(&self) -> &'static str {
+        check(&self.check).map(|c| c.why).unwrap_or("")
+    }
+}
+
+/// A check that could not run (permissions, timeout, a lock).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckError {
+    pub check: String,
+    pub message: String,
+}
+
+/// The whole report, as `pgdeck check --format json` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub server_version: String,
+    pub stats_reset: Option<String>,
+    pub findings: Vec<Finding>,
+    pub errors: Vec<CheckError>,
+}
+
+/// Most severe first, then in catalogue order, then by name.
+pub fn sort_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| check_order(&a.check).cmp(&check_order(&b.check)))
+            .then_with(|| a.schema.cmp(&b.schema))
+            .then_with(|| a.table.cmp(&b.table))
+            .then_with(|| a.object.cmp(&b.object))
+    });
+}
+
+/// Thresholds and exclusions: the `[health]` section of config.toml, and `--threshold NAME=VALUE`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    default,
+    expecting = "a [health] table such as { unused_index_scans = 50 }"
+)]
+pub struct HealthConfig {
+    /// unused_index: fewer scans than this since the statistics reset.
+    pub unused_index_scans: i64,
+    /// index_with_nulls: share of NULLs in the first column, percent.
+    pub null_frac_pct: f64,
+    /// index_bloat, table_bloat: bloat percent...
+    pub bloat_pct: f64,
+    /// ...and at least this many bytes of bloat.
+    pub bloat_min_bytes: i64,
+    /// dead_tuples: dead share of all tuples, percent...
+    pub dead_tuples_pct: f64,
+    /// ...and at least this many dead tuples.
+    pub dead_tuples_min: i64,
+    /// seq_scan_heavy: tables of at least this many rows...
+    pub seq_scan_min_rows: i64,
+    /// ...with at least this many sequential scans (and more than index scans).
+    pub seq_scan_min: i64,
+    /// sequence_exhaustion: at most this percent of values left.
+    pub sequence_left_pct: f64,
+    /// xid_wraparound: transaction id age as a percent of 2^31.
+    pub xid_age_pct: f64,
+    /// Schemas whose objects are never reported.
+    pub exclude_schemas: Vec<String>,
+    /// Checks that are not run.
+    pub skip_checks: Vec<String>,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        HealthConfig {
+            unused_index_scans: 50,
+            null_frac_pct: 50.0,
+            bloat_pct: 30.0,
+            bloat_min_bytes: 1024 * 1024,
+            dead_tuples_pct: 20.0,
+            dead_tuples_min: 10_000,
+            seq_scan_min_rows: 10_000,
+            seq_scan_min: 50,
+            sequence_left_pct: 10.0,
+            xid_age_pct: 50.0,
+            exclude_schemas: Vec::new(),
+            skip_checks: Vec::new(),
+        }
+    }
+}
+
+/// Names `--threshold` accepts.
+pub const THRESHOLD_NAMES: &[&str] = &[
+    "unused_index_scans",
+    "null_frac_pct",
+    "bloat_pct",
+    "bloat_min_bytes",
+    "dead_tuples_pct",
+    "dead_tuples_min",
+    "seq_scan_min_rows",
+    "seq_scan_min",
+    "sequence_left_pct",
+    "xid_age_pct",
+];
+
+impl HealthConfig {
+    /// Set a threshold from `NAME=VALUE` (the command line).
+    pub fn set(&mut self, assignment: &str) -> Result<(), String> {
+        let (name, value) = assignment
+            .split_once('=')
+            .ok_or_else(|| format!("`{assignment}`: expected NAME=VALUE"))?;
+        let (name, value) = (name.trim(), value.trim());
+        let int = || {
+            value
+                .replace('_', "")
+                .parse::<i64>()
+                .map_err(|_| format!("{name}: `{value}` is not a whole number"))
+        };
+        let num = || {
+            value
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| format!("{name}: `{value}` is not a number"))
+        };
+        match name {
+            "unused_index_scans" => self.unused_index_scans = int()?,
+            "null_frac_pct" => self.null_frac_pct = num()?,
+            "bloat_pct" => self.bloat_pct = num()?,
+            "bloat_min_bytes" => self.bloat_min_bytes = int()?,
+            "dead_tuples_pct" => self.dead_tuples_pct = num()?,
+            "dead_tuples_min" => self.dead_tuples_min = int()?,
+            "seq_scan_min_rows" => self.seq_scan_min_rows = int()?,
+            "seq_scan_min" => self.seq_scan_min = int()?,
+            "sequence_left_pct" => self.sequence_left_pct = num()?,
+            "xid_age_pct" => self.xid_age_pct = num()?,
+            _ => {
+                return Err(format!(
+                    "unknown threshold `{name}` (one of: {})",
+                    THRESHOLD_NAMES.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a check runs under this configuration.
+    pub fn runs(&self, check: &str) -> bool {
+        !self.skip_checks.iter().any(|c| c == check)
+    }
+}
+
+/// Since when the usage counters count: `pg_stat_database.stats_reset`, or the server start when they
+/// were never reset.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StatsWindow {
+    pub stats_reset: Option<String>,
+    pub started_at: Option<String>,
+}
+
+impl StatsWindow {
+    /// "since the statistics reset at …" / "since … (statistics never reset)".
+    pub fn since(&self) -> String {
+        match (&self.stats_reset, &self.started_at) {
+            (Some(r), _) => format!("since the statistics reset at {r}"),
+            (None, Some(s)) => format!("since the server started at {s} (statistics never reset)"),
+            (None, None) => "since the statistics were last reset (never reset)".to_string(),
+        }
+    }
+
+    /// The banner for usage-based findings.
+    pub fn banner(&self) -> String {
+        format!(
+            "Usage counts {}; this node only: replicas keep their own counters.",
+            self.since()
+        )
+    }
+}
+
+fn qualified(schema: &str, name: &str) -> String {
+    format!("{}.{}", quote_ident(schema), quote_ident(name))
+}
+
+/// Bytes for people: "1.2 MiB".
+pub fn bytes(n: i64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v.abs() >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} bytes")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// The largest value a column or sequence type holds, for the integer types.
+fn type_max(type_name: &str) -> Option<i128> {
+    match type_name {
+        "smallint" => Some(i16::MAX as i128),
+        "integer" => Some(i32::MAX as i128),
+        "bigint" => Some(i64::MAX as i128),
+        _ => None,
+    }
+}
+
+/// How far a sequence is from its limit, given the column type it feeds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SequenceRoom {
+    /// Percent of the range left.
+    pub left_pct: f64,
+    /// Values left before the limit.
+    pub values_left: i128,
+    /// The limit is the column's type, not the sequence's own maximum.
+    pub column_is_limit: bool,
+}
+
+/// Room left in a sequence: `None` for cycling or never-used sequences.
+pub fn sequence_room(
+    last: i64,
+    min: i64,
+    max: i64,
+    increment: i64,
+    cycle: bool,
+    column_type: Option<&str>,
+) -> Option<SequenceRoom> {
+    if cycle || increment == 0 {
+        return None;
+    }
+    let col_max = column_type.and_then(type_max);
+    let (last, min, max) = (last as i128, min as i128, max as i128);
+    if increment > 0 {
+        let limit = col_max.map_or(max, |c| c.min(max));
+        let span = (limit - min).max(1);
+        let left = (limit - last).max(0);
+        Some(SequenceRoom {
+            left_pct: left as f64 * 100.0 / span as f64,
+            values_left: left,
+            column_is_limit: col_max.is_some_and(|c| c <= max),
+        })
+    } else {
+        let col_min = col_max.map(|c| -c - 1);
+        let limit = col_min.map_or(min, |c| c.max(min));
+        let span = (max - limit).max(1);
+        let left = (last - limit).max(0);
+        Some(SequenceRoom {
+            left_pct: left as f64 * 100.0 / span as f64,
+            values_left: left,
+            column_is_limit: col_min.is_some_and(|c| c >= min),
+        })
+    }
+}
+
+/// The evidence columns of a row, minus the ones that only serve the rules.
+fn evidence(row: &RawRow, hide: &[&str]) -> Vec<(String, Value)> {
+    row.values
+        .iter()
+        .filter(|(k, _)| !hide.contains(&k.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// Turn a row of check `check` into a finding, or `None` when it stays under the thresholds.
+pub fn evaluate(
+    check: &str,
+    row: &RawRow,
+    cfg: &HealthConfig,
+    window: &StatsWindow,
+) -> Option<Finding> {
+    if cfg.exclude_schemas.contains(&row.schema) {
+        return None;
+    }
+    let schema = row.schema.as_str();
+    let table = row.table.as_deref().unwrap_or("");
+    let object = row.object.as_deref().unwrap_or("");
+    let q_table = qualified(schema, table);
+    let q_object = qualified(schema, object);
+    let drop_index = |partitioned: bool| {
+        if partitioned {
+            format!(
+                "-- a partitioned index cannot be dropped concurrently: this takes a brief ACCESS EXCLUSIVE lock\nDROP INDEX {q_object};"
+            )
+        } else {
+            format!("DROP INDEX CONCURRENTLY {q_object};")
+        }
+    };
+    let mut ev = evidence(row, &[]);
+    let (severity, message, fix) = match check {
+        "invalid_index" => {
+            let unique = row.flag("is_unique");
+            (
+                Severity::Warning,
+                format!(
+                    "index {} on {} is invalid, left by a failed concurrent build: queries never use it but every write still updates it{}. Drop it, or rebuild it with REINDEX INDEX CONCURRENTLY {} if it is needed.",
+                    quote_ident(object),
+                    quote_ident(table),
+                    if unique {
+                        ", and as a unique index it can still reject rows"
+                    } else {
+                        ""
+                    },
+                    q_object
+                ),
+                Some(format!("DROP INDEX CONCURRENTLY IF EXISTS {q_object};")),
+            )
+        }
+        "duplicate_index" => {
+            let keep = row.text("keep_index").unwrap_or("?");
+            let constraint = row.flag("backs_constraint");
+            let message = format!(
+                "index {} on {} is identical to {} (same columns, opclasses, collations and predicate); keep {}{}",
+                quote_ident(object),
+                quote_ident(table),
+                quote_ident(keep),
+                quote_ident(keep),
+                if constraint {
+                    ". Both back constraints: drop the redundant constraint with ALTER TABLE … DROP CONSTRAINT"
+                } else {
+                    " and drop this one"
+                }
+            );
+            let fix = (!constraint).then(|| drop_index(row.flag("partitioned")));
+            (Severity::Warning, message, fix)
+        }
+        "redundant_index" => {
+            let by = row.text("covered_by").unwrap_or("?");
+            (
+                Severity::Warning,
+                format!(
+                    "index {} on {} is covered by {}: its key columns are a leading prefix of that index, which serves the same lookups",
+                    quote_ident(object),
+                    quote_ident(table),
+                    quote_ident(by)
+                ),
+                Some(drop_index(row.flag("partitioned"))),
+            )
+        }
+        "unused_index" => {
+            let scans = row.i64("scans").unwrap_or(0);
+            if scans >= cfg.unused_index_scans {
+                return None;
+            }
+            let size = row.i64("size_bytes").unwrap_or(0);
+            ev.push((
+                "stats_since".into(),
+                match (&window.stats_reset, &window.started_at) {
+                    (Some(r), _) => Value::Text(r.clone()),
+                    (None, Some(s)) => Value::Text(format!("{s} (never reset)")),
+                    _ => Value::Text("never reset".into()),
+                },
+            ));
+            (
+                Severity::Info,
+                format!(
+                    "index {} on {} ({}) was scanned {scans} time{} {}; this node only: replicas keep their own counters, check them before dropping it",
+                    quote_ident(object),
+                    quote_ident(table),
+                    bytes(size),
+                    if scans == 1 { "" } else { "s" },
+                    window.since()
+                ),
+                Some(drop_index(row.flag("partitioned"))),
+            )
+        }
+        "fk_without_index" => {
+            let cols = row.list("columns");
+            let quoted: Vec<String> = cols.iter().map(|c| quote_ident(c)).collect();
+            let referenced = row.text("referenced_table").unwrap_or("?");
+            let fix = if row.flag("partitioned") {
+                format!(
+                    "-- a partitioned table cannot be indexed concurrently: this blocks writes while it builds\nCREATE INDEX ON {q_table} ({});",
+                    quoted.join(", ")
+                )
+            } else {
+                format!(
+                    "CREATE INDEX CONCURRENTLY ON {q_table} ({});",
+                    quoted.join(", ")
+                )
+            };
+            (
+                Severity::Warning,
+                format!(
+                    "foreign key {} of {} ({}) references {referenced}, but no index starts with these columns: every delete or key update on {referenced} scans {}",
+                    quote_ident(object),
+                    quote_ident(table),
+                    quoted.join(", "),
+                    quote_ident(table)
+                ),
+                Some(fix),
+            )
+        }
+        "no_primary_key" => {
+            let unique = row.flag("has_unique_index");
+            (
+                Severity::Warning,
+                format!(
+                    "table {} has no primary key: rows cannot be addressed one by one and logical replication cannot replicate its updates and deletes{}",
+                    q_table,
+                    if unique {
+                        ". It has a unique index: ALTER TABLE … ADD PRIMARY KEY USING INDEX can promote it (the columns must be NOT NULL)"
+                    } else {
+                        ". Adding one validates every row under a lock: plan it"
+                    }
+                ),
+                None,
+            )
+        }
+        "btree_on_array" => {
+            let col = row.text("column_name").unwrap_or("?");
+            let fix = if row.flag("enforces_constraint") {
+                None
+            } else if row.flag("single_plain_column") && !row.flag("partitioned") {
+                Some(format!(
+                    "CREATE INDEX CONCURRENTLY ON {q_table} USING gin ({});\nDROP INDEX CONCURRENTLY {q_object};",
+                    quote_ident(col)
+                ))
+            } else {
+                Some(drop_index(row.flag("partitioned")))
+            };
+            (
+                Severity::Warning,
+                format!(
+                    "index {} on {} is a B-tree over the array column {}: it cannot serve @> or && searches (they need GIN)",
+                    quote_ident(object),
+                    quote_ident(table),
+                    quote_ident(col)
+                ),
+                fix,
+            )
+        }
+        "index_with_nulls" => {
+            let frac = row.f64("null_frac").unwrap_or(0.0);
+            if frac * 100.0 < cfg.null_frac_pct {
+                return None;
+            }
+            let col = row.text("column_name").unwrap_or("?");
+            let method = row.text("method").unwrap_or("btree");
+            let include = row
+                .text("include_columns")
+                .map(|i| format!(" INCLUDE ({i})"))
+                .unwrap_or_default();
+            // the key columns come deparsed by the server; without them (a locked table) no fix
+            let fix = row.text("key_columns").map(|keys| {
+                format!(
+                    "CREATE INDEX CONCURRENTLY ON {q_table} USING {method} ({keys}){include} WHERE {} IS NOT NULL;\nDROP INDEX CONCURRENTLY {q_object};",
+                    quote_ident(col)
+                )
+            });
+            (
+                Severity::Info,
+                format!(
+                    "{:.0}% of the rows have NULL in {}, the first column of index {}: if queries never look for NULLs, a partial index WHERE {} IS NOT NULL is smaller",
+                    frac * 100.0,
+                    quote_ident(col),
+                    quote_ident(object),
+                    quote_ident(col)
+                ),
+                fix,
+            )
+        }
+        "index_bloat" | "table_bloat" => {
+            let pct = row.f64("bloat_pct").unwrap_or(0.0);
+            let bloat = row.i64("bloat_bytes").unwrap_or(0);
+            let size = row.i64("size_bytes").unwrap_or(0);
+            let measured = row.f64("measured_bloat_pct");
+            // a measurement beats the estimate: deduplicated B-trees and TOAST fool the estimate
+            let decisive = measured.unwrap_or(pct);
+            let decisive_bytes = measured.map_or(bloat, |m| (size as f64 * m / 100.0) as i64);
+            if decisive < cfg.bloat_pct || decisive_bytes < cfg.bloat_min_bytes {
+                return None;
+            }
+            let figures = match measured {
+                Some(m) => format!("estimated {pct:.0}% ({}), measured {m:.0}%", bytes(bloat)),
+                None => format!("estimated {pct:.0}% ({}, not measured)", bytes(bloat)),
+            };
+            if check == "index_bloat" {
+                (
+                    Severity::Warning,
+                    format!(
+                        "index {} on {} is {} with {figures} bloat; estimates overstate it after B-tree deduplication (13+)",
+                        quote_ident(object),
+                        quote_ident(table),
+                        bytes(size)
+                    ),
+                    Some(format!("REINDEX INDEX CONCURRENTLY {q_object};")),
+                )
+            } else {
+                (
+                    Severity::Warning,
+                    format!(
+                        "table {} is {} with {figures} bloat. VACUUM makes the space reusable but does not shrink the file; pg_repack or VACUUM FULL (which locks the table) give it back",
+                        q_table,
+                        bytes(size)
+                    ),
+                    Some(format!("VACUUM (ANALYZE) {q_table};")),
+                )
+            }
+        }
+        "dead_tuples" => {
+            let dead = row.i64("dead_tuples").unwrap_or(0);
+            let live = row.i64("live_tuples").unwrap_or(0);
+            let pct = if dead + live > 0 {
+                dead as f64 * 100.0 / (dead + live) as f64
+            } else {
+                0.0
+            };
+            if dead < cfg.dead_tuples_min || pct < cfg.dead_tuples_pct {
+                return None;
+            }
+            let last = row
+                .text("last_autovacuum")
+                .or(row.text("last_vacuum"))
+                .map(|t| format!("last vacuumed {t}"))
+                .unwrap_or_else(|| "never vacuumed".into());
+            ev.push(("dead_pct".into(), Value::Num(pct)));
+            (
+                Severity::Warning,
+                format!(
+                    "table {} has {dead} dead tuples ({pct:.0}% of all) and was {last} (counts {}; this node only)",
+                    q_table,
+                    window.since()
+                ),
+                Some(format!("VACUUM (ANALYZE) {q_table};")),
+            )
+        }
+        "seq_scan_heavy" => {
+            let seq = row.i64("seq_scans").unwrap_or(0);
+            let idx = row.i64("index_scans").unwrap_or(0);
+            let rows = row.i64("rows").unwrap_or(0);
+            if rows < cfg.seq_scan_min_rows || seq < cfg.seq_scan_min || seq <= idx {
+                return None;
+            }
+            (
+                Severity::Info,
+                format!(
+                    "table {} ({rows} rows) was read by {seq} sequential scans and {idx} index scans {}; this node only, replicas keep their own counters. EXPLAIN its frequent queries to see which index is missing",
+                    q_table,
+                    window.since()
+                ),
+                None,
+            )
+        }
+        "sequence_exhaustion" => {
+            let last = row.i64("last_value")?;
+            let room = sequence_room(
+                last,
+                row.i64("min_value").unwrap_or(1),
+                row.i64("max_value").unwrap_or(i64::MAX),
+                row.i64("increment").unwrap_or(1),
+                row.flag("cycle"),
+                row.text("column_type"),
+            )?;
+            if room.left_pct > cfg.sequence_left_pct {
+                return None;
+            }
+            let severity = if room.left_pct <= cfg.sequence_left_pct / 2.0 {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            };
+            ev.push(("left_pct".into(), Value::Num(room.left_pct)));
+            ev.push(("values_left".into(), Value::Num(room.values_left as f64)));
+            let column = row.text("column_name");
+            let fed = match column {
+                Some(c) => format!(
+                    " feeding {}.{} ({})",
+                    quote_ident(table),
+                    quote_ident(c),
+                    row.text("column_type").unwrap_or("?")
+                ),
+                None => String::new(),
+            };
+            let (note, fix) = if room.column_is_limit {
+                (
+                    format!(
+                        ". The column's type is the limit: ALTER TABLE {q_table} ALTER COLUMN {} TYPE bigint rewrites the table under an ACCESS EXCLUSIVE lock, so plan it (or add a bigint column and backfill), then ALTER SEQUENCE {q_object} AS bigint",
+                        quote_ident(column.unwrap_or("?"))
+                    ),
+                    None,
+                )
+            } else {
+                let bound = if row.i64("increment").unwrap_or(1) > 0 {
+                    "NO MAXVALUE"
+                } else {
+                    "NO MINVALUE"
+                };
+                (
+                    String::new(),
+                    Some(format!("ALTER SEQUENCE {q_object} AS bigint {bound};")),
+                )
+            };
+            (
+                severity,
+                format!(
+                    "sequence {}{fed} has {:.1}% of its values left ({} values); inserts fail when it runs out{note}",
+                    quote_ident(object),
+                    room.left_pct,
+                    room.values_left
+                ),
+                fix,
+            )
+        }
+        "xid_wraparound" => {
+            let xid = row.i64("xid_age").unwrap_or(0);
+            let mxid = row.i64("mxid_age").unwrap_or(0);
+            let pct = xid.max(mxid) as f64 * 100.0 / 2_147_483_648.0;
+            if pct < cfg.xid_age_pct {
+                return None;
+            }
+            let severity = if pct >= (cfg.xid_age_pct + 100.0) / 2.0 {
+                Severity::Critical
+            } else {
+                Severity::Warning
+            };
+            ev.push(("age_pct".into(), Value::Num(pct)));
+            if row.text("kind") == Some("database") {
+                (
+                    severity,
+                    format!(
+                        "database {} has an unfrozen transaction id age of {xid} (multixact {mxid}), {pct:.0}% of the way to wraparound; run VACUUM (FREEZE) in it (vacuumdb --freeze)",
+                        quote_ident(object)
+                    ),
+                    None,
+                )
+            } else {
+                (
+                    severity,
+                    format!(
+                        "table {} has an unfrozen transaction id age of {xid} (multixact {mxid}), {pct:.0}% of the way to wraparound",
+                        q_table
+                    ),
+                    Some(format!("VACUUM (FREEZE, ANALYZE) {q_table};")),
+                )
+            }
+        }
+        "not_valid_constraint" => (
+            Severity::Warning,
+            format!(
+                "{} constraint {} on {} was added NOT VALID and never validated: existing rows may break it. VALIDATE takes only a SHARE UPDATE EXCLUSIVE lock, and fails naming a row that breaks it",
+                row.text("kind").unwrap_or("check"),
+                quote_ident(object),
+                quote_ident(table)
+            ),
+            Some(format!(
+                "ALTER TABLE {q_table} VALIDATE CONSTRAINT {};",
+                quote_ident(object)
+            )),
+        ),
+        "fk_type_mismatch" => (
+            Severity::Warning,
+            format!(
+                "foreign key {} of {} joins columns of different types ({}): comparisons need casts. Changing a column's type rewrites the table under an ACCESS EXCLUSIVE lock, so plan it",
+                quote_ident(object),
+                quote_ident(table),
+                row.text("mismatched_columns").unwrap_or("?")
+            ),
+            None,
+        ),
+        _ => return None,
+    };
+    let message = match row.text("detail_unavailable") {
+        Some(e) => format!("{message} (details unavailable: {e})"),
+        None => message,
+    };
+    Some(Finding {
+        check: check.to_string(),
+        severity,
+        schema: row.schema.clone(),
+        table: row.table.clone(),
+        object: row.object.clone(),
+        evidence: std::mem::take(&mut ev),
+        message,
+        fix,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(schema: &str, table: &str, object: Option<&str>, values: Vec<(&str, Value)>) -> RawRow {
+        RawRow {
+            schema: schema.into(),
+            table: Some(table.into()),
+            object: object.map(str::to_string),
+            values: values
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        }
+    }
+
+    fn eval(check: &str, r: &RawRow) -> Option<Finding> {
+        evaluate(check, r, &HealthConfig::default(), &StatsWindow::default())
+    }
+
+    #[test]
+    fn every_check_has_a_sql_file_name_and_unique_id() {
+        let mut ids: Vec<&str> = CHECKS.iter().map(|c| c.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), CHECKS.len());
+        assert_eq!(CHECKS.len(), 16);
+    }
+
+    #[test]
+    fn severity_orders_and_parses() {
+        assert!(Severity::Info < Severity::Warning && Severity::Warning < Severity::Critical);
+        assert_eq!("WARNING".parse::<Severity>(), Ok(Severity::Warning));
+        assert!("fatal".parse::<Severity>().is_err());
+    }
+
+    #[test]
+    fn fix_sql_quotes_identifiers() {
+        let r = row(
+            "My Schema",
+            "order",
+            Some("x\"; drop table y; --"),
+            vec![("keep_index", Value::Text("ok_idx".into()))],
+        );
+        let f = eval("duplicate_index", &r).expect("finding");
+        assert_eq!(
+            f.fix.as_deref(),
+            Some("DROP INDEX CONCURRENTLY \"My Schema\".\"x\"\"; drop table y; --\";")
+        );
+        assert_eq!(
+            f.subject(),
+            "\"My Schema\".\"order\".\"x\"\"; drop table y; --\""
+        );
+    }
+
+    #[test]
+    fn duplicate_backing_a_constraint_has_no_fix() {
+        let r = row(
+            "public",
+            "t",
+            Some("t_a_key"),
+            vec![
+                ("keep_index", Value::Text("t_pkey".into())),
+                ("backs_constraint", Value::Bool(true)),
+            ],
+        );
+        let f = eval("duplicate_index", &r).expect("finding");
+        assert!(f.fix.is_none());
+        assert!(f.message.contains("DROP CONSTRAINT"), "{}", f.message);
+    }
+
+    #[test]
+    fn fk_fix_creates_a_concurrent_index_on_the_fk_columns() {
+        let r = row(
+            "public",
+            "Comments",
+            Some("comments_user_id_fkey"),
+            vec![
+                (
+                    "columns",
+                    Value::List(vec!["user_id".into(), "Tenant".into()]),
+                ),
+                ("referenced_table", Value::Text("users".into())),
+                ("partitioned", Value::Bool(false)),
+            ],
+        );
+        let f = eval("fk_without_index", &r).expect("finding");
+        assert_eq!(
+            f.fix.as_deref(),
+            Some("CREATE INDEX CONCURRENTLY ON public.\"Comments\" (user_id, \"Tenant\");")
+        );
+        assert_eq!(f.severity, Severity::Warning);
+    }
+
+    #[test]
+    fn unused_index_respects_the_scan_threshold_and_names_the_window() {
+        let mut r = row(
+            "public",
+            "t",
+            Some("t_a_idx"),
+            vec![("scans", Value::Int(49)), ("size_bytes", Value::Int(8192))],
+        );
+        let window = StatsWindow {
+            stats_reset: None,
+            started_at: Some("2026-01-01 00:00:00+00".into()),
+        };
+        let f = evaluate("unused_index", &r, &HealthConfig::default(), &window).expect("finding");
+        assert!(f.message.contains("never reset"), "{}", f.message);
+        assert!(f.message.contains("replicas"), "{}", f.message);
+        assert_eq!(f.severity, Severity::Info);
+        r.values[0].1 = Value::Int(50);
+        assert!(evaluate("unused_index", &r, &HealthConfig::default(), &window).is_none());
+    }
+
+    #[test]
+    fn sequence_room_uses_the_smaller_of_sequence_and_column() {
+        // an integer column fed by a bigint sequence: the column is the limit
+        let r = sequence_room(2_040_109_465, 1, i64::MAX, 1, false, Some("integer")).expect("room");
+        assert!(r.column_is_limit);
+        assert!((r.left_pct - 5.0).abs() < 0.1, "{}", r.left_pct);
+        // an integer sequence feeding an integer column: widening the sequence alone does not help
+        let r = sequence_room(2_000_000_000, 1, i32::MAX as i64, 1, false, Some("integer"))
+            .expect("room");
+        assert!(r.column_is_limit);
+        // a smallint sequence with no column
+        let r = sequence_room(32_000, 1, 32_767, 1, false, None).expect("room");
+        assert!(!r.column_is_limit);
+        assert!(r.left_pct < 3.0);
+        // descending
+        let r = sequence_room(
+            -2_000_000_000,
+            -2_147_483_648,
+            -1,
+            -1,
+            false,
+            Some("integer"),
+        )
+        .expect("room");
+        assert!(r.left_pct < 7.0, "{}", r.left_pct);
+        assert!(sequence_room(5, 1, 10, 1, true, None).is_none());
+    }
+
+    #[test]
+    fn sequence_findings_by_limit() {
+        let base = |col: Option<&str>, max: i64, last: i64| {
+            let mut v = vec![
+                ("last_value", Value::Int(last)),
+                ("min_value", Value::Int(1)),
+                ("max_value", Value::Int(max)),
+                ("increment", Value::Int(1)),
+                ("cycle", Value::Bool(false)),
+            ];
+            if let Some(c) = col {
+                v.push(("column_name", Value::Text("id".into())));
+                v.push(("column_type", Value::Text(c.into())));
+            }
+            row("shop", "invoices", Some("invoices_id_seq"), v)
+        };
+        let f = eval(
+            "sequence_exhaustion",
+            &base(Some("integer"), i64::MAX, 2_040_109_465),
+        )
+        .expect("finding");
+        assert_eq!(f.severity, Severity::Critical);
+        assert!(f.fix.is_none());
+        assert!(f.message.contains("ALTER COLUMN"), "{}", f.message);
+        let f = eval("sequence_exhaustion", &base(None, 32_767, 30_000)).expect("finding");
+        assert_eq!(f.severity, Severity::Warning);
+        assert_eq!(
+            f.fix.as_deref(),
+            Some("ALTER SEQUENCE shop.invoices_id_seq AS bigint NO MAXVALUE;")
+        );
+        assert!(eval("sequence_exhaustion", &base(None, 32_767, 100)).is_none());
+        // never used: last_value NULL
+        let mut r = base(None, 32_767, 0);
+        r.values[0].1 = Value::Null;
+        assert!(eval("sequence_exhaustion", &r).is_none());
+    }
+
+    #[test]
+    fn bloat_needs_both_percent_and_bytes_and_prefers_the_measurement() {
+        let r = |pct: f64, bytes: i64, measured: Option<f64>| {
+            let mut v = vec![
+                ("bloat_pct", Value::Num(pct)),
+                ("bloat_bytes", Value::Int(bytes)),
+                ("size_bytes", Value::Int(bytes * 2)),
+            ];
+            if let Some(m) = measured {
+                v.push(("measured_bloat_pct", Value::Num(m)));
+            }
+            row("public", "t", Some("t_idx"), v)
+        };
+        assert!(eval("index_bloat", &r(50.0, 4 << 20, None)).is_some());
+        assert!(eval("index_bloat", &r(50.0, 100_000, None)).is_none());
+        assert!(eval("index_bloat", &r(20.0, 4 << 20, None)).is_none());
+        assert!(eval("index_bloat", &r(50.0, 4 << 20, Some(5.0))).is_none());
+        let f = eval("index_bloat", &r(50.0, 4 << 20, Some(45.0))).expect("finding");
+        assert!(f.message.contains("measured 45%"), "{}", f.message);
+        assert_eq!(
+            f.fix.as_deref(),
+            Some("REINDEX INDEX CONCURRENTLY public.t_idx;")
+        );
+        let f = eval("table_bloat", &r(50.0, 4 << 20, None)).expect("finding");
+        assert_eq!(f.fix.as_deref(), Some("VACUUM (ANALYZE) public.t;"));
+    }
+
+    #[test]
+    fn dead_tuples_and_seq_scans_thresholds() {
+        let d = |dead: i64, live: i64| {
+            row(
+                "shop",
+                "inventory",
+                None,
+                vec![
+                    ("dead_tuples", Value::Int(dead)),
+                    ("live_tuples", Value::Int(live)),
+                ],
+            )
+        };
+        assert!(eval("dead_tuples", &d(22_000, 16_000)).is_some());
+        assert!(eval("dead_tuples", &d(9_000, 1_000)).is_none());
+        assert!(eval("dead_tuples", &d(20_000, 200_000)).is_none());
+        let s = |seq: i64, idx: i64, rows: i64| {
+            row(
+                "public",
+                "t",
+                None,
+                vec![
+                    ("seq_scans", Value::Int(seq)),
+                    ("index_scans", Value::Int(idx)),
+                    ("rows", Value::Int(rows)),
+                ],
+            )
+        };
+        assert!(eval("seq_scan_heavy", &s(60, 10, 20_000)).is_some());
+        assert!(eval("seq_scan_heavy", &s(60, 100, 20_000)).is_none());
+        assert!(eval("seq_scan_heavy", &s(60, 10, 2_000)).is_none());
+        assert!(eval("seq_scan_heavy", &s(40, 10, 20_000)).is_none());
+    }
+
+    #[test]
+    fn xid_age_severity() {
+        let r = |age: i64| {
+            row(
+                "public",
+                "t",
+                None,
+                vec![
+                    ("kind", Value::Text("table".into())),
+                    ("xid_age", Value::Int(age)),
+                    ("mxid_age", Value::Int(0)),
+                ],
+            )
+        };
+        assert!(eval("xid_wraparound", &r(200_000_000)).is_none());
+        assert_eq!(
+            eval("xid_wraparound", &r(1_200_000_000)).map(|f| f.severity),
+            Some(Severity::Warning)
+        );
+        assert_eq!(
+            eval("xid_wraparound", &r(1_700_000_000)).map(|f| f.severity),
+            Some(Severity::Critical)
+        );
+    }
+
+    #[test]
+    fn excluded_schemas_and_thresholds_from_the_command_line() {
+        let mut cfg = HealthConfig::default();
+        cfg.set("unused_index_scans=5").expect("set");
+        assert_eq!(cfg.unused_index_scans, 5);
+        cfg.set("bloat_pct = 12.5").expect("set");
+        assert_eq!(cfg.bloat_pct, 12.5);
+        assert!(cfg.set("bloat=1").is_err());
+        assert!(cfg.set("bloat_pct").is_err());
+        assert!(cfg.set("dead_tuples_min=x").is_err());
+        cfg.exclude_schemas = vec!["audit".into()];
+        let r = row("audit", "t", None, vec![]);
+        assert!(evaluate("no_primary_key", &r, &cfg, &StatsWindow::default()).is_none());
+    }
+
+    #[test]
+    fn findings_sort_most_severe_first_then_catalogue_order() {
+        let f = |check: &str, sev: Severity| Finding {
+            check: check.into(),
+            severity: sev,
+            schema: "public".into(),
+            table: None,
+            object: None,
+            evidence: vec![],
+            message: String::new(),
+            fix: None,
+        };
+        let mut v = vec![
+            f("unused_index", Severity::Info),
+            f("duplicate_index", Severity::Warning),
+            f("invalid_index", Severity::Warning),
+            f("sequence_exhaustion", Severity::Critical),
+        ];
+        sort_findings(&mut v);
+        let ids: Vec<&str> = v.iter().map(|f| f.check.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "sequence_exhaustion",
+                "invalid_index",
+                "duplicate_index",
+                "unused_index"
+            ]
+        );
+    }
+
+    #[test]
+    fn json_shape() {
+        let f = Finding {
+            check: "invalid_index".into(),
+            severity: Severity::Warning,
+            schema: "public".into(),
+            table: Some("t".into()),
+            object: Some("i".into()),
+            evidence: vec![
+                ("size_bytes".into(), Value::Int(8192)),
+                ("ratio".into(), Value::Num(0.123_456)),
+                ("cols".into(), Value::List(vec!["a".into()])),
+                ("last".into(), Value::Null),
+            ],
+            message: "m".into(),
+            fix: None,
+        };
+        let v = serde_json::to_value(&f).expect("json");
+        assert_eq!(v["severity"], "warning");
+        assert_eq!(v["evidence"]["size_bytes"], 8192);
+        assert_eq!(v["evidence"]["ratio"], 0.12);
+        assert_eq!(v["evidence"]["cols"][0], "a");
+        assert!(v["evidence"]["last"].is_null());
+        assert!(v["fix"].is_null());
+    }
+
+    #[test]
+    fn bytes_are_human() {
+        assert_eq!(bytes(512), "512 bytes");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(3 << 20), "3.0 MiB");
+    }
+}
