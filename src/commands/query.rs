@@ -382,13 +382,7 @@ impl QuerySink for Printer {
                 } else {
                     Ok(())
                 };
-                // The server sends UTF-8 (client_encoding is held at UTF8); anything else is shown
-                // with replacement characters rather than dropped.
-                let cells: Vec<Option<std::borrow::Cow<'_, str>>> = row
-                    .cells()
-                    .map(|c| c.map(String::from_utf8_lossy))
-                    .collect();
-                header.and_then(|()| w.row(cells.iter().map(|c| c.as_deref())))
+                header.and_then(|()| w.row_bytes(row.cells()))
             }
             Current::Table(t) => {
                 let cells: Vec<Option<std::borrow::Cow<'_, str>>> = row

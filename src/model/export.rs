@@ -151,6 +151,35 @@ impl<W: Write> RowWriter<W> {
         }
     }
 
+    /// Write one row of raw cell bytes as the server sent them (`None` is NULL). CSV writes the
+    /// bytes as they are, as psql does (its quoting only looks at ASCII); the other formats need
+    /// text and show invalid UTF-8 with replacement characters.
+    pub fn row_bytes<'a>(
+        &mut self,
+        cells: impl IntoIterator<Item = Option<&'a [u8]>>,
+    ) -> io::Result<()> {
+        if self.format != Format::Csv {
+            let cells: Vec<Option<std::borrow::Cow<'a, str>>> = cells
+                .into_iter()
+                .map(|c| c.map(String::from_utf8_lossy))
+                .collect();
+            return self.row(cells.iter().map(|c| c.as_deref()));
+        }
+        let mut first = true;
+        for c in cells {
+            if !first {
+                self.out.write_all(b",")?;
+            }
+            first = false;
+            if let Some(v) = c {
+                write_csv_field(&mut self.out, v)?;
+            }
+        }
+        self.out.write_all(b"\n")?;
+        self.rows += 1;
+        Ok(())
+    }
+
     /// Write one row (`None` is NULL).
     pub fn row<'a>(&mut self, cells: impl IntoIterator<Item = Option<&'a str>>) -> io::Result<()> {
         match self.format {
@@ -229,9 +258,30 @@ impl<W: Write> RowWriter<W> {
     }
 }
 
+/// Whether psql --csv quotes this field: it holds a comma, a double quote, a newline or a carriage
+/// return, or is exactly `\.` (which would end COPY data).
+fn csv_needs_quotes(v: &[u8]) -> bool {
+    v == b"\\." || v.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+}
+
+/// A CSV field's bytes as psql --csv writes them.
+fn write_csv_field(out: &mut impl Write, v: &[u8]) -> io::Result<()> {
+    if !csv_needs_quotes(v) {
+        return out.write_all(v);
+    }
+    out.write_all(b"\"")?;
+    for (i, part) in v.split(|&b| b == b'"').enumerate() {
+        if i > 0 {
+            out.write_all(b"\"\"")?;
+        }
+        out.write_all(part)?;
+    }
+    out.write_all(b"\"")
+}
+
 /// A CSV field as psql --csv writes it.
 pub fn csv_field(v: &str) -> std::borrow::Cow<'_, str> {
-    if v == "\\." || v.contains([',', '"', '\n', '\r']) {
+    if csv_needs_quotes(v.as_bytes()) {
         std::borrow::Cow::Owned(format!("\"{}\"", v.replace('"', "\"\"")))
     } else {
         std::borrow::Cow::Borrowed(v)
@@ -318,6 +368,38 @@ mod tests {
             out.contains("\"n\": 1.50"),
             "numeric digits kept as written: {out}"
         );
+    }
+
+    #[test]
+    fn csv_bytes_and_text_agree() {
+        let values: &[Option<&str>] = &[
+            Some("plain"),
+            Some("a,b"),
+            Some("say \"hi\""),
+            Some("\"\""),
+            Some("x\ny"),
+            Some("cr\r"),
+            Some("\\."),
+            Some("\\.x"),
+            Some(""),
+            None,
+            Some("日本,"),
+        ];
+        let mut a = RowWriter::new(Vec::new(), Format::Csv, vec![]);
+        let mut b = RowWriter::new(Vec::new(), Format::Csv, vec![]);
+        a.row(values.iter().copied()).expect("row");
+        b.row_bytes(values.iter().map(|v| v.map(str::as_bytes)))
+            .expect("row");
+        let a = a.finish().expect("finish");
+        assert_eq!(a, b.finish().expect("finish"));
+        assert_eq!(
+            String::from_utf8(a).expect("utf8"),
+            "plain,\"a,b\",\"say \"\"hi\"\"\",\"\"\"\"\"\",\"x\ny\",\"cr\r\",\"\\.\",\\.x,,,\"日本,\"\n"
+        );
+        // invalid UTF-8 passes through untouched, as psql writes it
+        let mut w = RowWriter::new(Vec::new(), Format::Csv, vec![]);
+        w.row_bytes([Some(&b"\xff,"[..])]).expect("row");
+        assert_eq!(w.finish().expect("finish"), b"\"\xff,\"\n");
     }
 
     #[test]
