@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod completion;
 pub mod export;
 pub mod ident;
+pub mod plan;
 pub mod psql_meta;
 pub mod result_set;
 pub mod safety;
