@@ -3,3 +3,4 @@
 //! at or above `--fail-on`, 2 error.
 
 pub mod conninfo;
+pub mod explain;

@@ -901,7 +901,7 @@ pub fn advise(plan: &Plan, ctx: &Context) -> Vec<Advice> {
             }),
         });
     }
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|a| std::cmp::Reverse(a.severity));
     out
 }
 

@@ -82,7 +82,9 @@ pub fn from_value(value: Value) -> Result<Plan, String> {
         Some(_) => return Err("\"Plan\" is not an object".into()),
         None if top.contains_key("Node Type") => std::mem::take(&mut top),
         None => {
-            return Err("no \"Plan\" key in the JSON: is this EXPLAIN (FORMAT JSON) output?".into());
+            return Err(
+                "no \"Plan\" key in the JSON: is this EXPLAIN (FORMAT JSON) output?".into(),
+            );
         }
     };
     let mut plan = Plan::from_tree(root, top);

@@ -208,9 +208,8 @@ pub fn analyse(plan: &mut Plan) {
             if !ch.is_init_plan() || (is_result && !cte) {
                 child_ms += ch.m.inclusive_ms.unwrap_or(0.0);
             }
-            if !ch.is_init_plan() {
-                child_cost += n(ch, "Total Cost");
-            }
+            // Unlike time, an InitPlan's cost is part of its parent's: take it out too.
+            child_cost += n(ch, "Total Cost");
             if ch.subplan_name().is_none() {
                 for (slot, k) in BUFFER_KEYS.iter().enumerate() {
                     b[slot] += n(ch, k);

@@ -9,6 +9,7 @@ pub mod clean;
 pub mod json;
 pub mod metrics;
 pub mod report;
+pub mod statement;
 pub mod text;
 
 use serde_json::{Map, Value};
