@@ -40,6 +40,10 @@ pub enum Action {
     Export,
     ToggleExpanded,
     Mark,
+    // plan
+    Explain,
+    ExplainAnalyze,
+    UseSuggestion,
     // lists and trees
     Up,
     Down,
@@ -92,6 +96,9 @@ impl Action {
         Action::Export,
         Action::ToggleExpanded,
         Action::Mark,
+        Action::Explain,
+        Action::ExplainAnalyze,
+        Action::UseSuggestion,
         Action::Up,
         Action::Down,
         Action::Left,
@@ -141,6 +148,9 @@ impl Action {
             Action::Copy => "copy",
             Action::Export => "export",
             Action::ToggleExpanded => "toggle_expanded",
+            Action::Explain => "explain",
+            Action::ExplainAnalyze => "explain_analyze",
+            Action::UseSuggestion => "use_suggestion",
             Action::Mark => "mark",
             Action::Up => "up",
             Action::Down => "down",
@@ -193,6 +203,11 @@ impl Action {
             Action::Export => "export the result to a file (csv, json, md, tsv)",
             Action::ToggleExpanded => "expanded record view (like psql's \\x)",
             Action::Mark => "start or end a selection",
+            Action::Explain => "EXPLAIN the statement under the cursor (the plan pane shows it)",
+            Action::ExplainAnalyze => {
+                "EXPLAIN ANALYZE the statement under the cursor (writes are rolled back)"
+            }
+            Action::UseSuggestion => "put the selected advice's fix into the editor (not run)",
             Action::Up => "move up",
             Action::Down => "move down",
             Action::Left => "move left / collapse",
