@@ -146,7 +146,7 @@ impl App {
             schema: SchemaPane::default(),
             editor,
             results: ResultsPane::default(),
-            plan: PlanPane,
+            plan: PlanPane::default(),
             activity: ActivityPane::new(opts.activity_interval),
             health: HealthPane::default(),
             status,
@@ -451,6 +451,25 @@ impl App {
                 self.focus_pane(order[next]);
             }
             Action::RunStatement => self.run_from_editor(false),
+            Action::Explain | Action::ExplainAnalyze => self.explain_from_editor(action),
+            Action::UseSuggestion if self.focus == PaneId::Plan => {
+                match self.plan.selected_suggestion() {
+                    Some(fix) => {
+                        self.editor.append_statement(&fix);
+                        self.focus_pane(PaneId::Editor);
+                        self.status.message = Some((
+                            Level::Info,
+                            "the fix is in the editor; it has not been run".into(),
+                        ));
+                    }
+                    None => {
+                        self.status.message = Some((
+                            Level::Info,
+                            "this advice item has no statement to try".into(),
+                        ))
+                    }
+                }
+            }
             Action::RunAll => self.run_from_editor(true),
             Action::HistorySearch => self.modal = Some(Modal::History(HistorySearch::default())),
             Action::Complete => self.update_completion(true),
@@ -531,6 +550,30 @@ impl App {
         } else {
             self.quit = true;
         }
+    }
+
+    /// EXPLAIN (ctrl-e) or EXPLAIN ANALYZE (alt-e) of the statement under the cursor; from the plan
+    /// pane, of the statement it shows.
+    fn explain_from_editor(&mut self, action: Action) {
+        let sql = if self.focus == PaneId::Plan {
+            self.plan.statement()
+        } else {
+            self.editor.pick_statement().map(|p| p.sql)
+        };
+        let Some(sql) = sql.filter(|s| !s.trim().is_empty()) else {
+            self.status.message = Some((
+                Level::Info,
+                "nothing to explain: the editor is empty".into(),
+            ));
+            return;
+        };
+        let options = if action == Action::ExplainAnalyze {
+            crate::model::plan::statement::ExplainOptions::full()
+        } else {
+            crate::model::plan::statement::ExplainOptions::plan_only()
+        };
+        self.plan.explain(&self.requests, sql, options);
+        self.focus_pane(PaneId::Plan);
     }
 
     fn run_from_editor(&mut self, all: bool) {
@@ -767,6 +810,8 @@ impl App {
                     }
                 } else if self.schema.waits_for(resp.id) {
                     self.schema.on_reply(resp);
+                } else if self.plan.waits_for(resp.id) {
+                    self.plan.on_reply(resp);
                 } else if self.activity.waits_for(resp.id) {
                     self.activity.on_reply(resp);
                 } else if self.health.waits_for(resp.id) {

@@ -114,6 +114,32 @@ pub enum Command {
         #[arg(long = "threshold", value_name = "NAME=VALUE")]
         thresholds: Vec<String>,
     },
+    /// Show a statement's plan with per-node figures and advice (EXPLAIN on the server), or analyse a
+    /// plan saved in a file (`--file`, JSON or text as psql prints it; no connection needed).
+    Explain {
+        /// [CONNINFO] SQL: the statement to explain, after an optional connection string. Without
+        /// it, `-c`, or stdin.
+        #[arg(value_name = "ARGS", num_args = 0..=2)]
+        args: Vec<String>,
+        /// The statement to explain.
+        #[arg(short = 'c', long = "command", value_name = "SQL")]
+        command: Option<String>,
+        /// Analyse a saved plan (JSON or text; `-` reads stdin) instead of asking a server.
+        #[arg(long, value_name = "PLAN")]
+        file: Option<std::path::PathBuf>,
+        /// Run the statement (EXPLAIN ANALYZE); a statement that writes is rolled back.
+        #[arg(long)]
+        analyze: bool,
+        /// Buffer counts (implied by --analyze).
+        #[arg(long)]
+        buffers: bool,
+        /// Output: text or json.
+        #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+        /// Exit 1 when an advice item is at or above this severity (info, warning, critical).
+        #[arg(long, value_name = "SEVERITY", value_parser = ["info", "warning", "critical"])]
+        fail_on: Option<String>,
+    },
 }
 
 /// `pgdeck query`: where the SQL comes from and how results are printed.

@@ -114,6 +114,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             crate::commands::check::run(&args, &config, opts).await
         }
+        Some(Command::Explain {
+            args,
+            command,
+            file,
+            analyze,
+            buffers,
+            format,
+            fail_on,
+        }) => {
+            let opts = crate::commands::explain::Opts {
+                args: args.clone(),
+                command: command.clone(),
+                file: file.clone(),
+                analyze: *analyze,
+                buffers: *buffers,
+                json: format == "json",
+                fail_on: fail_on.clone(),
+            };
+            crate::commands::explain::run(&cli.conn, &config, opts).await
+        }
     }
 }
 

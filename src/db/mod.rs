@@ -11,6 +11,7 @@
 pub mod activity;
 pub mod catalog;
 pub mod error;
+pub mod explain;
 pub mod health;
 pub mod psql;
 pub mod server;
@@ -62,6 +63,12 @@ pub enum Request {
         schema: Option<String>,
         only: Vec<String>,
     },
+    /// EXPLAIN a statement on the work connection (under ANALYZE, a statement that writes runs inside
+    /// BEGIN … ROLLBACK). Answered with [`Reply::Plan`].
+    Explain {
+        sql: String,
+        options: crate::model::plan::statement::ExplainOptions,
+    },
 }
 
 /// A reply to a request. `Run` produces several: result starts, row batches, statement ends, then
@@ -92,6 +99,8 @@ pub enum Reply {
     Completion(crate::model::completion::CatalogNames),
     /// Progress of a health report.
     Health(health::HealthEvent),
+    /// The EXPLAIN (FORMAT JSON) output of a statement.
+    Plan(explain::Explained),
 }
 
 /// How a run ended.
@@ -246,6 +255,8 @@ pub struct Worker {
     work_cancel: WireCancel,
     monitor: Arc<Client>,
     own_pids: Vec<i32>,
+    /// `server_version_num`, for the EXPLAIN options the server knows.
+    version_num: u32,
     tx_status: Arc<std::sync::Mutex<TxStatus>>,
     /// Manual commit and on-error rollback, for the next runs.
     tx_mode: crate::model::txn::TxMode,
@@ -270,6 +281,7 @@ impl Worker {
             work: Arc::new(tokio::sync::Mutex::new(conns.work)),
             monitor: Arc::new(conns.monitor.client),
             own_pids: conns.own_pids,
+            version_num: conns.info.version_num,
             tx_status: Arc::default(),
             tx_mode: crate::model::txn::TxMode::default(),
             running: Arc::default(),
@@ -289,6 +301,7 @@ impl Worker {
                 Request::Run { sql } => self.start_run(id, sql).await,
                 Request::CancelRun => self.cancel(id),
                 Request::SetTxMode(mode) => self.tx_mode = mode,
+                Request::Explain { sql, options } => self.start_explain(id, sql, options),
                 Request::LoadSchema => {
                     let client = self.monitor_client(id).await;
                     self.spawn_monitor(id, client, |c| async move {
@@ -513,6 +526,60 @@ impl Worker {
             },
         };
         tokio::spawn(session::run(ctx, sql, Instant::now()));
+    }
+
+    /// EXPLAIN on the work connection, on its own task; cancellable like a run.
+    fn start_explain(
+        &mut self,
+        id: RequestId,
+        sql: String,
+        options: crate::model::plan::statement::ExplainOptions,
+    ) {
+        let busy = self
+            .running
+            .lock()
+            .map(|mut r| {
+                if r.is_some() {
+                    true
+                } else {
+                    *r = Some(id);
+                    false
+                }
+            })
+            .unwrap_or(true);
+        if busy {
+            self.reply(
+                id,
+                Err(DbError::Refused(
+                    "a statement is already running; cancel it first (ctrl-c)".into(),
+                )),
+                true,
+            );
+            return;
+        }
+        let work = self.work.clone();
+        let events = self.events.clone();
+        let running = self.running.clone();
+        let tx_status = self.tx_status.clone();
+        let version = self.version_num;
+        tokio::spawn(async move {
+            let mut conn = work.lock().await;
+            let reply = explain::explain(&mut conn, &sql, options, version)
+                .await
+                .map(Reply::Plan);
+            if let Ok(mut t) = tx_status.lock() {
+                *t = conn.tx_status();
+            }
+            drop(conn);
+            if let Ok(mut r) = running.lock() {
+                *r = None;
+            }
+            let _ = events.send(WorkerEvent::Response(Response {
+                id,
+                reply,
+                last: true,
+            }));
+        });
     }
 
     fn cancel(&self, id: RequestId) {

@@ -7,6 +7,7 @@ pub mod completion;
 pub mod export;
 pub mod health;
 pub mod ident;
+pub mod plan;
 pub mod psql_meta;
 pub mod result_set;
 pub mod safety;
