@@ -381,3 +381,267 @@ async fn cancel_stops_a_long_explain_analyze() {
     let got = h.explain("select 1", ExplainOptions::full()).await;
     assert_eq!(got.plan.nodes.len(), 1);
 }
+
+// ---- `pgdeck explain`, the built binary with a clean environment ----
+
+mod cli {
+    use std::io::Write as _;
+    use std::process::{Command, Output, Stdio};
+
+    use super::super::common::{Scratch, cluster, fresh_db};
+    use super::{ORDERS, psql};
+
+    const CORPUS: &str = "/work/shared/corpus/pev2";
+
+    fn pgdeck_stdin(args: &[&str], home: &std::path::Path, input: Option<&str>) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgdeck"));
+        cmd.args(args);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("PG") {
+                cmd.env_remove(&k);
+            }
+        }
+        cmd.env("HOME", home)
+            .env("PGDECK_CONFIG_DIR", home.join("config"))
+            .env("PGDECK_STATE_DIR", home.join("state"))
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("run pgdeck");
+        if let Some(input) = input {
+            let mut stdin = child.stdin.take().expect("stdin");
+            stdin.write_all(input.as_bytes()).expect("write stdin");
+        }
+        child.wait_with_output().expect("pgdeck output")
+    }
+
+    fn pgdeck(args: &[&str], home: &std::path::Path) -> Output {
+        pgdeck_stdin(args, home, None)
+    }
+
+    fn text(o: &Output) -> (String, String) {
+        (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    }
+
+    fn json(o: &Output) -> serde_json::Value {
+        let (stdout, stderr) = text(o);
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}\n{stdout}\n{stderr}"))
+    }
+
+    #[test]
+    fn explain_a_statement_as_text_and_json() {
+        let (name, _) = fresh_db("plan_cli");
+        psql(&name, ORDERS);
+        let ci = cluster().conninfo(&name);
+        let home = Scratch::new("plan_cli");
+        let q = "select id from orders where customer_id = 42";
+
+        let out = pgdeck(&["explain", &ci, q], home.path());
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+        assert!(stdout.contains("#0 "), "{stdout}");
+        assert!(stdout.contains("orders"), "{stdout}");
+        // Without ANALYZE there are no times, and the statement did not run.
+        assert!(!stdout.contains("execution "), "{stdout}");
+
+        let out = pgdeck(
+            &["explain", &ci, "--analyze", "--format", "json", q],
+            home.path(),
+        );
+        assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+        let v = json(&out);
+        assert!(v["planning_ms"].as_f64().is_some(), "{v}");
+        assert!(v["execution_ms"].as_f64().is_some_and(|x| x > 0.0), "{v}");
+        let nodes = v["nodes"].as_array().expect("nodes");
+        assert!(!nodes.is_empty());
+        assert_eq!(nodes[0]["id"], 0);
+        assert!(nodes[0]["parent"].is_null());
+        for (i, n) in nodes.iter().enumerate() {
+            assert_eq!(n["id"], i, "{n}");
+            for k in [
+                "node_type",
+                "relation",
+                "index",
+                "inclusive_ms",
+                "exclusive_ms",
+                "rows_planned",
+                "rows_actual",
+                "loops",
+                "misestimate",
+            ] {
+                assert!(n.get(k).is_some(), "{k} missing in {n}");
+            }
+            if i > 0 {
+                assert!(
+                    n["parent"].as_u64().is_some_and(|p| (p as usize) < i),
+                    "{n}"
+                );
+            }
+            assert!(n["inclusive_ms"].as_f64().is_some(), "{n}");
+        }
+        let scan = nodes
+            .iter()
+            .find(|n| n["relation"] == "orders")
+            .expect("a node on orders");
+        assert!(
+            scan["node_type"]
+                .as_str()
+                .is_some_and(|t| t.contains("Scan")),
+            "{scan}"
+        );
+        let advice = v["advice"].as_array().expect("advice");
+        let ix = advice
+            .iter()
+            .find(|a| a["rule"] == "seq_scan_index_candidate")
+            .unwrap_or_else(|| panic!("{v:#}"));
+        assert!(
+            ix["severity"].is_string() && ix["message"].is_string(),
+            "{ix}"
+        );
+        assert!(
+            ix["suggestion"]
+                .as_str()
+                .is_some_and(|s| s.contains("CREATE INDEX CONCURRENTLY")),
+            "{ix}"
+        );
+        assert!(ix["node"].as_u64().is_some(), "{ix}");
+    }
+
+    #[test]
+    fn fail_on_and_errors_give_the_exit_code() {
+        let (name, _) = fresh_db("plan_cli_exit");
+        psql(&name, ORDERS);
+        let ci = cluster().conninfo(&name);
+        let home = Scratch::new("plan_cli_exit");
+        let bad = "select id from orders where customer_id = 42";
+        let out = pgdeck(
+            &["explain", &ci, "--analyze", "--fail-on", "warning", bad],
+            home.path(),
+        );
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+        assert!(stdout.contains("seq_scan_index_candidate"), "{stdout}");
+        let out = pgdeck(
+            &[
+                "explain",
+                &ci,
+                "--analyze",
+                "--fail-on",
+                "critical",
+                "select 1",
+            ],
+            home.path(),
+        );
+        assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+        // The same check without --fail-on succeeds.
+        let out = pgdeck(&["explain", &ci, "--analyze", bad], home.path());
+        assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+
+        // A write under --analyze is rolled back, and says so.
+        let out = pgdeck(
+            &["explain", &ci, "--analyze", "-c", "delete from orders"],
+            home.path(),
+        );
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+        assert!(stderr.contains("ROLLBACK"), "{stderr}");
+        assert!(stdout.contains("Delete"), "{stdout}");
+        assert_eq!(psql(&name, "select count(*) from orders"), "200000");
+
+        // Errors: exit 2 with the server's message, on stderr.
+        let out = pgdeck(&["explain", &ci, "selec 1"], home.path());
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+        assert!(stderr.contains("syntax error"), "{stderr}");
+        assert!(stdout.is_empty(), "{stdout}");
+        let out = pgdeck(&["explain", &ci, "select * from nope"], home.path());
+        assert_eq!(out.status.code(), Some(2));
+        assert!(text(&out).1.contains("nope"), "{:?}", text(&out));
+        let out = pgdeck(
+            &["explain", "host=/nonexistent dbname=x", "select 1"],
+            home.path(),
+        );
+        assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
+    }
+
+    #[test]
+    fn explain_a_saved_plan_without_a_connection() {
+        let home = Scratch::new("plan_cli_file");
+        let file = format!("{CORPUS}/cte-exclusive-time/01.plan");
+        let out = pgdeck(&["explain", "--file", &file], home.path());
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+        assert!(stdout.contains("execution 3.00 s"), "{stdout}");
+        assert!(stdout.contains("#7 Result"), "{stdout}");
+        assert!(stdout.contains("Advice:"), "{stdout}");
+
+        let out = pgdeck(
+            &["explain", "--file", &file, "--format", "json"],
+            home.path(),
+        );
+        let v = json(&out);
+        let nodes = v["nodes"].as_array().expect("nodes");
+        assert_eq!(nodes.len(), 8, "{v:#}");
+        assert_eq!(nodes[7]["node_type"], "Result");
+        assert_eq!(nodes[7]["parent"], 6);
+        assert_eq!(nodes[5]["relation"], "member_community_map");
+        // Exclusive times add up to the execution time (pev2's rule), within rounding.
+        let sum: f64 = nodes
+            .iter()
+            .filter_map(|n| n["exclusive_ms"].as_f64())
+            .sum();
+        let total = nodes[0]["inclusive_ms"].as_f64().expect("root time");
+        assert!((sum - total).abs() <= 0.01 * total, "{sum} vs {total}");
+
+        // --fail-on works on a saved plan too.
+        let out = pgdeck(
+            &["explain", "--file", &file, "--fail-on", "warning"],
+            home.path(),
+        );
+        assert_eq!(out.status.code(), Some(1));
+        let out = pgdeck(
+            &["explain", "--file", &file, "--fail-on", "critical"],
+            home.path(),
+        );
+        assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+
+        // A text plan in a psql frame, from stdin.
+        let framed = std::fs::read_to_string(format!(
+            "{CORPUS}/11-psql-frames/text-2-aligned-unicode-double-double-double.plan"
+        ))
+        .expect("corpus file");
+        let out = pgdeck_stdin(&["explain", "--file", "-"], home.path(), Some(&framed));
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+        assert!(stdout.contains("#0 "), "{stdout}");
+
+        // Garbage, a missing file, and a statement given with --file: exit 2, readable.
+        let out = pgdeck_stdin(
+            &["explain", "--file", "-"],
+            home.path(),
+            Some("hello\nthis is not a plan\n"),
+        );
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+        assert!(stderr.contains("line "), "{stderr}");
+        let out = pgdeck(
+            &["explain", "--file", "/nonexistent/plan.json"],
+            home.path(),
+        );
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            text(&out).1.contains("/nonexistent/plan.json"),
+            "{:?}",
+            text(&out)
+        );
+        let out = pgdeck(&["explain", "--file", &file, "select 1"], home.path());
+        assert_eq!(out.status.code(), Some(2));
+    }
+}
