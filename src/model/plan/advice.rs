@@ -335,10 +335,18 @@ pub fn advise(plan: &Plan, ctx: &Context) -> Vec<Advice> {
                 );
             }
         }
-        // EX-03 misestimate
+        // EX-03 misestimate, said where it starts: a node that only passes on a child's wrong
+        // estimate (same direction, less than twice worse) is left out, as a DBA would.
+        let inherited = |f: f64| {
+            n.children.iter().any(|c| {
+                let cm = &plan.nodes[*c].m;
+                cm.direction == m.direction && cm.misestimate.is_some_and(|cf| cf * 2.0 >= f)
+            })
+        };
         if let Some(f) = m.misestimate
             && f > 10.0
             && !m.never_executed
+            && !inherited(f)
         {
             let sev = if f > 1000.0 {
                 Severity::Critical
@@ -976,6 +984,32 @@ fn misestimate_fix(plan: &Plan, n: &Node) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misestimate_is_reported_where_it_starts() {
+        let json = r#"[{"Plan": {"Node Type": "Sort", "Total Cost": 10, "Plan Rows": 10,
+          "Actual Total Time": 5, "Actual Rows": 200, "Actual Loops": 1,
+          "Plans": [{"Node Type": "Seq Scan", "Relation Name": "t", "Total Cost": 9,
+            "Plan Rows": 10, "Actual Total Time": 4, "Actual Rows": 200, "Actual Loops": 1,
+            "Filter": "((a = 1) AND (b = 1))", "Rows Removed by Filter": 50}]}}]"#;
+        let (plan, advice) = crate::model::plan::parse_and_analyse(json).unwrap();
+        let nodes: Vec<Option<usize>> = advice
+            .iter()
+            .filter(|a| a.rule == "misestimate")
+            .map(|a| a.node)
+            .collect();
+        assert_eq!(nodes, vec![Some(1)], "{advice:#?}");
+        assert!(plan.nodes[0].m.misestimate.is_some());
+        let fix = advice
+            .iter()
+            .find(|a| a.rule == "misestimate")
+            .and_then(|a| a.suggestion.clone())
+            .unwrap();
+        assert!(
+            fix.contains("CREATE STATISTICS") && fix.contains(" ON a, b FROM t;"),
+            "{fix}"
+        );
+    }
 
     #[test]
     fn filter_columns_simple_and_multi() {

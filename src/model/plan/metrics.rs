@@ -388,8 +388,10 @@ fn summarise(plan: &mut Plan) {
             largest = r;
             s.largest = Some(node.id);
         }
+        // On a tie the later node wins: in a chain that passes a wrong estimate up, that is where
+        // it starts.
         if let Some(f) = m.misestimate
-            && f > worst
+            && (f > worst || f == worst && s.worst_misestimate.is_some())
         {
             worst = f;
             s.worst_misestimate = Some(node.id);
