@@ -122,6 +122,15 @@ pub fn node_label(n: &Node) -> String {
     }
 }
 
+/// [`node_label`], computed when displayed.
+struct Label<'a>(&'a Node);
+
+impl std::fmt::Display for Label<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&node_label(self.0))
+    }
+}
+
 /// `schema.table` quoted, as a statement needs it.
 fn qualified(n: &Node) -> Option<String> {
     let rel = n.str("Relation Name")?;
@@ -283,7 +292,8 @@ pub fn advise(plan: &Plan, ctx: &Context) -> Vec<Advice> {
     let mut spilled = std::collections::HashSet::new();
     for n in &plan.nodes {
         let m = &n.m;
-        let label = node_label(n);
+        // Formatted only when an item is made: most nodes get none.
+        let label = Label(n);
         let push = |out: &mut Vec<Advice>,
                     rule: &'static str,
                     sev: Severity,
