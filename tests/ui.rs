@@ -1047,6 +1047,10 @@ fn plan_pane_shows_the_tree_headline_and_advice() {
     );
     // details of the selected (root) node, apart from the tree
     assert!(s.contains("Sort Method: quicksort"), "{s}");
+    // ... in the plan's order, not sorted by name
+    let at = |needle: &str| s.find(needle).unwrap_or_else(|| panic!("{needle}: {s}"));
+    assert!(at("Node Type: Sort") < at("Actual Loops: 1"), "{s}");
+    assert!(at("Startup Cost: 1000.5") < at("Total Cost: 1100.0"), "{s}");
     assert!(s.contains("↑20× #0 Sort"), "{s}");
     // advice, the fix marker visible even when the line is cut
     let ix = s

@@ -393,10 +393,8 @@ impl Pane for PlanPane {
                     advice::fmt_count(m.rows_removed)
                 )));
             }
-            let mut keys: Vec<&String> = n.props.keys().collect();
-            keys.sort();
-            for k in keys {
-                let v = &n.props[k];
+            // In the order EXPLAIN gives them (serde_json's preserve_order), as psql shows them.
+            for (k, v) in &n.props {
                 let text = match v {
                     serde_json::Value::String(s) => s.clone(),
                     // `Sort Key`, `Output`, `Group Key`: one item after the other, as psql shows them.

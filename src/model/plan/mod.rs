@@ -205,7 +205,7 @@ impl Plan {
         let mut stack: Vec<(Map<String, Value>, Option<usize>, usize)> = vec![(root, None, 0)];
         while let Some((mut props, parent, depth)) = stack.pop() {
             let id = plan.nodes.len();
-            let children = match props.remove("Plans") {
+            let children = match props.shift_remove("Plans") {
                 Some(Value::Array(a)) => a,
                 _ => Vec::new(),
             };
