@@ -555,6 +555,21 @@ impl App {
     /// EXPLAIN (ctrl-e) or EXPLAIN ANALYZE (alt-e) of the statement under the cursor; from the plan
     /// pane, of the statement it shows.
     fn explain_from_editor(&mut self, action: Action) {
+        // A plan pasted into the editor (JSON, or text as psql prints it) is shown as it is: no
+        // server needed, nothing run.
+        if self.focus != PaneId::Plan {
+            let text = self.editor.text();
+            if crate::model::plan::is_plan(&text) {
+                self.plan.show_text(&text, None, false);
+                self.focus_pane(PaneId::Plan);
+                self.status.message = Some((
+                    Level::Info,
+                    "the editor holds a plan: shown as pasted, nothing was sent to the server"
+                        .into(),
+                ));
+                return;
+            }
+        }
         let sql = if self.focus == PaneId::Plan {
             self.plan.statement()
         } else {

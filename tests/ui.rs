@@ -1162,3 +1162,20 @@ fn plan_pane_scrolls_a_large_plan_to_its_last_node() {
     let s = screen(&mut app, 120, 30);
     assert!(s.contains("last_table"), "{s}");
 }
+
+#[test]
+fn a_plan_pasted_into_the_editor_is_shown_without_the_server() {
+    let (mut app, mut rx) = app();
+    let text = "Sort  (cost=10.00..11.00 rows=10 width=8) (actual time=5.000..5.100 rows=200 loops=1)\n  Sort Key: id\n  ->  Seq Scan on pasted_table  (cost=0.00..9.00 rows=10 width=8) (actual time=0.010..4.000 rows=200 loops=1)\n        Filter: (customer_id = 42)\n        Rows Removed by Filter: 199800\nPlanning Time: 0.100 ms\nExecution Time: 5.200 ms\n";
+    app.editor.append_statement(text);
+    app.on_event(key_mod(KeyCode::Char('e'), KeyModifiers::CONTROL));
+    assert!(
+        drain(&mut rx).is_empty(),
+        "nothing is sent for a pasted plan"
+    );
+    assert_eq!(app.focus, PaneId::Plan);
+    let s = screen(&mut app, 140, 40);
+    assert!(s.contains("Seq Scan on pasted_table"), "{s}");
+    assert!(s.contains("execution 5.200 ms"), "{s}");
+    assert!(s.contains("seq_scan_index_candidate"), "{s}");
+}

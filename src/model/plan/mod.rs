@@ -265,6 +265,14 @@ pub fn parse(input: &str) -> Result<Plan, ParseError> {
     }
 }
 
+/// Whether `input` is a plan rather than a statement: it parses to at least one node. A
+/// statement never does (the text parser wants a node line with its figures, the JSON parser a
+/// `Plan`).
+pub fn is_plan(input: &str) -> bool {
+    let t = input.trim_start();
+    !t.is_empty() && parse(t).is_ok_and(|p| !p.nodes.is_empty())
+}
+
 /// Parse and analyse: metrics filled in, advice computed.
 pub fn parse_and_analyse(input: &str) -> Result<(Plan, Vec<Advice>), ParseError> {
     let mut plan = parse(input)?;

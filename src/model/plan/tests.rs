@@ -364,3 +364,29 @@ proptest! {
         let _ = parse_and_analyse(&wrapped);
     }
 }
+
+#[test]
+fn statements_are_not_plans_and_pasted_plans_are() {
+    for sql in [
+        "",
+        "select 1",
+        "select * from t where a = 1 order by b",
+        "with x as (select 1) select * from x;\nselect 2;",
+        "insert into t values (1, '{\"Plan\": 1}')",
+        "[1, 2]",
+        "{\"a\": 1}",
+        "Seq Scan on t",
+    ] {
+        assert!(!is_plan(sql), "{sql}");
+    }
+    for f in [
+        "cte-exclusive-time/01.plan",
+        "11-psql-frames/text-2-aligned-unicode-double-double-double.plan",
+        "11-psql-frames/json-0-aligned-ascii-double-double-double.plan",
+    ] {
+        assert!(is_plan(&read(&corpus().join(f))), "{f}");
+    }
+    assert!(is_plan(
+        "Seq Scan on t  (cost=0.00..35.50 rows=2550 width=4)"
+    ));
+}
