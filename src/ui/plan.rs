@@ -93,7 +93,12 @@ impl PlanPane {
     /// The fix of the selected advice item (for the editor).
     pub fn selected_suggestion(&self) -> Option<String> {
         let s = self.shown.as_ref()?;
-        s.advice.get(self.selected_advice)?.suggestion.clone()
+        let fix = s.advice.get(self.selected_advice)?.suggestion.clone()?;
+        // `EXPLAIN (...) <statement>`: with the statement when it is known.
+        Some(match &s.statement {
+            Some(stmt) if fix.contains("<statement>") => fix.replace("<statement>", stmt),
+            _ => fix,
+        })
     }
 
     /// The statement last explained, for a re-run.
@@ -291,7 +296,7 @@ impl Pane for PlanPane {
             self.scroll = pos + 1 - h;
         }
         let width = tree_area.width as usize;
-        let mut lines = Vec::with_capacity(h);
+        let mut built: Vec<(usize, String, String, Style)> = Vec::with_capacity(h);
         for &id in vis.iter().skip(self.scroll).take(h) {
             let n = &shown.plan.nodes[id];
             let share = n.m.time_share.unwrap_or(n.m.cost_share);
@@ -348,10 +353,27 @@ impl Pane for PlanPane {
                 bar(share, 6),
                 share * 100.0
             );
-            let right_w = unicode_width::UnicodeWidthStr::width(right.as_str());
-            let title_w = width.saturating_sub(right_w).max(8);
-            let mut t: String = title.chars().take(title_w).collect();
-            let tw = unicode_width::UnicodeWidthStr::width(t.as_str());
+            built.push((id, title, right, heat));
+        }
+        // One column for the figures, as wide as the widest on screen, so that they line up.
+        let right_w = built
+            .iter()
+            .map(|r| unicode_width::UnicodeWidthStr::width(r.2.as_str()))
+            .max()
+            .unwrap_or(0);
+        let title_w = width.saturating_sub(right_w).max(8);
+        let mut lines = Vec::with_capacity(built.len());
+        for (id, title, right, heat) in built {
+            let mut t = String::new();
+            let mut tw = 0;
+            for c in title.chars() {
+                let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+                if tw + cw > title_w {
+                    break;
+                }
+                t.push(c);
+                tw += cw;
+            }
             t.push_str(&" ".repeat(title_w.saturating_sub(tw)));
             let style = if id == self.selected {
                 th.selection

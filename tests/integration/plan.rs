@@ -136,7 +136,7 @@ const ORDERS: &str = "create table orders (id bigint primary key, customer_id in
 
 #[tokio::test]
 async fn a_selective_seq_scan_gets_an_index_that_works() {
-    let (_name, ci) = fresh_db("plan_index");
+    let (name, ci) = fresh_db("plan_index");
     let mut h = start(&ci).await;
     h.run(ORDERS).await;
     let q = "select id, note from orders where customer_id = 42";
@@ -177,6 +177,39 @@ async fn a_selective_seq_scan_gets_an_index_that_works() {
         after.rule("seq_scan_index_candidate").is_none(),
         "{:#?}",
         after.advice
+    );
+
+    // LIKE with a prefix: a plain btree serves it only in the C collation; the suggestion uses
+    // text_pattern_ops, and the index it makes is used.
+    // A collation other than C (the test cluster's default), where a plain btree cannot serve LIKE.
+    let collation = if psql(
+        &name,
+        "select count(*) from pg_collation where collname = 'und-x-icu'",
+    ) == "1"
+    {
+        "und-x-icu"
+    } else {
+        "C.utf8"
+    };
+    h.run(&format!("create table words (w text collate \"{collation}\", pad text); insert into words select md5(g::text), 'x' from generate_series(1, 200000) g; analyze words"))
+        .await;
+    let q = "select * from words where w like 'ab%'";
+    let got = h.explain(q, ExplainOptions::full()).await;
+    let fix = got
+        .rule("seq_scan_index_candidate")
+        .and_then(|a| a.suggestion.clone())
+        .unwrap_or_else(|| panic!("{:#?}\n{:?}", got.advice, got.node_types()));
+    assert!(fix.contains("(w text_pattern_ops)"), "{fix}");
+    h.run(&fix).await;
+    let after = h.explain(q, ExplainOptions::full()).await;
+    assert!(
+        after
+            .plan
+            .nodes
+            .iter()
+            .any(|n| n.str("Index Name").is_some()),
+        "{:?}",
+        after.node_types()
     );
 }
 

@@ -192,6 +192,38 @@ pub fn filter_columns(filter: &str) -> Option<(Vec<String>, Vec<String>)> {
     (!eq.is_empty() || !range.is_empty()).then_some((eq, range))
 }
 
+/// Columns compared with LIKE and a fixed prefix (`title ~~ 'abc%'`): a plain btree serves
+/// LIKE only in the C collation, `text_pattern_ops` in any.
+fn like_prefix_columns(filter: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for conj in split_and(strip_parens(filter.trim())) {
+        let c = strip_parens(conj.trim());
+        if let Some((left, right)) = c.split_once(" ~~ ")
+            && right.trim_start().starts_with('\'')
+            && !right.trim_start().starts_with("'%")
+            && !right.trim_start().starts_with("'_")
+            && let Some(col) = column_name(left)
+        {
+            out.push(col);
+        }
+    }
+    out
+}
+
+/// Index key columns for `cols` of `filter`, quoted, LIKE columns with `text_pattern_ops`.
+fn index_columns(cols: &[String], filter: &str) -> Vec<String> {
+    let likes = like_prefix_columns(filter);
+    cols.iter()
+        .map(|c| {
+            if likes.contains(c) {
+                format!("{} text_pattern_ops", quote_ident(c))
+            } else {
+                quote_ident(c)
+            }
+        })
+        .collect()
+}
+
 fn strip_parens(s: &str) -> &str {
     let mut s = s.trim();
     while s.starts_with('(') && s.ends_with(')') && matched_outer(s) {
@@ -420,7 +452,7 @@ pub fn advise(plan: &Plan, ctx: &Context) -> Vec<Advice> {
             );
             match index {
                 Some((rel, cols)) if is_seq && share >= 0.9 && slow => {
-                    let quoted: Vec<String> = cols.iter().map(|c| quote_ident(c)).collect();
+                    let quoted = index_columns(&cols, filter);
                     let stmt = format!(
                         "CREATE INDEX CONCURRENTLY ON {rel} ({});",
                         quoted.join(", ")
@@ -451,7 +483,7 @@ pub fn advise(plan: &Plan, ctx: &Context) -> Vec<Advice> {
                 }
                 other => {
                     let sug = other.map(|(rel, cols)| {
-                        let quoted: Vec<String> = cols.iter().map(|c| quote_ident(c)).collect();
+                        let quoted = index_columns(&cols, filter);
                         format!(
                             "CREATE INDEX CONCURRENTLY ON {rel} ({});",
                             quoted.join(", ")
@@ -994,6 +1026,17 @@ fn misestimate_fix(plan: &Plan, n: &Node) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn like_with_a_prefix_gets_text_pattern_ops() {
+        let f = "(((p.title)::text ~~ 'Post 1%'::text) AND (p.author_id = 3))";
+        assert_eq!(
+            index_columns(&["author_id".into(), "title".into()], f),
+            vec!["author_id", "title text_pattern_ops"]
+        );
+        assert!(like_prefix_columns("(title ~~ '%x'::text)").is_empty());
+        assert!(like_prefix_columns("(title = 'x'::text)").is_empty());
+    }
 
     #[test]
     fn a_misestimate_is_reported_where_it_starts() {
