@@ -995,6 +995,7 @@ fn explained(sql: &str) -> pgdeck::db::explain::Explained {
         explain_sql: format!("EXPLAIN (ANALYZE, FORMAT JSON) {sql}"),
         json: json.into(),
         rolled_back: false,
+        indexes: None,
     }
 }
 

@@ -35,6 +35,7 @@ fn read_stdin() -> anyhow::Result<String> {
 
 pub async fn run(conn: &ConnArgs, config: &Config, opts: Opts) -> anyhow::Result<ExitCode> {
     let mut note = None;
+    let mut ctx = advice::Context::default();
     let text = if let Some(path) = &opts.file {
         if !opts.args.is_empty() || opts.command.is_some() {
             bail!("--file analyses a saved plan: give no statement with it");
@@ -77,11 +78,12 @@ pub async fn run(conn: &ConnArgs, config: &Config, opts: Opts) -> anyhow::Result
         if explained.rolled_back {
             note = Some("the statement writes: it ran inside BEGIN … ROLLBACK, nothing was kept");
         }
+        ctx = advice::Context::from_indexes(explained.indexes);
         explained.json
     };
     let mut parsed = plan::parse(&text).map_err(|e| anyhow!("cannot read the plan: {e}"))?;
     metrics::analyse(&mut parsed);
-    let items = advice::advise(&parsed, &advice::Context::default());
+    let items = advice::advise(&parsed, &ctx);
     if let Some(n) = note {
         let _ = writeln!(std::io::stderr(), "pgdeck: {n}");
     }

@@ -10,7 +10,10 @@
 
 use super::DbError;
 use super::wire::WireConn;
+use crate::model::plan::advice::IndexInfo;
 use crate::model::plan::statement::{self, ExplainOptions};
+
+const PLAN_INDEXES: &str = include_str!("sql/plan_indexes.sql");
 use crate::model::txn::TxStatus;
 
 /// What an EXPLAIN returned.
@@ -24,6 +27,9 @@ pub struct Explained {
     pub json: String,
     /// The statement wrote and was rolled back.
     pub rolled_back: bool,
+    /// The indexes of the tables the plan reads, to check index suggestions against; `None` when
+    /// they could not be read.
+    pub indexes: Option<Vec<IndexInfo>>,
 }
 
 /// Run EXPLAIN of `sql` with `opts` on `conn`.
@@ -50,6 +56,11 @@ pub async fn explain(
         conn.batch_execute(open).await?;
     }
     let result = conn.first_value(&built.sql).await;
+    // Inside the same transaction or savepoint, so a failure here cannot hurt the user's.
+    let indexes = match &result {
+        Ok(Some(json)) => plan_indexes(conn, json).await,
+        _ => None,
+    };
     if wrap {
         let close = if in_tx {
             "ROLLBACK TO SAVEPOINT pgdeck_explain; RELEASE SAVEPOINT pgdeck_explain"
@@ -64,5 +75,37 @@ pub async fn explain(
         explain_sql: built.sql,
         json,
         rolled_back: built.rollback,
+        indexes,
     })
+}
+
+/// The indexes of the tables `plan_json` reads (`None`: none named, or the lookup failed).
+async fn plan_indexes(conn: &mut WireConn, plan_json: &str) -> Option<Vec<IndexInfo>> {
+    let plan = crate::model::plan::parse(plan_json).ok()?;
+    let mut rels: Vec<(Option<&str>, &str)> = Vec::new();
+    for n in &plan.nodes {
+        if let Some(r) = n.str("Relation Name") {
+            let key = (n.str("Schema"), r);
+            if !rels.contains(&key) {
+                rels.push(key);
+            }
+        }
+    }
+    if rels.is_empty() {
+        return Some(Vec::new());
+    }
+    let list = serde_json::to_string(&rels).ok()?;
+    const TAG: &str = "$pgdeck_rels$";
+    if list.contains(TAG) {
+        return None;
+    }
+    let sql = PLAN_INDEXES.replace(":rels", &format!("{TAG}{list}{TAG}"));
+    match conn.first_value(&sql).await {
+        Ok(Some(v)) => serde_json::from_str(&v).ok(),
+        Ok(None) => Some(Vec::new()),
+        Err(e) => {
+            tracing::debug!("plan indexes: {e}");
+            None
+        }
+    }
 }

@@ -66,10 +66,21 @@ impl PlanPane {
 
     /// Show a plan from text (pasted or loaded); errors name the line.
     pub fn show_text(&mut self, text: &str, statement: Option<String>, rolled_back: bool) {
+        self.show_with(text, statement, rolled_back, &advice::Context::default());
+    }
+
+    /// [`Self::show_text`] with what is known of the tables (their indexes, when connected).
+    fn show_with(
+        &mut self,
+        text: &str,
+        statement: Option<String>,
+        rolled_back: bool,
+        ctx: &advice::Context,
+    ) {
         match plan::parse(text) {
             Ok(mut p) => {
                 metrics::analyse(&mut p);
-                let advice = advice::advise(&p, &advice::Context::default());
+                let advice = advice::advise(&p, ctx);
                 self.shown = Some(Shown {
                     plan: p,
                     advice,
@@ -87,7 +98,8 @@ impl PlanPane {
     }
 
     pub fn show_explained(&mut self, e: Explained) {
-        self.show_text(&e.json, Some(e.statement), e.rolled_back);
+        let ctx = advice::Context::from_indexes(e.indexes);
+        self.show_with(&e.json, Some(e.statement), e.rolled_back, &ctx);
     }
 
     /// The fix of the selected advice item (for the editor).

@@ -43,6 +43,19 @@ pub struct Advice {
     pub suggestion: Option<String>,
 }
 
+impl Context {
+    /// What a connection said about the plan's tables (`None`: nothing known).
+    pub fn from_indexes(indexes: Option<Vec<IndexInfo>>) -> Context {
+        match indexes {
+            Some(indexes) => Context {
+                indexes,
+                catalog_known: true,
+            },
+            None => Context::default(),
+        }
+    }
+}
+
 impl Advice {
     /// `seen` and `why` in one line.
     pub fn message(&self) -> String {
@@ -51,7 +64,7 @@ impl Advice {
 }
 
 /// An existing index, for checking index suggestions (known when connected).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct IndexInfo {
     pub schema: String,
     pub table: String,
