@@ -415,11 +415,13 @@ impl Pane for PlanPane {
             }
             if let Some(f) = m.misestimate {
                 let dir = match m.direction {
-                    metrics::Direction::Under => "more than planned",
-                    metrics::Direction::Over => "fewer than planned",
-                    metrics::Direction::None => "off",
+                    metrics::Direction::Under => Some("more than planned"),
+                    metrics::Direction::Over => Some("fewer than planned"),
+                    metrics::Direction::None => None,
                 };
-                d.push(Line::raw(format!("rows {f:.1}× {dir}")));
+                if let Some(dir) = dir {
+                    d.push(Line::raw(format!("rows {f:.1}× {dir}")));
+                }
             }
             if m.rows_removed > 0.0 {
                 d.push(Line::raw(format!(

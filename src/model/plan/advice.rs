@@ -334,6 +334,10 @@ pub fn advise(plan: &Plan, ctx: &Context) -> Vec<Advice> {
     let analyze = plan.is_analyze();
     let s = &plan.summary;
     let total = s.total_ms;
+    // A run of a few milliseconds in all: shares are still shown, but nothing in it is more than
+    // information (a "critical" 1 ms of planning is not what a DBA would lead with).
+    let tiny = total.unwrap_or(f64::MAX) + s.planning_ms.unwrap_or(0.0) < 10.0;
+    let cap = |sev: Severity| if tiny { sev.min(Severity::Info) } else { sev };
     let mut spilled = std::collections::HashSet::new();
     for n in &plan.nodes {
         let m = &n.m;
@@ -361,7 +365,7 @@ pub fn advise(plan: &Plan, ctx: &Context) -> Vec<Advice> {
             push(
                 &mut out,
                 "slow_node",
-                sev,
+                cap(sev),
                 format!(
                     "{label} takes {} of the run ({} exclusive).",
                     pct(share),
@@ -845,7 +849,7 @@ pub fn advise(plan: &Plan, ctx: &Context) -> Vec<Advice> {
     {
         out.push(Advice {
             rule: "planning_share",
-            severity: sev,
+            severity: cap(sev),
             node: None,
             seen: format!(
                 "Planning took {} against {} of execution ({}).",
@@ -1039,6 +1043,28 @@ fn misestimate_fix(plan: &Plan, n: &Node) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_of_a_few_ms_gives_no_critical_advice() {
+        let plan = |exec: f64, planning: f64| {
+            format!(
+                r#"[{{"Plan": {{"Node Type": "Seq Scan", "Relation Name": "t", "Total Cost": 9,
+                "Plan Rows": 1, "Actual Total Time": {exec}, "Actual Rows": 1, "Actual Loops": 1}},
+                "Planning Time": {planning}, "Execution Time": {exec}}}]"#
+            )
+        };
+        let sev = |text: String, rule: &str| {
+            let (_, advice) = crate::model::plan::parse_and_analyse(&text).unwrap();
+            advice.iter().find(|a| a.rule == rule).map(|a| a.severity)
+        };
+        assert_eq!(sev(plan(0.12, 1.2), "planning_share"), Some(Severity::Info));
+        assert_eq!(sev(plan(0.12, 1.2), "slow_node"), Some(Severity::Info));
+        assert_eq!(
+            sev(plan(120.0, 1200.0), "planning_share"),
+            Some(Severity::Critical)
+        );
+        assert_eq!(sev(plan(120.0, 1.0), "slow_node"), Some(Severity::Critical));
+    }
 
     #[test]
     fn like_with_a_prefix_gets_text_pattern_ops() {
