@@ -591,9 +591,10 @@ fn buffers_survive_a_restart_and_history_is_searchable() {
     assert!(s.contains("select count(*) from users;"), "{s}");
     app.on_event(key(KeyCode::Enter));
     assert!(app.modal.is_none());
+    // (the statement before is ended, so the two stay two statements)
     assert_eq!(
         app.editor.text(),
-        "select 'second tab'\n\nselect count(*) from users;"
+        "select 'second tab';\n\nselect count(*) from users;"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -1090,7 +1091,8 @@ fn plan_pane_fix_goes_to_the_editor_and_is_not_run() {
     app.on_event(key(KeyCode::Char('e')));
     assert_eq!(app.focus, PaneId::Editor);
     let text = app.editor.text();
-    assert!(text.starts_with(sql), "{text}");
+    // The statement before is ended, so the fix runs on its own.
+    assert!(text.starts_with(&format!("{sql};\n\n")), "{text}");
     assert!(
         text.contains("CREATE INDEX CONCURRENTLY ON public.orders (customer_id);"),
         "{text}"

@@ -204,10 +204,21 @@ impl EditorPane {
         let b = self.buf_mut();
         b.area.move_cursor(CursorMove::Bottom);
         b.area.move_cursor(CursorMove::End);
-        let empty = b.area.lines().iter().all(|l| l.trim().is_empty());
-        if !empty {
-            b.area.insert_str("\n\n");
-        }
+        let last = b
+            .area
+            .lines()
+            .iter()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| l.trim_end().to_string());
+        // The statement before must end, or the two run as one ("syntax error at CREATE").
+        let sep = match last {
+            None => "",
+            Some(l) if l.ends_with(';') => "\n\n",
+            Some(l) if l.contains("--") => "\n;\n\n",
+            Some(_) => ";\n\n",
+        };
+        b.area.insert_str(sep);
         let (row, _) = (b.area.cursor().0, b.area.cursor().1);
         b.area.insert_str(sql);
         b.area
@@ -944,5 +955,21 @@ mod tests {
         assert_eq!(e.cursor(), (2, 0));
         let p = e.pick_statement().expect("statement");
         assert_eq!(p.sql, "create index concurrently on t (a);");
+
+        // A statement without its `;` is ended first, or both would run as one.
+        let mut e = EditorPane::new("select * from t where a = 1\n\n");
+        e.append_statement("create index on t (a);");
+        assert_eq!(
+            e.text(),
+            "select * from t where a = 1\n\n;\n\ncreate index on t (a);"
+        );
+        assert_eq!(
+            e.pick_statement().expect("statement").sql,
+            "create index on t (a);"
+        );
+        let mut e = EditorPane::new("select 1 -- one");
+        e.append_statement("select 2;");
+        assert_eq!(e.text(), "select 1 -- one\n;\n\nselect 2;");
+        assert_eq!(e.pick_statement().expect("statement").sql, "select 2;");
     }
 }
