@@ -1,5 +1,9 @@
 //! Plan viewer figures: parse + analyse + advise a 5,000-node plan (text and JSON); the target
 //! is ≤ 50 ms. Run: `cargo bench --bench plan`.
+//!
+//! Recorded on the shared 2-core machine (load 6–10), best of 20, thread CPU time:
+//! before the one-pass metrics (commit 9c977aa): text 94.4 ms, JSON 75.5 ms, deep 117 ms;
+//! after: text 66 ms, JSON 54 ms, deep 31 ms. Wall time there was 1.5–2× the CPU time.
 
 use std::time::Instant;
 
