@@ -259,11 +259,25 @@ impl App {
 
     /// Collect what panes asked of the app: clipboard text, status messages.
     fn collect_effects(&mut self) {
+        let mut too_big = None;
         if let Some(t) = self.results.take_clipboard() {
+            if t.len() > crate::clipboard::OSC52_MAX_BYTES {
+                too_big = Some(t.len());
+            }
             self.clipboard = Some(t);
         }
         if let Some(m) = self.results.take_message() {
             self.status.message = Some((Level::Info, m));
+        }
+        if let Some(n) = too_big {
+            self.status.message = Some((
+                Level::Warning,
+                format!(
+                    "{:.1} MB is too much for the terminal clipboard (OSC 52 carries 1 MB); a local \
+                     clipboard tool got it if there is one, else export the result with ctrl-s",
+                    n as f64 / (1u64 << 20) as f64
+                ),
+            ));
         }
     }
 
