@@ -94,6 +94,9 @@ pub struct App {
     tick: u64,
     /// The run started from the editor (its error positions map back into the buffer).
     editor_run: Option<EditorRun>,
+    /// Which connections the worker last reported lost: the status bar says "disconnected" while
+    /// either is.
+    lost: (bool, bool),
     confirm_quit: bool,
     state_dir: Option<PathBuf>,
     database: String,
@@ -154,6 +157,7 @@ impl App {
             quit: false,
             tick: 0,
             editor_run: None,
+            lost: (false, false),
             confirm_quit: opts.confirm_quit,
             state_dir: opts.state_dir,
             database: opts.database,
@@ -759,9 +763,21 @@ impl App {
     fn on_worker(&mut self, event: WorkerEvent) {
         match event {
             WorkerEvent::Connection {
-                message, connected, ..
+                which,
+                message,
+                connected,
             } => {
-                self.status.connected = connected;
+                match which {
+                    crate::db::Which::Work => {
+                        self.lost.0 = !connected;
+                        // a new session: whatever transaction there was is gone
+                        if connected {
+                            self.status.tx = TxStatus::Idle;
+                        }
+                    }
+                    crate::db::Which::Monitor => self.lost.1 = !connected,
+                }
+                self.status.connected = !self.lost.0 && !self.lost.1;
                 let level = if connected {
                     Level::Warning
                 } else {

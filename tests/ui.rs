@@ -1017,3 +1017,45 @@ fn a_huge_value_is_inspected_cut_and_a_copy_too_big_for_osc52_says_so() {
     let s = screen(&mut app, 120, 30);
     assert!(s.contains("too much for the terminal"), "{s}");
 }
+
+#[test]
+fn the_status_bar_follows_connection_loss_and_recovery() {
+    use pgdeck::db::Which;
+    let (mut app, _rx) = app();
+    app.status.tx = TxStatus::InTransaction;
+    app.on_event(Event::Worker(WorkerEvent::Connection {
+        which: Which::Monitor,
+        message: "monitor connection lost: server closed the connection; reconnecting…".into(),
+        connected: false,
+    }));
+    app.on_event(Event::Worker(WorkerEvent::Connection {
+        which: Which::Work,
+        message: "connection lost: connection refused; reconnecting…".into(),
+        connected: false,
+    }));
+    let s = screen(&mut app, 140, 20);
+    assert!(s.contains("disconnected"), "{s}");
+    assert!(s.contains("connection lost"), "{s}");
+    // the work connection is back, the monitor not yet: still disconnected
+    app.on_event(Event::Worker(WorkerEvent::Connection {
+        which: Which::Work,
+        message: "the connection was lost and has been re-established; the open transaction was \
+                  rolled back by the server"
+            .into(),
+        connected: true,
+    }));
+    let s = screen(&mut app, 140, 20);
+    assert!(s.contains("disconnected"), "{s}");
+    assert!(
+        !s.contains("in transaction"),
+        "the lost transaction is not shown as open: {s}"
+    );
+    app.on_event(Event::Worker(WorkerEvent::Connection {
+        which: Which::Monitor,
+        message: "monitor connection re-established".into(),
+        connected: true,
+    }));
+    let s = screen(&mut app, 140, 20);
+    assert!(!s.contains("disconnected"), "{s}");
+    assert!(s.contains("re-established"), "{s}");
+}

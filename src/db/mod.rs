@@ -209,6 +209,10 @@ pub struct Connections {
     pub own_pids: Vec<i32>,
 }
 
+/// How often lost connections are looked for and reopened (the reconnect after a server restart
+/// takes at most about this long once the server accepts connections again).
+const WATCH_EVERY: Duration = Duration::from_secs(1);
+
 /// Application names pgdeck's connections carry.
 pub const WORK_APP_NAME: &str = "pgdeck";
 pub const MONITOR_APP_NAME: &str = "pgdeck monitor";
@@ -263,6 +267,10 @@ pub struct Worker {
     /// Id of the running user statement, if one runs.
     running: Arc<std::sync::Mutex<Option<RequestId>>>,
     events: mpsc::UnboundedSender<WorkerEvent>,
+    /// A reconnect of the work / monitor connection failed and was reported; later failures are
+    /// not reported again until it is back.
+    work_lost: bool,
+    monitor_lost: bool,
 }
 
 impl Worker {
@@ -286,6 +294,8 @@ impl Worker {
             tx_mode: crate::model::txn::TxMode::default(),
             running: Arc::default(),
             events: ev_tx,
+            work_lost: false,
+            monitor_lost: false,
         };
         tokio::spawn(worker.run(req_rx));
         let requests = Requests {
@@ -296,7 +306,20 @@ impl Worker {
     }
 
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<(RequestId, Request)>) {
-        while let Some((id, req)) = rx.recv().await {
+        let mut watch = tokio::time::interval(WATCH_EVERY);
+        watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let (id, req) = tokio::select! {
+                r = rx.recv() => match r {
+                    Some(r) => r,
+                    None => break,
+                },
+                _ = watch.tick() => {
+                    // Bounded, so requests (a cancel above all) never wait long behind it.
+                    let _ = tokio::time::timeout(WATCH_EVERY, self.watch_connections()).await;
+                    continue;
+                }
+            };
             match req {
                 Request::Run { sql } => self.start_run(id, sql).await,
                 Request::CancelRun => self.cancel(id),
@@ -457,6 +480,102 @@ impl Worker {
         }
     }
 
+    /// Opens a new work connection in place of a lost one; says so either way. The error is the
+    /// reason it could not connect.
+    async fn replace_work(&mut self, work: &mut WireConn) -> Result<(), String> {
+        match WireConn::connect(&self.target, WORK_APP_NAME).await {
+            Ok(mut c) => {
+                if self.settings.read_only {
+                    let _ = c
+                        .batch_execute("set default_transaction_read_only = on")
+                        .await;
+                }
+                if let Ok(pid) = work_pid(&mut c).await {
+                    self.own_pids[0] = pid;
+                }
+                self.work_cancel = c.cancel_handle();
+                *work = c;
+                let was_in_tx = self
+                    .tx_status
+                    .lock()
+                    .map(|mut s| std::mem::replace(&mut *s, TxStatus::Idle) != TxStatus::Idle)
+                    .unwrap_or(false);
+                self.work_lost = false;
+                self.notify(
+                    Which::Work,
+                    if was_in_tx {
+                        "the connection was lost and has been re-established; the open \
+                         transaction was rolled back by the server"
+                            .into()
+                    } else {
+                        "the connection was lost and has been re-established".into()
+                    },
+                    true,
+                );
+                Ok(())
+            }
+            Err(e) => {
+                if !self.work_lost {
+                    self.notify(
+                        Which::Work,
+                        format!("connection lost: {e}; reconnecting…"),
+                        false,
+                    );
+                }
+                self.work_lost = true;
+                Err(e.to_string())
+            }
+        }
+    }
+
+    /// Every second: a connection found dead while idle (server restart, backend terminated) is
+    /// reopened by itself, so the status bar recovers without the user running anything. A work
+    /// connection busy with a run is left alone: the run reports what happens to it.
+    async fn watch_connections(&mut self) {
+        if self.monitor.is_closed() {
+            match conn::connect(&self.target, MONITOR_APP_NAME).await {
+                Ok(c)
+                    if server::prepare_monitor(&c.client, &self.settings)
+                        .await
+                        .is_ok() =>
+                {
+                    if let Ok(pid) = server::backend_pid(&c.client).await {
+                        self.own_pids[1] = pid;
+                    }
+                    self.monitor = Arc::new(c.client);
+                    self.monitor_lost = false;
+                    self.notify(
+                        Which::Monitor,
+                        "monitor connection re-established".into(),
+                        true,
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    if !self.monitor_lost {
+                        self.notify(
+                            Which::Monitor,
+                            format!("monitor connection lost: {e}; reconnecting…"),
+                            false,
+                        );
+                    }
+                    self.monitor_lost = true;
+                }
+            }
+        }
+        let idle = self.running.lock().map(|r| r.is_none()).unwrap_or(false);
+        if !idle {
+            return;
+        }
+        let work = self.work.clone();
+        let Ok(mut work) = work.try_lock() else {
+            return;
+        };
+        if work.check_alive().is_err() {
+            let _ = self.replace_work(&mut work).await;
+        }
+    }
+
     fn notify(&self, which: Which, message: String, connected: bool) {
         let _ = self.events.send(WorkerEvent::Connection {
             which,
@@ -477,37 +596,15 @@ impl Worker {
             return;
         }
         // No run holds the connection now (`running` is clear), so the lock is free.
-        let mut work = self.work.lock().await;
+        let work_conn = self.work.clone();
+        let mut work = work_conn.lock().await;
         // A connection that died while idle is replaced before the run; one that dies during the
         // run is reported by the run and never re-run.
-        if work.check_alive().is_err() {
-            match WireConn::connect(&self.target, WORK_APP_NAME).await {
-                Ok(mut c) => {
-                    if self.settings.read_only {
-                        let _ = c
-                            .batch_execute("set default_transaction_read_only = on")
-                            .await;
-                    }
-                    if let Ok(pid) = work_pid(&mut c).await {
-                        self.own_pids[0] = pid;
-                    }
-                    self.work_cancel = c.cancel_handle();
-                    *work = c;
-                    if let Ok(mut s) = self.tx_status.lock() {
-                        *s = TxStatus::Idle;
-                    }
-                    self.notify(
-                        Which::Work,
-                        "the connection was lost and has been re-established; any open transaction was rolled back".into(),
-                        true,
-                    );
-                }
-                Err(e) => {
-                    self.notify(Which::Work, format!("connection lost: {e}"), false);
-                    self.reply(id, Err(DbError::NotConnected(e.to_string())), true);
-                    return;
-                }
-            }
+        if work.check_alive().is_err()
+            && let Err(e) = self.replace_work(&mut work).await
+        {
+            self.reply(id, Err(DbError::NotConnected(e)), true);
+            return;
         }
         drop(work);
         if let Ok(mut r) = self.running.lock() {

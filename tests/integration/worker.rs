@@ -610,3 +610,93 @@ async fn on_error_rollback_keeps_the_transaction_alive() {
         "1,5"
     );
 }
+
+impl Harness {
+    /// Waits for the worker to say that both connections are back, skipping other events;
+    /// returns the messages it sent on the way.
+    async fn until_both_reconnected(&mut self, within: Duration) -> Vec<String> {
+        let mut messages = Vec::new();
+        let (mut work, mut monitor) = (false, false);
+        let deadline = tokio::time::Instant::now() + within;
+        while !(work && monitor) {
+            let ev = tokio::time::timeout_at(deadline, self.events.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no reconnect within {within:?}; saw {messages:?}"))
+                .expect("worker alive");
+            match ev {
+                WorkerEvent::Connection {
+                    which,
+                    message,
+                    connected,
+                } => {
+                    messages.push(format!("{which:?}: {message}"));
+                    match which {
+                        db::Which::Work => work = connected,
+                        db::Which::Monitor => monitor = connected,
+                    }
+                }
+                WorkerEvent::Response(r) => self.stash.push(r),
+            }
+        }
+        messages
+    }
+}
+
+#[tokio::test]
+async fn after_a_server_restart_both_connections_come_back_by_themselves() {
+    use pgdeck::cluster::{ClusterOptions, TempCluster};
+    let mut own = TempCluster::start(ClusterOptions::default().preload_pg_stat_statements(false))
+        .expect("a cluster of this test's own");
+    own.create_database("restart").expect("database");
+    let mut h = start(&own.conninfo("restart"), Settings::default()).await;
+    h.run("begin").await;
+    own.restart().expect("restart the server");
+    let back = std::time::Instant::now();
+    // Nothing is asked of the worker: it notices and reconnects on its own.
+    let messages = h.until_both_reconnected(Duration::from_secs(10)).await;
+    let took = back.elapsed();
+    eprintln!("reconnected {took:?} after the server accepted connections again: {messages:?}");
+    assert!(
+        took <= Duration::from_millis(2500),
+        "reconnect took {took:?}: {messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("Work:") && m.contains("transaction was rolled back")),
+        "the lost transaction is mentioned: {messages:?}"
+    );
+    let r = h.run("select 6 * 7").await;
+    assert!(
+        r.outcome.as_ref().is_some_and(|o| o.error.is_none()),
+        "{:?}",
+        r.outcome
+    );
+    assert_eq!(r.sets[0].get(0, 0), Some("42"));
+    assert_eq!(r.outcome.expect("outcome").tx, TxStatus::Idle);
+}
+
+#[tokio::test]
+async fn terminated_backends_are_replaced_without_a_request() {
+    let (name, ci) = fresh_db("terminated_both");
+    let mut h = start(&ci, Settings::default()).await;
+    let pids = h.own_pids.clone();
+    psql(
+        &name,
+        &format!(
+            "select pg_terminate_backend(pid) from pg_stat_activity where pid in ({}, {})",
+            pids[0], pids[1]
+        ),
+    );
+    let messages = h.until_both_reconnected(Duration::from_secs(10)).await;
+    assert!(
+        messages.iter().any(|m| m.contains("re-established")),
+        "{messages:?}"
+    );
+    let r = h.run("select 1").await;
+    assert!(
+        r.outcome.as_ref().is_some_and(|o| o.error.is_none()),
+        "{:?}",
+        r.outcome
+    );
+}
