@@ -97,6 +97,8 @@ pub struct App {
     /// Which connections the worker last reported lost: the status bar says "disconnected" while
     /// either is.
     lost: (bool, bool),
+    /// When the user first asked to cancel the running statement.
+    cancel_asked: Option<std::time::Instant>,
     confirm_quit: bool,
     state_dir: Option<PathBuf>,
     database: String,
@@ -158,6 +160,7 @@ impl App {
             tick: 0,
             editor_run: None,
             lost: (false, false),
+            cancel_asked: None,
             confirm_quit: opts.confirm_quit,
             state_dir: opts.state_dir,
             database: opts.database,
@@ -745,6 +748,7 @@ impl App {
         if self.results.running() {
             self.requests.send(Request::CancelRun);
             self.status.message = Some((Level::Info, "cancel requested…".into()));
+            self.cancel_asked.get_or_insert(std::time::Instant::now());
         } else if self.focus != PaneId::Editor {
             self.status.message = Some((Level::Info, "nothing is running".into()));
         }
@@ -752,6 +756,20 @@ impl App {
 
     fn on_tick(&mut self) {
         self.tick = self.tick.wrapping_add(1);
+        // A cancel the server does not act on (its backend stopped, the network gone): say what
+        // the next ctrl-c does.
+        if let Some(at) = self.cancel_asked {
+            if !self.results.running() {
+                self.cancel_asked = None;
+            } else if at.elapsed() >= std::time::Duration::from_secs(3) {
+                self.status.message = Some((
+                    Level::Warning,
+                    "the server has not answered the cancel; ctrl-c again stops waiting and \
+                     reopens the connection"
+                        .into(),
+                ));
+            }
+        }
         if self.last_autosave.elapsed() >= AUTOSAVE_EVERY {
             self.autosave();
         }

@@ -213,6 +213,12 @@ pub struct Connections {
 /// takes at most about this long once the server accepts connections again).
 const WATCH_EVERY: Duration = Duration::from_secs(1);
 
+/// A cancel the server has not acted on after this long, asked for again, abandons the run.
+const ABANDON_AFTER: Duration = Duration::from_secs(3);
+
+/// How long after the monitor's statement_timeout a request is given up on the client side.
+const NO_ANSWER_GRACE: Duration = Duration::from_secs(3);
+
 /// Application names pgdeck's connections carry.
 pub const WORK_APP_NAME: &str = "pgdeck";
 pub const MONITOR_APP_NAME: &str = "pgdeck monitor";
@@ -267,6 +273,10 @@ pub struct Worker {
     /// Id of the running user statement, if one runs.
     running: Arc<std::sync::Mutex<Option<RequestId>>>,
     events: mpsc::UnboundedSender<WorkerEvent>,
+    /// The running statement's task, so that it can be abandoned when the server stops answering.
+    run_task: Option<(RequestId, tokio::task::JoinHandle<()>)>,
+    /// When a cancel was first sent for the current run.
+    cancel_sent: Option<(RequestId, Instant)>,
     /// A reconnect of the work / monitor connection failed and was reported; later failures are
     /// not reported again until it is back.
     work_lost: bool,
@@ -296,6 +306,8 @@ impl Worker {
             events: ev_tx,
             work_lost: false,
             monitor_lost: false,
+            run_task: None,
+            cancel_sent: None,
         };
         tokio::spawn(worker.run(req_rx));
         let requests = Requests {
@@ -322,7 +334,7 @@ impl Worker {
             };
             match req {
                 Request::Run { sql } => self.start_run(id, sql).await,
-                Request::CancelRun => self.cancel(id),
+                Request::CancelRun => self.cancel(id).await,
                 Request::SetTxMode(mode) => self.tx_mode = mode,
                 Request::Explain { sql, options } => self.start_explain(id, sql, options),
                 Request::LoadSchema => {
@@ -435,8 +447,18 @@ impl Worker {
     {
         let Some(client) = client else { return };
         let events = self.events.clone();
+        // statement_timeout ends a slow monitor query on the server; a server that does not run at
+        // all (SIGSTOP, a dead network) never sends that error, so the client gives up a little later.
+        let timeout = match self.settings.statement_timeout_ms {
+            0 => Duration::from_secs(60),
+            ms => Duration::from_millis(ms),
+        };
+        let limit = timeout + NO_ANSWER_GRACE;
         tokio::spawn(async move {
-            let reply = f(client).await;
+            let reply = match tokio::time::timeout(limit, f(client)).await {
+                Ok(reply) => reply,
+                Err(_) => Err(DbError::NoAnswer(limit.as_secs())),
+            };
             let _ = events.send(WorkerEvent::Response(Response {
                 id,
                 reply,
@@ -576,6 +598,58 @@ impl Worker {
         }
     }
 
+    /// The server ignored a cancel for [`ABANDON_AFTER`] (its backend is stopped or the network is
+    /// gone) and the user asked again: stop waiting. The run's task is dropped, its connection
+    /// closed and replaced, and the run reported as interrupted (never re-run); the rows it received
+    /// stay on screen.
+    async fn abandon_run(&mut self, id: RequestId, run_id: RequestId) {
+        if let Some((rid, task)) = self.run_task.take() {
+            if rid == run_id {
+                task.abort();
+                // the task holds the connection's lock until it is gone
+                let _ = task.await;
+            } else {
+                self.run_task = Some((rid, task));
+            }
+        }
+        let waited = self
+            .cancel_sent
+            .take()
+            .map_or(0, |(_, at)| at.elapsed().as_secs());
+        if let Ok(mut r) = self.running.lock() {
+            *r = None;
+        }
+        let work = self.work.clone();
+        let mut conn = work.lock().await;
+        let replaced =
+            tokio::time::timeout(Duration::from_secs(10), self.replace_work(&mut conn)).await;
+        drop(conn);
+        let reconnected = matches!(replaced, Ok(Ok(())));
+        let outcome = RunOutcome {
+            error: Some(DbError::ConnectionLost(format!(
+                "the server did not answer the cancel request for {waited} s, so pgdeck stopped \
+                 waiting and closed the connection{}; the statement may still be running on the \
+                 server and was not re-run",
+                if reconnected {
+                    " (a new one is open)"
+                } else {
+                    ""
+                }
+            ))),
+            tx: TxStatus::Idle,
+            elapsed: Duration::ZERO,
+            completed: 0,
+            rows: 0,
+            capped: false,
+            text_offset: 0,
+        };
+        if let Ok(mut s) = self.tx_status.lock() {
+            *s = TxStatus::Idle;
+        }
+        self.reply(run_id, Ok(Reply::RunFinished(outcome)), true);
+        self.reply(id, Ok(Reply::CancelSent), true);
+    }
+
     fn notify(&self, which: Which, message: String, connected: bool) {
         let _ = self.events.send(WorkerEvent::Connection {
             which,
@@ -622,7 +696,7 @@ impl Worker {
                 wire: self.work_cancel.clone(),
             },
         };
-        tokio::spawn(session::run(ctx, sql, Instant::now()));
+        self.run_task = Some((id, tokio::spawn(session::run(ctx, sql, Instant::now()))));
     }
 
     /// EXPLAIN on the work connection, on its own task; cancellable like a run.
@@ -679,11 +753,19 @@ impl Worker {
         });
     }
 
-    fn cancel(&self, id: RequestId) {
+    async fn cancel(&mut self, id: RequestId) {
         let Some(run_id) = self.running.lock().ok().and_then(|r| *r) else {
             self.reply(id, Err(DbError::Refused("nothing is running".into())), true);
             return;
         };
+        match self.cancel_sent {
+            Some((rid, at)) if rid == run_id && at.elapsed() >= ABANDON_AFTER => {
+                self.abandon_run(id, run_id).await;
+                return;
+            }
+            Some((rid, _)) if rid == run_id => {}
+            _ => self.cancel_sent = Some((run_id, Instant::now())),
+        }
         let handle = CancelHandle {
             wire: self.work_cancel.clone(),
         };

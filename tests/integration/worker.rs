@@ -700,3 +700,61 @@ async fn terminated_backends_are_replaced_without_a_request() {
         r.outcome
     );
 }
+
+/// SIGSTOP/SIGCONT to a server process (the tests may run as root and the server as postgres).
+fn signal(pid: i32, sig: i32) {
+    // SAFETY: kill(2) with a pid read from the server; a wrong pid only fails.
+    let r = unsafe { libc::kill(pid, sig) };
+    assert_eq!(r, 0, "kill({pid}, {sig})");
+}
+
+#[tokio::test]
+async fn a_stopped_backend_never_freezes_the_worker() {
+    let (name, ci) = fresh_db("sigstop");
+    let settings = Settings {
+        statement_timeout_ms: 1000,
+        ..Settings::default()
+    };
+    let mut h = start(&ci, settings).await;
+    let (work_pid, monitor_pid) = (h.own_pids[0], h.own_pids[1]);
+
+    // The monitor's backend stops: the request fails with a timeout instead of hanging.
+    signal(monitor_pid, libc::SIGSTOP);
+    let started = std::time::Instant::now();
+    let reply = h.request(Request::LoadActivity).await;
+    signal(monitor_pid, libc::SIGCONT);
+    let err = reply.expect_err("no answer from a stopped backend");
+    assert!(matches!(err, db::DbError::NoAnswer(_)), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // The work connection's backend stops in the middle of a statement: cancel cannot reach it;
+    // asking again after a few seconds abandons the run and opens a new connection.
+    let id = h.requests.send(Request::Run {
+        sql: "select pg_sleep(30) as stopped_marker".into(),
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    signal(work_pid, libc::SIGSTOP);
+    h.requests.send(Request::CancelRun);
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    h.requests.send(Request::CancelRun);
+    let run = tokio::time::timeout(Duration::from_secs(15), h.collect(id))
+        .await
+        .expect("the run ends once abandoned");
+    signal(work_pid, libc::SIGCONT);
+    let o = run.outcome.expect("outcome");
+    let e = o.error.expect("reported as interrupted");
+    assert!(e.to_string().contains("did not answer the cancel"), "{e}");
+    let r = h.run("select 'alive'").await;
+    assert!(
+        r.outcome.as_ref().is_some_and(|o| o.error.is_none()),
+        "{:?}",
+        r.outcome
+    );
+    assert_eq!(r.sets[0].get(0, 0), Some("alive"));
+    // the abandoned backend goes away once it runs again and finds its client gone
+    let _ = name;
+}
