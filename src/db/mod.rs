@@ -207,6 +207,9 @@ pub struct Connections {
     pub info: ServerInfo,
     /// Backend pids of the two connections (so the activity view can mark them and never signal them).
     pub own_pids: Vec<i32>,
+    /// Both connections reach the same server session: a pooler in transaction mode (PgBouncer).
+    /// Session settings are then left alone (they would leak to other clients).
+    pub pooled: bool,
 }
 
 /// How often lost connections are looked for and reopened (the reconnect after a server restart
@@ -237,9 +240,33 @@ pub async fn open(
         message: format!("setting up the session failed: {e}"),
         sqlstate: e.sqlstate().map(str::to_string),
     };
-    server::prepare_monitor(&monitor.client, settings)
+    // Behind a pooler in transaction mode (PgBouncer) both connections reach the same server
+    // session, and a session SET would apply to whoever the pooler hands it to next: the user's
+    // statements would run with the monitor's 5 s statement_timeout. Seen there: skip the SETs;
+    // the monitor's requests still give up on the client side (NO_ANSWER_GRACE).
+    let monitor_server_pid = server::backend_pid(&monitor.client).await.map_err(setup)?;
+    let work_server_pid: Option<i32> = work
+        .first_value("select pg_backend_pid()")
         .await
-        .map_err(setup)?;
+        .map_err(setup)?
+        .and_then(|v| v.parse().ok());
+    let pooled = work_server_pid == Some(monitor_server_pid);
+    if pooled {
+        tracing::info!("both connections share server session {monitor_server_pid}: a pooler");
+        if settings.read_only {
+            return Err(conn::ConnectError::Server {
+                message: "--read-only cannot be kept behind a connection pooler in transaction \
+                          mode: its SET would apply to other clients' sessions. Connect to the \
+                          server directly, or give the role default_transaction_read_only"
+                    .into(),
+                sqlstate: None,
+            });
+        }
+    } else {
+        server::prepare_monitor(&monitor.client, settings)
+            .await
+            .map_err(setup)?;
+    }
     if settings.read_only {
         work.batch_execute("set default_transaction_read_only = on")
             .await
@@ -252,6 +279,7 @@ pub async fn open(
         monitor,
         info,
         own_pids: vec![work_pid, monitor_pid],
+        pooled,
     })
 }
 
@@ -273,6 +301,8 @@ pub struct Worker {
     /// Id of the running user statement, if one runs.
     running: Arc<std::sync::Mutex<Option<RequestId>>>,
     events: mpsc::UnboundedSender<WorkerEvent>,
+    /// Behind a transaction-mode pooler: no session SETs on reconnect either.
+    pooled: bool,
     /// The running statement's task, so that it can be abandoned when the server stops answering.
     run_task: Option<(RequestId, tokio::task::JoinHandle<()>)>,
     /// When a cancel was first sent for the current run.
@@ -308,6 +338,7 @@ impl Worker {
             monitor_lost: false,
             run_task: None,
             cancel_sent: None,
+            pooled: conns.pooled,
         };
         tokio::spawn(worker.run(req_rx));
         let requests = Requests {
@@ -475,7 +506,9 @@ impl Worker {
         }
         match conn::connect(&self.target, MONITOR_APP_NAME).await {
             Ok(c) => {
-                if let Err(e) = server::prepare_monitor(&c.client, &self.settings).await {
+                if !self.pooled
+                    && let Err(e) = server::prepare_monitor(&c.client, &self.settings).await
+                {
                     self.reply(id, Err(e), true);
                     return None;
                 }
@@ -557,9 +590,10 @@ impl Worker {
         if self.monitor.is_closed() {
             match conn::connect(&self.target, MONITOR_APP_NAME).await {
                 Ok(c)
-                    if server::prepare_monitor(&c.client, &self.settings)
-                        .await
-                        .is_ok() =>
+                    if self.pooled
+                        || server::prepare_monitor(&c.client, &self.settings)
+                            .await
+                            .is_ok() =>
                 {
                     if let Ok(pid) = server::backend_pid(&c.client).await {
                         self.own_pids[1] = pid;

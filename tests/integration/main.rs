@@ -5,6 +5,7 @@
 mod cli;
 mod common;
 mod health;
+mod pooler;
 mod query;
 mod tui;
 mod wire;
