@@ -200,7 +200,16 @@ pub async fn run_check(
 ) -> Result<Vec<Finding>, DbError> {
     let sql = sql_for(check, facts.version_num)
         .ok_or_else(|| DbError::Other(format!("unknown check `{check}`")))?;
-    let rows = client.query_typed(&sql, &[(&schema, Type::TEXT)]).await?;
+    let rows = if matches!(check, "index_bloat" | "table_bloat") {
+        client
+            .query_typed(
+                &sql,
+                &[(&schema, Type::TEXT), (&config.bloat_min_bytes, Type::INT8)],
+            )
+            .await?
+    } else {
+        client.query_typed(&sql, &[(&schema, Type::TEXT)]).await?
+    };
     let mut findings = Vec::new();
     let mut measured = 0;
     for row in &rows {
