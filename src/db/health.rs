@@ -325,7 +325,7 @@ async fn measure(client: &Client, ext: &str, check: &str, raw: &RawRow) -> Resul
 }
 
 /// A result row as the model takes it: schema, table, object, then named values.
-fn raw_row(row: &Row) -> Result<RawRow, DbError> {
+fn raw_row(row: &Row) -> Result<RawRow, tokio_postgres::Error> {
     let mut raw = RawRow {
         schema: row.try_get::<_, Option<String>>(0)?.unwrap_or_default(),
         table: row.try_get(1)?,

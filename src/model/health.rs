@@ -591,7 +591,7 @@ pub fn evaluate(
     cfg: &HealthConfig,
     window: &StatsWindow,
 ) -> Option<Finding> {
-    if cfg.exclude_schemas.iter().any(|s| *s == row.schema) {
+    if cfg.exclude_schemas.contains(&row.schema) {
         return None;
     }
     let schema = row.schema.as_str();
