@@ -5,6 +5,7 @@
 //! - `wire-stream`: the same, each batch dropped once full (what a streaming export holds);
 //! - `worker`: the real worker path (`db::Worker`, `Request::Run`, replies into a `ResultSet`);
 //! - `tokio-postgres`: `simple_query_raw` into kept `RowBatch`es (the path before `db::wire`);
+//! - `pgdeck query --csv -c ... > /dev/null`: the headless twin, the release binary;
 //! - `psql -X --csv -c ... > /dev/null`, for context (psql buffers the whole result).
 //!
 //! Every variant runs in its own child process (this binary re-run with `--child`). Wall time is
@@ -79,10 +80,17 @@ fn main() {
         "wire-stream",
         "worker",
         "tokio-postgres",
+        "pgdeck query",
         "psql --csv",
     ];
     let command = |name: &str| -> Command {
-        if name == "psql --csv" {
+        if name == "pgdeck query" {
+            let mut c = Command::new(env!("CARGO_BIN_EXE_pgdeck"));
+            c.args(["query", &conninfo, "--csv", "-c", SELECT])
+                .env("PGDECK_CONFIG_DIR", "/nonexistent-pgdeck-bench")
+                .stdout(Stdio::null());
+            c
+        } else if name == "psql --csv" {
             let mut c = Command::new(&psql);
             c.args(["-X", "--csv", "-d", &conninfo, "-c", SELECT])
                 .stdout(Stdio::null());

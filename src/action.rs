@@ -43,6 +43,10 @@ pub enum Action {
     // health report
     /// Put the selected finding's fix SQL into the editor (never runs it).
     EditFix,
+    // plan
+    Explain,
+    ExplainAnalyze,
+    UseSuggestion,
     // lists and trees
     Up,
     Down,
@@ -96,6 +100,9 @@ impl Action {
         Action::ToggleExpanded,
         Action::Mark,
         Action::EditFix,
+        Action::Explain,
+        Action::ExplainAnalyze,
+        Action::UseSuggestion,
         Action::Up,
         Action::Down,
         Action::Left,
@@ -145,6 +152,9 @@ impl Action {
             Action::Copy => "copy",
             Action::Export => "export",
             Action::ToggleExpanded => "toggle_expanded",
+            Action::Explain => "explain",
+            Action::ExplainAnalyze => "explain_analyze",
+            Action::UseSuggestion => "use_suggestion",
             Action::Mark => "mark",
             Action::EditFix => "edit_fix",
             Action::Up => "up",
@@ -199,6 +209,11 @@ impl Action {
             Action::ToggleExpanded => "expanded record view (like psql's \\x)",
             Action::Mark => "start or end a selection",
             Action::EditFix => "put the finding's fix SQL into the editor (it is not run)",
+            Action::Explain => "EXPLAIN the statement under the cursor (the plan pane shows it)",
+            Action::ExplainAnalyze => {
+                "EXPLAIN ANALYZE the statement under the cursor (writes are rolled back)"
+            }
+            Action::UseSuggestion => "put the selected advice's fix into the editor (not run)",
             Action::Up => "move up",
             Action::Down => "move down",
             Action::Left => "move left / collapse",

@@ -14,7 +14,7 @@ use crate::action::Action;
 use crate::db::{DbError, Reply, Request, RequestId, Requests, WorkerEvent};
 use crate::event::Event;
 use crate::keymap::{KeyChord, Keymap, Section};
-use crate::model::txn::TxStatus;
+use crate::model::txn::{TxMode, TxStatus};
 use crate::state::{
     autosave,
     history::{self as hist, HistoryEntry},
@@ -131,6 +131,9 @@ impl App {
             .map(hist::load)
             .unwrap_or_default();
         let mut status = opts.status;
+        if status.tx_mode != TxMode::default() {
+            opts.requests.send(Request::SetTxMode(status.tx_mode));
+        }
         if let Some(n) = startup_note {
             status.message = Some((Level::Warning, n));
         }
@@ -143,7 +146,7 @@ impl App {
             schema: SchemaPane::default(),
             editor,
             results: ResultsPane::default(),
-            plan: PlanPane,
+            plan: PlanPane::default(),
             activity: ActivityPane::new(opts.activity_interval),
             health: HealthPane::default(),
             status,
@@ -256,11 +259,25 @@ impl App {
 
     /// Collect what panes asked of the app: clipboard text, status messages.
     fn collect_effects(&mut self) {
+        let mut too_big = None;
         if let Some(t) = self.results.take_clipboard() {
+            if t.len() > crate::clipboard::OSC52_MAX_BYTES {
+                too_big = Some(t.len());
+            }
             self.clipboard = Some(t);
         }
         if let Some(m) = self.results.take_message() {
             self.status.message = Some((Level::Info, m));
+        }
+        if let Some(n) = too_big {
+            self.status.message = Some((
+                Level::Warning,
+                format!(
+                    "{:.1} MB is too much for the terminal clipboard (OSC 52 carries 1 MB); a local \
+                     clipboard tool got it if there is one, else export the result with ctrl-s",
+                    n as f64 / (1u64 << 20) as f64
+                ),
+            ));
         }
     }
 
@@ -448,6 +465,25 @@ impl App {
                 self.focus_pane(order[next]);
             }
             Action::RunStatement => self.run_from_editor(false),
+            Action::Explain | Action::ExplainAnalyze => self.explain_from_editor(action),
+            Action::UseSuggestion if self.focus == PaneId::Plan => {
+                match self.plan.selected_suggestion() {
+                    Some(fix) => {
+                        self.editor.append_statement(&fix);
+                        self.focus_pane(PaneId::Editor);
+                        self.status.message = Some((
+                            Level::Info,
+                            "the fix is in the editor; it has not been run".into(),
+                        ));
+                    }
+                    None => {
+                        self.status.message = Some((
+                            Level::Info,
+                            "this advice item has no statement to try".into(),
+                        ))
+                    }
+                }
+            }
             Action::RunAll => self.run_from_editor(true),
             Action::HistorySearch => self.modal = Some(Modal::History(HistorySearch::default())),
             Action::Complete => self.update_completion(true),
@@ -530,6 +566,30 @@ impl App {
         }
     }
 
+    /// EXPLAIN (ctrl-e) or EXPLAIN ANALYZE (alt-e) of the statement under the cursor; from the plan
+    /// pane, of the statement it shows.
+    fn explain_from_editor(&mut self, action: Action) {
+        let sql = if self.focus == PaneId::Plan {
+            self.plan.statement()
+        } else {
+            self.editor.pick_statement().map(|p| p.sql)
+        };
+        let Some(sql) = sql.filter(|s| !s.trim().is_empty()) else {
+            self.status.message = Some((
+                Level::Info,
+                "nothing to explain: the editor is empty".into(),
+            ));
+            return;
+        };
+        let options = if action == Action::ExplainAnalyze {
+            crate::model::plan::statement::ExplainOptions::full()
+        } else {
+            crate::model::plan::statement::ExplainOptions::plan_only()
+        };
+        self.plan.explain(&self.requests, sql, options);
+        self.focus_pane(PaneId::Plan);
+    }
+
     fn run_from_editor(&mut self, all: bool) {
         let picked = if all {
             self.editor.pick_all()
@@ -584,6 +644,32 @@ impl App {
         self.send_run(sql, from_editor);
     }
 
+    /// `\set AUTOCOMMIT off` and friends: change the mode for later runs, or show it.
+    fn set_variable(&mut self, set: Option<(crate::model::psql_meta::SetVar, bool)>) {
+        use crate::model::psql_meta::SetVar;
+        let onoff = |b: bool| if b { "on" } else { "off" };
+        let mut mode = self.status.tx_mode;
+        match set {
+            None => {}
+            Some((SetVar::Autocommit, on)) => mode.autocommit = on,
+            Some((SetVar::OnErrorRollback, on)) => mode.on_error_rollback = on,
+        }
+        if mode != self.status.tx_mode {
+            self.status.tx_mode = mode;
+            self.requests.send(Request::SetTxMode(mode));
+        }
+        let mut text = format!(
+            "AUTOCOMMIT {}, ON_ERROR_ROLLBACK {}",
+            onoff(mode.autocommit),
+            onoff(mode.on_error_rollback)
+        );
+        if matches!(set, Some((SetVar::Autocommit, true))) && self.status.tx != TxStatus::Idle {
+            // psql does the same: the open transaction is not committed by the switch.
+            text.push_str("; the open transaction stays open until COMMIT or ROLLBACK");
+        }
+        self.status.message = Some((Level::Info, text));
+    }
+
     fn send_run(&mut self, sql: String, from_editor: Option<Picked>) {
         // A lone psql meta-command: \x and \conninfo are answered here, the catalog ones by the
         // monitor connection; either way the results pane shows them like a statement.
@@ -608,6 +694,10 @@ impl App {
                     Level::Info,
                     format!("Expanded display is {}.", if now { "on" } else { "off" }),
                 ));
+                return;
+            }
+            Some(Ok(crate::model::psql_meta::Meta::Set(set))) => {
+                self.set_variable(set);
                 return;
             }
             Some(Ok(crate::model::psql_meta::Meta::ConnInfo)) => {
@@ -734,6 +824,8 @@ impl App {
                     }
                 } else if self.schema.waits_for(resp.id) {
                     self.schema.on_reply(resp);
+                } else if self.plan.waits_for(resp.id) {
+                    self.plan.on_reply(resp);
                 } else if self.activity.waits_for(resp.id) {
                     self.activity.on_reply(resp);
                 } else if self.health.waits_for(resp.id) {

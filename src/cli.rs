@@ -88,6 +88,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run SQL and stream the results to stdout (table, CSV as `psql --csv` prints it, JSON,
+    /// Markdown, TSV). Stops at the first error (stderr, exit code 2).
+    Query(QueryArgs),
     /// Run the index and table health report (the Health pane's checks) and print the findings with
     /// their evidence and fix SQL. Exit 0 when nothing is at or above --fail-on, 1 when something is,
     /// 2 on error (including a check that could not run).
@@ -111,6 +114,80 @@ pub enum Command {
         #[arg(long = "threshold", value_name = "NAME=VALUE")]
         thresholds: Vec<String>,
     },
+    /// Show a statement's plan with per-node figures and advice (EXPLAIN on the server), or analyse a
+    /// plan saved in a file (`--file`, JSON or text as psql prints it; no connection needed).
+    Explain {
+        /// [CONNINFO] SQL: the statement to explain, after an optional connection string. Without
+        /// it, `-c`, or stdin.
+        #[arg(value_name = "ARGS", num_args = 0..=2)]
+        args: Vec<String>,
+        /// The statement to explain.
+        #[arg(short = 'c', long = "command", value_name = "SQL")]
+        command: Option<String>,
+        /// Analyse a saved plan (JSON or text; `-` reads stdin) instead of asking a server.
+        #[arg(long, value_name = "PLAN")]
+        file: Option<std::path::PathBuf>,
+        /// Run the statement (EXPLAIN ANALYZE); a statement that writes is rolled back.
+        #[arg(long)]
+        analyze: bool,
+        /// Buffer counts (implied by --analyze).
+        #[arg(long)]
+        buffers: bool,
+        /// Output: text or json.
+        #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+        /// Exit 1 when an advice item is at or above this severity (info, warning, critical).
+        #[arg(long, value_name = "SEVERITY", value_parser = ["info", "warning", "critical"])]
+        fail_on: Option<String>,
+    },
+}
+
+/// `pgdeck query`: where the SQL comes from and how results are printed.
+#[derive(Debug, Args, Clone)]
+pub struct QueryArgs {
+    /// A `postgres://` URI, a `key=value` connection string, or a database name.
+    #[arg(value_name = "CONNINFO")]
+    pub conninfo: Option<String>,
+    /// SQL to run; each -c is sent as one query string (its statements run in one implicit
+    /// transaction, as with psql -c). May be repeated.
+    #[arg(
+        short = 'c',
+        long = "command",
+        value_name = "SQL",
+        conflicts_with = "file"
+    )]
+    pub command: Vec<String>,
+    /// A file of SQL statements, run one statement at a time ("-" is stdin). May be repeated.
+    /// Without -c and -f, statements are read from stdin.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Vec<std::path::PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = QueryFormat::Table)]
+    pub format: QueryFormat,
+    /// Same as --format csv (psql's flag).
+    #[arg(long, conflicts_with = "format")]
+    pub csv: bool,
+    /// Run everything in one transaction (BEGIN ... COMMIT; an error rolls all of it back).
+    #[arg(short = '1', long)]
+    pub single_transaction: bool,
+    /// Do not print command tags such as `UPDATE 3` (psql -q).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// Output formats of `pgdeck query`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum QueryFormat {
+    /// Aligned columns like psql's default output.
+    Table,
+    /// Byte for byte what `psql --csv` prints.
+    Csv,
+    /// One JSON array of objects per result; numbers, booleans and json values keep their type.
+    Json,
+    /// A Markdown table per result.
+    Markdown,
+    /// Tab-separated, with COPY text escapes.
+    Tsv,
 }
 
 /// How `pgdeck check` prints.

@@ -434,6 +434,40 @@ impl Default for EditorConfig {
     }
 }
 
+/// How user statements run, as psql's AUTOCOMMIT and ON_ERROR_ROLLBACK. `\set AUTOCOMMIT off`
+/// and `\set ON_ERROR_ROLLBACK on` in the editor change them for the session.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    default,
+    expecting = "a [transactions] table such as { autocommit = true, on_error_rollback = false }"
+)]
+pub struct TransactionsConfig {
+    /// false: manual commit, a statement run outside a transaction opens one (BEGIN).
+    pub autocommit: bool,
+    /// Inside a transaction, roll back to a savepoint taken before each run when it fails.
+    pub on_error_rollback: bool,
+}
+
+impl Default for TransactionsConfig {
+    fn default() -> Self {
+        TransactionsConfig {
+            autocommit: true,
+            on_error_rollback: false,
+        }
+    }
+}
+
+impl TransactionsConfig {
+    /// As the worker's mode.
+    pub fn mode(&self) -> crate::model::txn::TxMode {
+        crate::model::txn::TxMode {
+            autocommit: self.autocommit,
+            on_error_rollback: self.on_error_rollback,
+        }
+    }
+}
+
 /// The results grid's settings.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(
@@ -733,6 +767,8 @@ pub struct Config {
     pub editor: EditorConfig,
     /// Results grid.
     pub results: ResultsConfig,
+    /// Autocommit and on-error rollback.
+    pub transactions: TransactionsConfig,
     /// Monitor connection and activity refresh.
     pub monitor: MonitorConfig,
     /// Confirmations.
@@ -751,6 +787,7 @@ impl Default for Config {
             theme: "dark".to_string(),
             editor: EditorConfig::default(),
             results: ResultsConfig::default(),
+            transactions: TransactionsConfig::default(),
             monitor: MonitorConfig::default(),
             confirm: ConfirmConfig::default(),
             health: crate::model::health::HealthConfig::default(),

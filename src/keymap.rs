@@ -1074,7 +1074,11 @@ mod tests {
         let mut sorted = actions.clone();
         sorted.sort_by_key(|a| Action::ALL.iter().position(|b| b == a));
         assert_eq!(actions, sorted);
-        assert!(km.bindings(Section::Plan).is_empty());
+        assert!(
+            km.bindings(Section::Plan)
+                .iter()
+                .any(|(a, _)| *a == Action::UseSuggestion)
+        );
     }
 
     #[test]

@@ -86,6 +86,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_warnings(&target);
             crate::commands::conninfo::run(&mut target, &args, *check, *json).await
         }
+        Some(Command::Query(q)) => {
+            let mut args = cli.conn.clone();
+            if q.conninfo.is_some() {
+                args.conninfo = q.conninfo.clone();
+            }
+            crate::commands::query::run(&args, &config, q).await
+        }
         Some(Command::Check {
             conninfo: sub_conninfo,
             format,
@@ -106,6 +113,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 thresholds: thresholds.clone(),
             };
             crate::commands::check::run(&args, &config, opts).await
+        }
+        Some(Command::Explain {
+            args,
+            command,
+            file,
+            analyze,
+            buffers,
+            format,
+            fail_on,
+        }) => {
+            let opts = crate::commands::explain::Opts {
+                args: args.clone(),
+                command: command.clone(),
+                file: file.clone(),
+                analyze: *analyze,
+                buffers: *buffers,
+                json: format == "json",
+                fail_on: fail_on.clone(),
+            };
+            crate::commands::explain::run(&cli.conn, &config, opts).await
         }
     }
 }
@@ -207,7 +234,7 @@ pub fn print_warnings(target: &ConnTarget) {
 }
 
 /// Ask for the password on the terminal, as psql does.
-async fn prompt_password(target: &ConnTarget) -> anyhow::Result<conn::Secret> {
+pub(crate) async fn prompt_password(target: &ConnTarget) -> anyhow::Result<conn::Secret> {
     let prompt = format!("Password for user {}: ", target.user);
     let pw = tokio::task::spawn_blocking(move || rpassword::prompt_password(prompt))
         .await
@@ -267,6 +294,7 @@ async fn run_tui(
         standby: info.in_recovery,
         read_only: info.read_only || settings.read_only,
         safe: safe_mode,
+        tx_mode: config.transactions.mode(),
         connected: true,
         message: banner.map(|b| (Level::Info, b)),
         ..Default::default()

@@ -732,6 +732,36 @@ fn safe_mode_asks_before_a_delete_without_where() {
     assert!(drain(&mut rx).is_empty(), "still running the previous one");
 }
 
+#[test]
+fn psql_set_switches_manual_commit_and_the_status_bar_says_so() {
+    let (mut app, mut rx) = app();
+    type_text(&mut app, "\\set AUTOCOMMIT off");
+    app.on_event(key(KeyCode::F(5)));
+    let sent = drain(&mut rx);
+    assert_eq!(
+        sent.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>(),
+        vec![Request::SetTxMode(pgdeck::model::txn::TxMode {
+            autocommit: false,
+            on_error_rollback: false,
+        })],
+        "the mode goes to the worker; nothing is run"
+    );
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("manual commit"), "{s}");
+    assert!(s.contains("AUTOCOMMIT off, ON_ERROR_ROLLBACK"), "{s}");
+    // Narrow: the mode is kept like the transaction state.
+    let narrow = screen(&mut app, 60, 20);
+    assert!(narrow.contains("manual commit"), "{narrow}");
+
+    // A typo in the name is an error, not a silent no-op.
+    let (mut other, mut rx) = self::app();
+    type_text(&mut other, "\\set autocommit off");
+    other.on_event(key(KeyCode::F(5)));
+    assert!(drain(&mut rx).is_empty());
+    let s = screen(&mut other, 120, 30);
+    assert!(s.contains("pgdeck knows AUTOCOMMIT"), "{s}");
+}
+
 fn health_finding(
     check: &str,
     severity: pgdeck::model::health::Severity,
@@ -944,4 +974,46 @@ fn health_filter_narrows_to_a_schema() {
     assert_eq!(app.health.visible_findings().len(), 2);
     app.on_event(key(KeyCode::Esc));
     assert_eq!(app.health.visible_findings().len(), 3);
+}
+
+#[test]
+fn a_huge_value_is_inspected_cut_and_a_copy_too_big_for_osc52_says_so() {
+    let (mut app, mut rx) = app();
+    type_text(&mut app, "select huge");
+    app.on_event(key(KeyCode::F(5)));
+    let id = drain(&mut rx)[0].0;
+    reply(
+        &mut app,
+        id,
+        Reply::ResultStarted {
+            columns: vec![Column::named("huge")],
+        },
+        false,
+    );
+    let huge = "ab".repeat(2 << 20);
+    let mut batch = RowBatch::new(1);
+    batch.push_row([Some(huge.as_str())]);
+    reply(&mut app, id, Reply::Rows(batch), false);
+    reply(
+        &mut app,
+        id,
+        Reply::RunFinished(RunOutcome {
+            error: None,
+            tx: TxStatus::Idle,
+            elapsed: Duration::from_millis(4),
+            completed: 1,
+            rows: 1,
+            capped: false,
+            text_offset: 0,
+        }),
+        true,
+    );
+    app.on_event(key_mod(KeyCode::Char('3'), KeyModifiers::ALT));
+    app.on_event(key(KeyCode::Enter));
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("showing the first 1.0 MB of 4.0 MB"), "{s}");
+    app.on_event(key(KeyCode::Char('y')));
+    assert_eq!(app.take_clipboard().map(|t| t.len()), Some(huge.len()));
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("too much for the terminal"), "{s}");
 }

@@ -4,3 +4,5 @@
 
 pub mod check;
 pub mod conninfo;
+pub mod explain;
+pub mod query;

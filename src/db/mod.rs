@@ -11,6 +11,7 @@
 pub mod activity;
 pub mod catalog;
 pub mod error;
+pub mod explain;
 pub mod health;
 pub mod psql;
 pub mod server;
@@ -44,6 +45,8 @@ pub enum Request {
     Run { sql: String },
     /// Cancel whatever runs on the work connection (a cancel request to the server).
     CancelRun,
+    /// How later runs treat transactions (manual commit, on-error rollback). No reply.
+    SetTxMode(crate::model::txn::TxMode),
     /// Load the schema tree on the monitor connection.
     LoadSchema,
     /// Load the session list on the monitor connection.
@@ -59,6 +62,12 @@ pub enum Request {
         config: crate::model::health::HealthConfig,
         schema: Option<String>,
         only: Vec<String>,
+    },
+    /// EXPLAIN a statement on the work connection (under ANALYZE, a statement that writes runs inside
+    /// BEGIN … ROLLBACK). Answered with [`Reply::Plan`].
+    Explain {
+        sql: String,
+        options: crate::model::plan::statement::ExplainOptions,
     },
 }
 
@@ -90,6 +99,8 @@ pub enum Reply {
     Completion(crate::model::completion::CatalogNames),
     /// Progress of a health report.
     Health(health::HealthEvent),
+    /// The EXPLAIN (FORMAT JSON) output of a statement.
+    Plan(explain::Explained),
 }
 
 /// How a run ended.
@@ -244,7 +255,11 @@ pub struct Worker {
     work_cancel: WireCancel,
     monitor: Arc<Client>,
     own_pids: Vec<i32>,
+    /// `server_version_num`, for the EXPLAIN options the server knows.
+    version_num: u32,
     tx_status: Arc<std::sync::Mutex<TxStatus>>,
+    /// Manual commit and on-error rollback, for the next runs.
+    tx_mode: crate::model::txn::TxMode,
     /// Id of the running user statement, if one runs.
     running: Arc<std::sync::Mutex<Option<RequestId>>>,
     events: mpsc::UnboundedSender<WorkerEvent>,
@@ -266,7 +281,9 @@ impl Worker {
             work: Arc::new(tokio::sync::Mutex::new(conns.work)),
             monitor: Arc::new(conns.monitor.client),
             own_pids: conns.own_pids,
+            version_num: conns.info.version_num,
             tx_status: Arc::default(),
+            tx_mode: crate::model::txn::TxMode::default(),
             running: Arc::default(),
             events: ev_tx,
         };
@@ -283,6 +300,8 @@ impl Worker {
             match req {
                 Request::Run { sql } => self.start_run(id, sql).await,
                 Request::CancelRun => self.cancel(id),
+                Request::SetTxMode(mode) => self.tx_mode = mode,
+                Request::Explain { sql, options } => self.start_explain(id, sql, options),
                 Request::LoadSchema => {
                     let client = self.monitor_client(id).await;
                     self.spawn_monitor(id, client, |c| async move {
@@ -501,11 +520,66 @@ impl Worker {
             tx_status: self.tx_status.clone(),
             running: self.running.clone(),
             row_cap: self.settings.row_cap,
+            mode: self.tx_mode,
             cancel: CancelHandle {
                 wire: self.work_cancel.clone(),
             },
         };
         tokio::spawn(session::run(ctx, sql, Instant::now()));
+    }
+
+    /// EXPLAIN on the work connection, on its own task; cancellable like a run.
+    fn start_explain(
+        &mut self,
+        id: RequestId,
+        sql: String,
+        options: crate::model::plan::statement::ExplainOptions,
+    ) {
+        let busy = self
+            .running
+            .lock()
+            .map(|mut r| {
+                if r.is_some() {
+                    true
+                } else {
+                    *r = Some(id);
+                    false
+                }
+            })
+            .unwrap_or(true);
+        if busy {
+            self.reply(
+                id,
+                Err(DbError::Refused(
+                    "a statement is already running; cancel it first (ctrl-c)".into(),
+                )),
+                true,
+            );
+            return;
+        }
+        let work = self.work.clone();
+        let events = self.events.clone();
+        let running = self.running.clone();
+        let tx_status = self.tx_status.clone();
+        let version = self.version_num;
+        tokio::spawn(async move {
+            let mut conn = work.lock().await;
+            let reply = explain::explain(&mut conn, &sql, options, version)
+                .await
+                .map(Reply::Plan);
+            if let Ok(mut t) = tx_status.lock() {
+                *t = conn.tx_status();
+            }
+            drop(conn);
+            if let Ok(mut r) = running.lock() {
+                *r = None;
+            }
+            let _ = events.send(WorkerEvent::Response(Response {
+                id,
+                reply,
+                last: true,
+            }));
+        });
     }
 
     fn cancel(&self, id: RequestId) {

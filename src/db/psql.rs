@@ -33,7 +33,7 @@ pub async fn run(client: &Client, meta: &Meta) -> Result<Vec<MetaResult>, DbErro
         | Meta::Schemas { pattern: p, .. }
         | Meta::Roles { pattern: p }
         | Meta::Databases { pattern: p } => p,
-        Meta::Expanded(_) | Meta::ConnInfo => &None,
+        Meta::Expanded(_) | Meta::ConnInfo | Meta::Set(_) => &None,
     };
     let schema = pattern.as_ref().and_then(|p| p.schema.clone());
     let name = pattern.as_ref().map(|p| p.name.clone());
@@ -102,7 +102,7 @@ pub async fn run(client: &Client, meta: &Meta) -> Result<Vec<MetaResult>, DbErro
             out.extend(footer.into_iter().filter(|r| r.rows.rows() > 0));
             Ok(out)
         }
-        Meta::Expanded(_) | Meta::ConnInfo => Ok(Vec::new()),
+        Meta::Expanded(_) | Meta::ConnInfo | Meta::Set(_) => Ok(Vec::new()),
     }
 }
 

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::model::result_set::{Column, RowBatch};
 use crate::model::sql_split;
-use crate::model::txn::TxStatus;
+use crate::model::txn::{self, TxMode, TxStatus};
 
 /// Rows in the first batch of a result: small, so the first rows reach the screen at once.
 const FIRST_BATCH_ROWS: usize = 200;
@@ -35,7 +35,12 @@ pub struct RunContext {
     pub running: Arc<Mutex<Option<RequestId>>>,
     pub row_cap: u64,
     pub cancel: CancelHandle,
+    /// Manual commit and on-error rollback.
+    pub mode: TxMode,
 }
+
+/// The savepoint ON_ERROR_ROLLBACK takes before a run inside a transaction.
+const SAVEPOINT: &str = "pgdeck_on_error_rollback";
 
 impl RunContext {
     fn send(&self, reply: Reply, last: bool) {
@@ -100,11 +105,34 @@ pub async fn run(ctx: RunContext, sql: String, started: Instant) {
     };
     outcome.text_offset = base;
 
+    let stmt_texts: Vec<&str> = sendable.iter().map(|s| s.text(&sql)).collect();
     let mut conn = ctx.conn.lock().await;
+    // Manual commit: open the transaction the user will end with COMMIT or ROLLBACK.
+    if !ctx.mode.autocommit
+        && conn.tx_status() == TxStatus::Idle
+        && txn::wants_implicit_begin(&stmt_texts)
+        && let Err(e) = conn.batch_execute("begin").await
+    {
+        outcome.tx = conn.tx_status();
+        outcome.error = Some(e);
+        drop(conn);
+        finish(&ctx, outcome, started);
+        return;
+    }
+    let savepoint = ctx.mode.on_error_rollback
+        && conn.tx_status() == TxStatus::InTransaction
+        && txn::savepoint_allowed(&stmt_texts)
+        && conn
+            .batch_execute(&format!("savepoint {SAVEPOINT}"))
+            .await
+            .is_ok();
     let mut sink = RunSink::new(&ctx, &mut outcome);
-    let result = conn.simple_query(&text, &mut sink).await;
+    let mut result = conn.simple_query(&text, &mut sink).await;
     sink.flush();
     let error = sink.error.take();
+    if savepoint && let Ok(tx) = result {
+        result = end_savepoint(&mut conn, tx, error.is_some(), &mut sink).await;
+    }
     drop(sink);
     match result {
         Ok(tx) => {
@@ -129,6 +157,38 @@ pub async fn run(ctx: RunContext, sql: String, started: Instant) {
     }
     drop(conn);
     finish(&ctx, outcome, started);
+}
+
+/// After a run wrapped in the ON_ERROR_ROLLBACK savepoint: on failure roll back to it (the
+/// transaction stays open, without the run's effects) and say so; then release it.
+async fn end_savepoint(
+    conn: &mut WireConn,
+    tx: TxStatus,
+    failed: bool,
+    sink: &mut RunSink<'_>,
+) -> Result<TxStatus, WireError> {
+    if tx == TxStatus::Idle {
+        return Ok(tx);
+    }
+    let sql = if failed && tx == TxStatus::Failed {
+        format!("rollback to savepoint {SAVEPOINT}; release savepoint {SAVEPOINT}")
+    } else {
+        format!("release savepoint {SAVEPOINT}")
+    };
+    let status = conn.simple_query(&sql, &mut wire::Discard).await?;
+    if failed && status == TxStatus::InTransaction {
+        sink.notice(Notice {
+            severity: "INFO".into(),
+            sqlstate: "00000".into(),
+            message: "on-error rollback: the transaction is still open, as it was before this run"
+                .into(),
+            detail: None,
+            hint: Some("COMMIT or ROLLBACK when you are done".into()),
+            context: None,
+            position: None,
+        });
+    }
+    Ok(status)
 }
 
 /// Turns the messages of a run into replies: result starts, row batches, statement ends with their

@@ -30,7 +30,45 @@ pub enum Meta {
     },
     /// `\x`, `\x on`, `\x off`.
     Expanded(Option<bool>),
+    /// `\set AUTOCOMMIT on|off`, `\set ON_ERROR_ROLLBACK on|off`; `\set` alone shows them.
+    Set(Option<(SetVar, bool)>),
     ConnInfo,
+}
+
+/// The psql variables pgdeck's `\set` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetVar {
+    Autocommit,
+    OnErrorRollback,
+}
+
+/// psql's boolean words for a variable value.
+fn psql_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" | "t" | "y" => Some(true),
+        "off" | "false" | "no" | "0" | "f" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_set(arg: &str) -> Result<Meta, String> {
+    let mut words = arg.split_whitespace();
+    let Some(name) = words.next() else {
+        return Ok(Meta::Set(None));
+    };
+    let var = match name {
+        "AUTOCOMMIT" => SetVar::Autocommit,
+        "ON_ERROR_ROLLBACK" => SetVar::OnErrorRollback,
+        other => {
+            return Err(format!(
+                "\\set {other}: pgdeck knows AUTOCOMMIT and ON_ERROR_ROLLBACK (names are case-sensitive, as in psql)"
+            ));
+        }
+    };
+    let value = words.next().unwrap_or("on");
+    let on = psql_bool(value)
+        .ok_or_else(|| format!("\\set {name}: unrecognized value \"{value}\": use on or off"))?;
+    Ok(Meta::Set(Some((var, on))))
 }
 
 /// A psql name pattern as two anchored regexes (schema may be absent).
@@ -117,9 +155,10 @@ pub fn parse(line: &str) -> Result<Meta, String> {
             }
         }),
         "conninfo" => Meta::ConnInfo,
+        "set" => return parse_set(arg),
         _ => {
             return Err(format!(
-                "\\{cmd} is not supported; pgdeck knows \\d \\dt \\di \\dv \\dm \\ds \\dE \\df \\dn \\du \\l \\x \\conninfo"
+                "\\{cmd} is not supported; pgdeck knows \\d \\dt \\di \\dv \\dm \\ds \\dE \\df \\dn \\du \\l \\x \\set \\conninfo"
             ));
         }
     })
@@ -174,6 +213,25 @@ pub fn parse_pattern(p: &str) -> Pattern {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn set_knows_autocommit_and_on_error_rollback() {
+        assert_eq!(
+            parse("\\set AUTOCOMMIT off"),
+            Ok(Meta::Set(Some((SetVar::Autocommit, false))))
+        );
+        assert_eq!(
+            parse("\\set ON_ERROR_ROLLBACK"),
+            Ok(Meta::Set(Some((SetVar::OnErrorRollback, true))))
+        );
+        assert_eq!(parse("\\set"), Ok(Meta::Set(None)));
+        assert!(
+            parse("\\set autocommit off").is_err(),
+            "psql names are case-sensitive"
+        );
+        assert!(parse("\\set AUTOCOMMIT maybe").is_err());
+        assert!(parse("\\set PROMPT1 x").is_err());
+    }
 
     #[test]
     fn patterns_follow_psql() {

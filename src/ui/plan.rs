@@ -1,39 +1,441 @@
-//! The plan pane. The foundation draws the frame and says what the pane is for; the plan viewer
-//! (parsing, metrics, advice) is built on top of it.
+//! The plan pane: a plan's headline (times, slowest, costliest, largest node, worst misestimate),
+//! the node tree with per-node exclusive time, a share bar coloured by heat, rows planned → actual
+//! with the misestimate factor, loops and buffers; collapse/expand; the selected node's properties;
+//! and the advice list, each item jumping to its node. The fix of an advice item goes to the editor
+//! through the app (`use_suggestion`), never run from here. Parsing and analysis are the model's.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
-use ratatui::text::Line;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{Handled, Pane, RenderCx};
 use crate::action::Action;
-use crate::db::{RequestId, Requests, Response};
+use crate::db::explain::Explained;
+use crate::db::{Reply, Request, RequestId, Requests, Response};
+use crate::model::plan::advice::{self, Advice, fmt_ms};
+use crate::model::plan::report::{headline, misestimate_mark, node_title};
+use crate::model::plan::statement::ExplainOptions;
+use crate::model::plan::{self, Plan, metrics};
 
-/// The plan pane (empty until the plan viewer lands).
+/// Which list the cursor keys move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Focus {
+    #[default]
+    Tree,
+    Advice,
+}
+
+/// A plan on screen.
+pub struct Shown {
+    pub plan: Plan,
+    pub advice: Vec<Advice>,
+    /// The statement explained, when it came from the editor.
+    pub statement: Option<String>,
+    pub rolled_back: bool,
+}
+
+/// The plan pane.
 #[derive(Default)]
-pub struct PlanPane;
+pub struct PlanPane {
+    pub shown: Option<Shown>,
+    waiting: Option<RequestId>,
+    /// What is being explained (for the "explaining…" line and a re-run).
+    pending: Option<String>,
+    pub error: Option<String>,
+    /// Selected node id.
+    pub selected: usize,
+    pub selected_advice: usize,
+    pub focus: Focus,
+    collapsed: std::collections::HashSet<usize>,
+    scroll: usize,
+}
+
+impl PlanPane {
+    /// Ask the worker to explain `sql`; the reply lands here.
+    pub fn explain(&mut self, requests: &Requests, sql: String, options: ExplainOptions) {
+        let id = requests.send(Request::Explain {
+            sql: sql.clone(),
+            options,
+        });
+        self.waiting = Some(id);
+        self.pending = Some(sql);
+        self.error = None;
+    }
+
+    /// Show a plan from text (pasted or loaded); errors name the line.
+    pub fn show_text(&mut self, text: &str, statement: Option<String>, rolled_back: bool) {
+        match plan::parse(text) {
+            Ok(mut p) => {
+                metrics::analyse(&mut p);
+                let advice = advice::advise(&p, &advice::Context::default());
+                self.shown = Some(Shown {
+                    plan: p,
+                    advice,
+                    statement,
+                    rolled_back,
+                });
+                self.error = None;
+                self.selected = 0;
+                self.selected_advice = 0;
+                self.scroll = 0;
+                self.collapsed.clear();
+            }
+            Err(e) => self.error = Some(format!("cannot read the plan: {e}")),
+        }
+    }
+
+    pub fn show_explained(&mut self, e: Explained) {
+        self.show_text(&e.json, Some(e.statement), e.rolled_back);
+    }
+
+    /// The fix of the selected advice item (for the editor).
+    pub fn selected_suggestion(&self) -> Option<String> {
+        let s = self.shown.as_ref()?;
+        s.advice.get(self.selected_advice)?.suggestion.clone()
+    }
+
+    /// The statement last explained, for a re-run.
+    pub fn statement(&self) -> Option<String> {
+        self.shown
+            .as_ref()
+            .and_then(|s| s.statement.clone())
+            .or_else(|| self.pending.clone())
+    }
+
+    /// Node ids visible in the tree (collapsed subtrees hidden), in order.
+    pub fn visible(&self) -> Vec<usize> {
+        let Some(s) = &self.shown else {
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(s.plan.nodes.len());
+        let mut hide_below: Option<usize> = None;
+        for n in &s.plan.nodes {
+            if let Some(d) = hide_below {
+                if n.depth > d {
+                    continue;
+                }
+                hide_below = None;
+            }
+            out.push(n.id);
+            if self.collapsed.contains(&n.id) {
+                hide_below = Some(n.depth);
+            }
+        }
+        out
+    }
+
+    fn move_sel(&mut self, delta: isize) {
+        match self.focus {
+            Focus::Tree => {
+                let vis = self.visible();
+                if vis.is_empty() {
+                    return;
+                }
+                let pos = vis.iter().position(|i| *i == self.selected).unwrap_or(0);
+                let np = (pos as isize + delta).clamp(0, vis.len() as isize - 1) as usize;
+                self.selected = vis[np];
+            }
+            Focus::Advice => {
+                let n = self.shown.as_ref().map_or(0, |s| s.advice.len());
+                if n > 0 {
+                    self.selected_advice =
+                        (self.selected_advice as isize + delta).clamp(0, n as isize - 1) as usize;
+                }
+            }
+        }
+    }
+}
+
+/// A bar of `width` cells filled to `share`.
+fn bar(share: f64, width: usize) -> String {
+    let eighths = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+    let total = (share.clamp(0.0, 1.0) * width as f64 * 8.0).round() as usize;
+    let mut s = "█".repeat(total / 8);
+    s.push_str(eighths[total % 8]);
+    let used = total / 8 + usize::from(!total.is_multiple_of(8));
+    s.push_str(&" ".repeat(width.saturating_sub(used)));
+    s
+}
 
 impl Pane for PlanPane {
-    fn update(&mut self, _action: Action, _requests: &Requests) -> Handled {
-        Handled::No
+    fn update(&mut self, action: Action, _requests: &Requests) -> Handled {
+        if self.shown.is_none() {
+            return Handled::No;
+        }
+        match action {
+            Action::Up => self.move_sel(-1),
+            Action::Down => self.move_sel(1),
+            Action::PageUp => self.move_sel(-10),
+            Action::PageDown => self.move_sel(10),
+            Action::Top => self.move_sel(-1_000_000),
+            Action::Bottom => self.move_sel(1_000_000),
+            Action::Right => self.focus = Focus::Advice,
+            Action::Left | Action::Back => self.focus = Focus::Tree,
+            Action::Toggle => {
+                if !self.collapsed.remove(&self.selected) {
+                    self.collapsed.insert(self.selected);
+                }
+            }
+            Action::Select => {
+                if self.focus == Focus::Advice
+                    && let Some(node) = self
+                        .shown
+                        .as_ref()
+                        .and_then(|s| s.advice.get(self.selected_advice))
+                        .and_then(|a| a.node)
+                {
+                    // Expand the ancestors so the node is visible.
+                    if let Some(s) = &self.shown {
+                        let mut p = s.plan.nodes.get(node).and_then(|n| n.parent);
+                        while let Some(i) = p {
+                            self.collapsed.remove(&i);
+                            p = s.plan.nodes[i].parent;
+                        }
+                    }
+                    self.selected = node;
+                    self.focus = Focus::Tree;
+                }
+            }
+            _ => return Handled::No,
+        }
+        Handled::Yes
     }
-    fn waits_for(&self, _id: RequestId) -> bool {
-        false
+
+    fn is_list(&self) -> bool {
+        true
     }
-    fn on_reply(&mut self, _response: Response) {}
+
+    fn waits_for(&self, id: RequestId) -> bool {
+        self.waiting == Some(id)
+    }
+
+    fn on_reply(&mut self, response: Response) {
+        if response.last {
+            self.waiting = None;
+        }
+        match response.reply {
+            Ok(Reply::Plan(e)) => self.show_explained(e),
+            Ok(_) => {}
+            Err(e) => self.error = Some(e.to_string()),
+        }
+    }
+
     fn render(&mut self, frame: &mut Frame, area: Rect, cx: &RenderCx) {
         let block = cx.block(" Plan ");
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        let text = vec![
-            Line::raw(""),
-            Line::styled("No plan to show.", cx.theme.muted),
-            Line::styled(
-                "The plan viewer (EXPLAIN from the editor, pasted plans, advice) is not part of this build yet.",
-                cx.theme.muted,
+        let th = cx.theme;
+        let Some(shown) = &self.shown else {
+            let mut text = vec![Line::raw("")];
+            if let Some(sql) = self.pending.as_ref().filter(|_| self.waiting.is_some()) {
+                text.push(Line::styled(
+                    format!("Explaining: {}", sql.lines().next().unwrap_or("")),
+                    th.muted,
+                ));
+            } else {
+                text.push(Line::styled("No plan to show.", th.muted));
+            }
+            if let Some(e) = &self.error {
+                text.push(Line::styled(e.clone(), th.error));
+            }
+            let mut hint = vec![Span::styled("In the editor: ", th.muted)];
+            hint.extend(cx.hint(crate::keymap::Section::Editor, Action::Explain, "explain"));
+            hint.extend(cx.hint(
+                crate::keymap::Section::Editor,
+                Action::ExplainAnalyze,
+                "explain analyze (writes are rolled back)",
+            ));
+            text.push(Line::from(hint));
+            frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
+            return;
+        };
+        let head = headline(&shown.plan);
+        let mut head_lines: Vec<Line> = Vec::new();
+        if shown.rolled_back {
+            head_lines.push(Line::styled(
+                "The statement writes: it ran inside BEGIN … ROLLBACK; nothing was kept.",
+                th.warning,
+            ));
+        }
+        if let Some(e) = &self.error {
+            head_lines.push(Line::styled(e.clone(), th.error));
+        }
+        for (i, h) in head.iter().enumerate() {
+            head_lines.push(Line::styled(
+                h.clone(),
+                if i == 0 { th.accent } else { th.muted },
+            ));
+        }
+        let advice_h = (shown.advice.len() as u16 + 1).clamp(2, 9);
+        let [top, mid, bottom] = Layout::vertical([
+            Constraint::Length(head_lines.len() as u16),
+            Constraint::Min(3),
+            Constraint::Length(advice_h),
+        ])
+        .areas(inner);
+        frame.render_widget(Paragraph::new(head_lines), top);
+        let [tree_area, detail_area] =
+            Layout::horizontal([Constraint::Percentage(64), Constraint::Percentage(36)]).areas(mid);
+
+        // Tree: only the visible window is built, so a 5,000-node plan scrolls as fast as a small one.
+        let vis = self.visible();
+        let h = tree_area.height as usize;
+        let pos = vis.iter().position(|i| *i == self.selected).unwrap_or(0);
+        if pos < self.scroll {
+            self.scroll = pos;
+        } else if h > 0 && pos >= self.scroll + h {
+            self.scroll = pos + 1 - h;
+        }
+        let width = tree_area.width as usize;
+        let mut lines = Vec::with_capacity(h);
+        for &id in vis.iter().skip(self.scroll).take(h) {
+            let n = &shown.plan.nodes[id];
+            let share = n.m.time_share.unwrap_or(n.m.cost_share);
+            let heat = if share > 0.9 {
+                th.severity_critical
+            } else if share > 0.4 {
+                th.severity_warning
+            } else if share > 0.1 {
+                th.severity_info
+            } else {
+                th.muted
+            };
+            let fold = if n.children.is_empty() {
+                "  "
+            } else if self.collapsed.contains(&id) {
+                "▸ "
+            } else {
+                "▾ "
+            };
+            let mut title = String::new();
+            title.push_str(&"  ".repeat(n.depth.min(30)));
+            title.push_str(fold);
+            if let Some(sp) = n.subplan_name() {
+                title.push_str(&format!("[{sp}] "));
+            }
+            title.push_str(&node_title(n));
+            let time = match (n.m.never_executed, n.m.exclusive_ms) {
+                (true, _) => "never executed".to_string(),
+                (_, Some(e)) => fmt_ms(e),
+                _ => format!("cost {:.0}", n.m.exclusive_cost),
+            };
+            let rows = match n.num("Actual Rows") {
+                Some(a) => format!(
+                    "{} → {} {}",
+                    advice::fmt_count(n.num("Plan Rows").unwrap_or(0.0)),
+                    advice::fmt_count(a),
+                    misestimate_mark(n)
+                ),
+                None => advice::fmt_count(n.num("Plan Rows").unwrap_or(0.0)),
+            };
+            let loops =
+                n.m.loops
+                    .filter(|l| *l > 1.0)
+                    .map(|l| format!(" ×{}", advice::fmt_count(l)))
+                    .unwrap_or_default();
+            let bufs = n.m.shared_hit + n.m.shared_read;
+            let bufs = if bufs > 0.0 {
+                format!(" {}b", advice::fmt_count(bufs))
+            } else {
+                String::new()
+            };
+            let right = format!(
+                " {time:>10} {} {:>3.0}% {rows}{loops}{bufs}",
+                bar(share, 6),
+                share * 100.0
+            );
+            let right_w = unicode_width::UnicodeWidthStr::width(right.as_str());
+            let title_w = width.saturating_sub(right_w).max(8);
+            let mut t: String = title.chars().take(title_w).collect();
+            let tw = unicode_width::UnicodeWidthStr::width(t.as_str());
+            t.push_str(&" ".repeat(title_w.saturating_sub(tw)));
+            let style = if id == self.selected {
+                th.selection
+            } else {
+                Style::default()
+            };
+            lines.push(Line::from(vec![
+                Span::styled(t, style),
+                Span::styled(right, heat),
+            ]));
+        }
+        frame.render_widget(Paragraph::new(lines), tree_area);
+
+        // Details of the selected node: derived figures first, then every property.
+        if let Some(n) = shown.plan.nodes.get(self.selected) {
+            let mut d: Vec<Line> = vec![Line::styled(
+                format!("#{} {}", n.id, node_title(n)),
+                th.header,
+            )];
+            let m = &n.m;
+            if let Some(i) = m.inclusive_ms {
+                d.push(Line::raw(format!(
+                    "time {} incl, {} excl",
+                    fmt_ms(i),
+                    fmt_ms(m.exclusive_ms.unwrap_or(0.0))
+                )));
+            }
+            if let Some(f) = m.misestimate {
+                d.push(Line::raw(format!(
+                    "estimate off by {f:.1}× {:?}",
+                    m.direction
+                )));
+            }
+            if m.rows_removed > 0.0 {
+                d.push(Line::raw(format!(
+                    "rows removed {}",
+                    advice::fmt_count(m.rows_removed)
+                )));
+            }
+            let mut keys: Vec<&String> = n.props.keys().collect();
+            keys.sort();
+            for k in keys {
+                let v = &n.props[k];
+                let text = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                d.push(Line::from(vec![
+                    Span::styled(format!("{k}: "), th.muted),
+                    Span::raw(text),
+                ]));
+            }
+            frame.render_widget(Paragraph::new(d).wrap(Wrap { trim: false }), detail_area);
+        }
+
+        // Advice list.
+        let mut a_lines = vec![Line::styled(
+            format!(
+                "Advice ({}){}",
+                shown.advice.len(),
+                if self.focus == Focus::Advice {
+                    "  enter: go to node  e: fix into editor"
+                } else {
+                    "  →: select advice"
+                }
             ),
-        ];
-        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
+            th.header,
+        )];
+        let ah = bottom.height.saturating_sub(1) as usize;
+        let start = self.selected_advice.saturating_sub(ah.saturating_sub(1));
+        for (i, a) in shown.advice.iter().enumerate().skip(start).take(ah) {
+            let sev = match a.severity {
+                advice::Severity::Critical => th.severity_critical,
+                advice::Severity::Warning => th.severity_warning,
+                advice::Severity::Info => th.severity_info,
+            };
+            let sel = self.focus == Focus::Advice && i == self.selected_advice;
+            let fix = if a.suggestion.is_some() { " [fix]" } else { "" };
+            a_lines.push(Line::from(vec![
+                Span::styled(format!("{:<8} ", a.severity.label()), sev),
+                Span::styled(
+                    format!("{}: {}{fix}", a.rule, a.seen),
+                    if sel { th.selection } else { Style::default() },
+                ),
+            ]));
+        }
+        frame.render_widget(Paragraph::new(a_lines), bottom);
     }
 }

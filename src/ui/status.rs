@@ -14,7 +14,7 @@ use super::grid::spinner;
 use super::text::{duration, truncate, visible, width};
 use crate::action::Action;
 use crate::keymap::Section;
-use crate::model::txn::TxStatus;
+use crate::model::txn::{TxMode, TxStatus};
 
 /// Severity of a status message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +34,8 @@ pub struct StatusLine {
     /// Safe mode asks before destructive statements.
     pub safe: bool,
     pub tx: TxStatus,
+    /// Manual commit and on-error rollback, shown when not psql's defaults.
+    pub tx_mode: TxMode,
     pub connected: bool,
     /// Elapsed seconds and rows of the last run.
     pub last_run: Option<(f64, u64)>,
@@ -88,6 +90,20 @@ impl StatusLine {
             style: tx_style,
             keep: 9,
         });
+        if !self.tx_mode.autocommit {
+            parts.push(Part {
+                text: " manual commit ".into(),
+                style: t.warning,
+                keep: 9,
+            });
+        }
+        if self.tx_mode.on_error_rollback {
+            parts.push(Part {
+                text: " on-error rollback ".into(),
+                style: t.muted,
+                keep: 5,
+            });
+        }
         if self.busy {
             parts.push(Part {
                 text: format!(" {} ", spinner(cx.tick)),
@@ -134,7 +150,13 @@ impl StatusLine {
             }
         }
         let right_w = if show_hints { hints_w } else { 0 };
-        let target_w = avail.saturating_sub(used(&parts) + right_w);
+        // A message needs room more than the full target does: the target is shortened for it.
+        let target_cap = if self.message.is_some() {
+            24.max(min_target)
+        } else {
+            usize::MAX
+        };
+        let target_w = avail.saturating_sub(used(&parts) + right_w).min(target_cap);
         let mut spans = vec![Span::styled(
             truncate(&target, target_w).into_owned(),
             t.status_bar,
@@ -171,6 +193,20 @@ mod tests {
     use crate::theme::Theme;
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
+
+    #[test]
+    fn a_message_is_shown_beside_a_long_target() {
+        let status = StatusLine {
+            target: "postgres@/tmp/pgdeck-8760-0/sock:5432/pgdeck_demo".into(),
+            version: "15.18".into(),
+            connected: true,
+            message: Some((Level::Warning, "copy too large for the terminal".into())),
+            ..Default::default()
+        };
+        let line = draw(&status, 120);
+        assert!(line.contains("copy too large"), "{line}");
+        assert!(line.contains("postgres@/tmp/"), "{line}");
+    }
 
     fn draw(status: &StatusLine, w: u16) -> String {
         let theme = Theme::load("dark", None).expect("theme");

@@ -5,6 +5,7 @@
 mod cli;
 mod common;
 mod health;
+mod query;
 mod tui;
 mod wire;
 mod worker;

@@ -506,3 +506,107 @@ async fn a_backend_terminated_mid_run_is_reported_not_rerun() {
     let run = h.run("select to_regclass('marker') is null").await;
     assert_eq!(run.sets[0].get(0, 0), Some("t"));
 }
+
+/// Sends a mode change; it has no reply, so the next run shows its effect.
+fn set_mode(h: &mut Harness, autocommit: bool, on_error_rollback: bool) {
+    h.requests
+        .send(Request::SetTxMode(pgdeck::model::txn::TxMode {
+            autocommit,
+            on_error_rollback,
+        }));
+}
+
+#[tokio::test]
+async fn manual_commit_opens_a_transaction_that_the_user_ends() {
+    let (name, ci) = fresh_db("manual_commit");
+    psql(&name, "create table t(a int)");
+    let mut h = start(&ci, Settings::default()).await;
+    set_mode(&mut h, false, false);
+
+    let r = h.run("insert into t values (1)").await;
+    let o = r.outcome.expect("outcome");
+    assert!(o.error.is_none(), "{:?}", o.error);
+    assert_eq!(
+        o.tx,
+        TxStatus::InTransaction,
+        "manual commit opened a transaction"
+    );
+    // Another session does not see the row yet.
+    assert_eq!(psql(&name, "select count(*) from t").trim(), "0");
+    let r = h.run("commit").await;
+    assert_eq!(r.outcome.expect("outcome").tx, TxStatus::Idle);
+    assert_eq!(psql(&name, "select count(*) from t").trim(), "1");
+
+    // Statements that cannot run in a transaction get no BEGIN.
+    let r = h.run("vacuum t").await;
+    let o = r.outcome.expect("outcome");
+    assert!(
+        o.error.is_none(),
+        "VACUUM must not be wrapped: {:?}",
+        o.error
+    );
+    assert_eq!(o.tx, TxStatus::Idle);
+
+    // An explicit ROLLBACK undoes the implicit transaction's work.
+    h.run("delete from t").await;
+    let r = h.run("rollback").await;
+    assert_eq!(r.outcome.expect("outcome").tx, TxStatus::Idle);
+    assert_eq!(psql(&name, "select count(*) from t").trim(), "1");
+
+    // Back to autocommit: each statement commits on its own.
+    set_mode(&mut h, true, false);
+    let r = h.run("insert into t values (2)").await;
+    assert_eq!(r.outcome.expect("outcome").tx, TxStatus::Idle);
+    assert_eq!(psql(&name, "select count(*) from t").trim(), "2");
+}
+
+#[tokio::test]
+async fn on_error_rollback_keeps_the_transaction_alive() {
+    let (name, ci) = fresh_db("on_error_rollback");
+    psql(&name, "create table t(a int primary key)");
+    let mut h = start(&ci, Settings::default()).await;
+    set_mode(&mut h, true, true);
+
+    h.run("begin").await;
+    let r = h.run("insert into t values (1)").await;
+    assert_eq!(r.outcome.expect("outcome").tx, TxStatus::InTransaction);
+    // A failing run: its effects are rolled back, the transaction is not lost.
+    let r = h
+        .run("insert into t values (2); insert into t values (1)")
+        .await;
+    let o = r.outcome.expect("outcome");
+    let e = o.error.expect("duplicate key error");
+    assert_eq!(e.sqlstate(), Some("23505"));
+    assert_eq!(o.tx, TxStatus::InTransaction, "not a failed transaction");
+    assert!(
+        r.notices.iter().any(|n| n.contains("on-error rollback")),
+        "{:?}",
+        r.notices
+    );
+    let r = h.run("commit").await;
+    assert_eq!(r.outcome.expect("outcome").tx, TxStatus::Idle);
+    // Row 1 from before the error survives; row 2 from the failed run does not.
+    assert_eq!(
+        psql(&name, "select string_agg(a::text, ',') from t").trim(),
+        "1"
+    );
+
+    // Without the option the same mistake fails the transaction.
+    set_mode(&mut h, true, false);
+    h.run("begin").await;
+    let r = h.run("insert into t values (1)").await;
+    assert_eq!(r.outcome.expect("outcome").tx, TxStatus::Failed);
+    h.run("rollback").await;
+
+    // Manual commit and on-error rollback together: the implicit transaction survives too.
+    set_mode(&mut h, false, true);
+    let r = h.run("insert into t values (5)").await;
+    assert_eq!(r.outcome.expect("outcome").tx, TxStatus::InTransaction);
+    let r = h.run("select 1/0").await;
+    assert_eq!(r.outcome.expect("outcome").tx, TxStatus::InTransaction);
+    h.run("commit").await;
+    assert_eq!(
+        psql(&name, "select string_agg(a::text, ',' order by a) from t").trim(),
+        "1,5"
+    );
+}

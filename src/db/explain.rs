@@ -1,0 +1,62 @@
+//! EXPLAIN of a user statement on the work connection: builds the statement with
+//! [`crate::model::plan::statement`], runs it, and under ANALYZE wraps a statement that writes in
+//! BEGIN … ROLLBACK (a savepoint inside an open transaction), so nothing it changes stays. Returns
+//! the JSON text; parsing and analysis are the model's. Must not leave a transaction open.
+
+use super::DbError;
+use super::wire::WireConn;
+use crate::model::plan::statement::{self, ExplainOptions};
+use crate::model::txn::TxStatus;
+
+/// What an EXPLAIN returned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explained {
+    /// The statement explained (as the user wrote it).
+    pub statement: String,
+    /// The EXPLAIN sent.
+    pub explain_sql: String,
+    /// EXPLAIN (FORMAT JSON) output.
+    pub json: String,
+    /// The statement wrote and was rolled back.
+    pub rolled_back: bool,
+}
+
+/// Run EXPLAIN of `sql` with `opts` on `conn`.
+pub async fn explain(
+    conn: &mut WireConn,
+    sql: &str,
+    opts: ExplainOptions,
+    version_num: u32,
+) -> Result<Explained, DbError> {
+    let built = statement::build(sql, opts, version_num).map_err(DbError::Refused)?;
+    let in_tx = conn.tx_status() != TxStatus::Idle;
+    if conn.tx_status() == TxStatus::Failed {
+        return Err(DbError::Refused(
+            "the transaction has failed: ROLLBACK first, then explain".into(),
+        ));
+    }
+    if built.rollback {
+        let open = if in_tx {
+            "SAVEPOINT pgdeck_explain"
+        } else {
+            "BEGIN"
+        };
+        conn.batch_execute(open).await?;
+    }
+    let result = conn.first_value(&built.sql).await;
+    if built.rollback {
+        let close = if in_tx {
+            "ROLLBACK TO SAVEPOINT pgdeck_explain; RELEASE SAVEPOINT pgdeck_explain"
+        } else {
+            "ROLLBACK"
+        };
+        conn.batch_execute(close).await?;
+    }
+    let json = result?.ok_or_else(|| DbError::Other("EXPLAIN returned no plan".into()))?;
+    Ok(Explained {
+        statement: sql.trim().to_string(),
+        explain_sql: built.sql,
+        json,
+        rolled_back: built.rollback,
+    })
+}
