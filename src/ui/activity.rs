@@ -93,7 +93,8 @@ impl Pane for ActivityPane {
             self.waiting = None;
         }
         match response.reply {
-            Ok(Reply::Activity(s)) => {
+            Ok(Reply::Activity(snap)) => {
+                let s = snap.sessions;
                 self.error = None;
                 self.sessions = s;
                 self.selected = self.selected.min(self.sessions.len().saturating_sub(1));
