@@ -344,16 +344,3 @@ pub async fn signal(
         }
     }
 }
-
-/// Find `pid` in a fresh session list (for the headless `--cancel PID`).
-pub async fn find_session(
-    client: &Client,
-    q: &ActivityQueries,
-    own_pids: &[i32],
-    pid: i32,
-) -> Result<Option<Session>, DbError> {
-    Ok(sessions(client, q, own_pids)
-        .await?
-        .into_iter()
-        .find(|s| s.pid == pid))
-}

@@ -902,13 +902,7 @@ mod tests {
 
     #[test]
     fn two_roots_biggest_first_and_duplicate_leader_pids_dedupe() {
-        let ss = vec![
-            s(1, &[]),
-            s(2, &[1]),
-            s(5, &[]),
-            s(6, &[5, 5]),
-            s(7, &[5]),
-        ];
+        let ss = vec![s(1, &[]), s(2, &[1]), s(5, &[]), s(6, &[5, 5]), s(7, &[5])];
         let f = lock_forest(&ss);
         assert_eq!(f.iter().map(|n| n.pid).collect::<Vec<_>>(), vec![5, 1]);
         assert_eq!(f[0].blocked.len(), 2);
@@ -1056,7 +1050,11 @@ mod tests {
             hit_ratio: hit,
             ..TopStatement::default()
         };
-        let mut l = vec![mk("a", 1.0, Some(0.5)), mk("b", 9.0, None), mk("c", 5.0, Some(0.9))];
+        let mut l = vec![
+            mk("a", 1.0, Some(0.5)),
+            mk("b", 9.0, None),
+            mk("c", 5.0, Some(0.9)),
+        ];
         sort_statements(&mut l, StatementOrder::TotalTime);
         assert_eq!(l[0].query, "b");
         sort_statements(&mut l, StatementOrder::HitRatio);
