@@ -43,6 +43,33 @@ pub enum Action {
     // health report
     /// Put the selected finding's fix SQL into the editor (never runs it).
     EditFix,
+    // activity monitor
+    /// cancel the selected session's statement (asks first)
+    CancelSession,
+    /// terminate the selected session (asks first)
+    TerminateSession,
+    /// sort by the next column
+    CycleSort,
+    /// reverse the sort order
+    ReverseSort,
+    /// hide or show idle sessions
+    ToggleIdle,
+    /// show only sessions waiting on a lock, or all
+    ToggleWaiting,
+    /// pause or resume refreshing
+    Pause,
+    /// refresh less often
+    IntervalUp,
+    /// refresh more often
+    IntervalDown,
+    /// next view: sessions, lock tree, top statements
+    NextView,
+    /// put the statement into the editor (it is not run)
+    OpenInEditor,
+    /// put EXPLAIN of the statement into the editor (it is not run)
+    ExplainStatement,
+    /// reset pg_stat_statements (asks first)
+    ResetStatements,
     // lists and trees
     Up,
     Down,
@@ -96,6 +123,19 @@ impl Action {
         Action::ToggleExpanded,
         Action::Mark,
         Action::EditFix,
+        Action::CancelSession,
+        Action::TerminateSession,
+        Action::CycleSort,
+        Action::ReverseSort,
+        Action::ToggleIdle,
+        Action::ToggleWaiting,
+        Action::Pause,
+        Action::IntervalUp,
+        Action::IntervalDown,
+        Action::NextView,
+        Action::OpenInEditor,
+        Action::ExplainStatement,
+        Action::ResetStatements,
         Action::Up,
         Action::Down,
         Action::Left,
@@ -147,6 +187,20 @@ impl Action {
             Action::ToggleExpanded => "toggle_expanded",
             Action::Mark => "mark",
             Action::EditFix => "edit_fix",
+            Action::CancelSession => "cancel_session",
+            Action::TerminateSession => "terminate_session",
+            Action::CycleSort => "cycle_sort",
+            Action::ReverseSort => "reverse_sort",
+            Action::ToggleIdle => "toggle_idle",
+            Action::ToggleWaiting => "toggle_waiting",
+            Action::Pause => "pause",
+            Action::IntervalUp => "interval_up",
+            Action::IntervalDown => "interval_down",
+            Action::NextView => "next_view",
+            Action::OpenInEditor => "open_in_editor",
+            Action::ExplainStatement => "explain_statement",
+            Action::ResetStatements => "reset_statements",
+
             Action::Up => "up",
             Action::Down => "down",
             Action::Left => "left",
@@ -199,6 +253,20 @@ impl Action {
             Action::ToggleExpanded => "expanded record view (like psql's \\x)",
             Action::Mark => "start or end a selection",
             Action::EditFix => "put the finding's fix SQL into the editor (it is not run)",
+            Action::CancelSession => "cancel the selected session's statement (asks first)",
+            Action::TerminateSession => "terminate the selected session (asks first)",
+            Action::CycleSort => "sort by the next column",
+            Action::ReverseSort => "reverse the sort order",
+            Action::ToggleIdle => "hide or show idle sessions",
+            Action::ToggleWaiting => "show only sessions waiting on a lock, or all",
+            Action::Pause => "pause or resume refreshing",
+            Action::IntervalUp => "refresh less often",
+            Action::IntervalDown => "refresh more often",
+            Action::NextView => "next view: sessions, lock tree, top statements",
+            Action::OpenInEditor => "put the statement into the editor (it is not run)",
+            Action::ExplainStatement => "put EXPLAIN of the statement into the editor (it is not run)",
+            Action::ResetStatements => "reset pg_stat_statements (asks first)",
+
             Action::Up => "move up",
             Action::Down => "move down",
             Action::Left => "move left / collapse",
