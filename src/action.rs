@@ -264,7 +264,9 @@ impl Action {
             Action::IntervalDown => "refresh more often",
             Action::NextView => "next view: sessions, lock tree, top statements",
             Action::OpenInEditor => "put the statement into the editor (it is not run)",
-            Action::ExplainStatement => "put EXPLAIN of the statement into the editor (it is not run)",
+            Action::ExplainStatement => {
+                "put EXPLAIN of the statement into the editor (it is not run)"
+            }
             Action::ResetStatements => "reset pg_stat_statements (asks first)",
 
             Action::Up => "move up",

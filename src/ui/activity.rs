@@ -503,7 +503,8 @@ impl Pane for ActivityPane {
             }
             Action::ResetStatements if self.view == ActivityView::Statements => {
                 if matches!(self.statements, Some(None)) {
-                    self.message = Some((Level::Info, "pg_stat_statements is not installed".into()));
+                    self.message =
+                        Some((Level::Info, "pg_stat_statements is not installed".into()));
                 } else {
                     self.pending = Some(Pending::ResetStatements);
                     self.confirm = Some((
@@ -655,10 +656,7 @@ impl Pane for ActivityPane {
             };
             title.push(Span::styled(label, style));
         }
-        let mut flags = vec![format!(
-            "every {}",
-            duration(self.interval.as_secs_f64())
-        )];
+        let mut flags = vec![format!("every {}", duration(self.interval.as_secs_f64()))];
         if self.view == ActivityView::Statements {
             flags.push(format!("by {}", self.stmt_order.name()));
         } else {
@@ -674,7 +672,10 @@ impl Pane for ActivityPane {
         if self.filter.only_waiting {
             flags.push("waiting only".into());
         }
-        title.push(Span::styled(format!("{} ", flags.join(" · ")), cx.theme.muted));
+        title.push(Span::styled(
+            format!("{} ", flags.join(" · ")),
+            cx.theme.muted,
+        ));
         if self.paused {
             title.push(Span::styled("PAUSED ", cx.theme.warning));
         }
@@ -757,11 +758,7 @@ impl Pane for ActivityPane {
                         cx.theme.bar
                     },
                 ),
-                Span::raw(format!(
-                    " {}/{} ",
-                    v.connections,
-                    v.usable_connections()
-                )),
+                Span::raw(format!(" {}/{} ", v.connections, v.usable_connections())),
             ];
             for (st, style) in [
                 ("active", cx.theme.state_active),
@@ -815,11 +812,7 @@ impl Pane for ActivityPane {
                                 .series(|r| r.hit_ratio.unwrap_or(1.0) * 1000.0 - 900.0, 1.0),
                         ),
                         (
-                            format!(
-                                "rows r {} w {} ",
-                                fmt_rate(r.reads_s),
-                                fmt_rate(r.writes_s)
-                            ),
+                            format!("rows r {} w {} ", fmt_rate(r.reads_s), fmt_rate(r.writes_s)),
                             self.history.series(|r| r.reads_s + r.writes_s, 1.0),
                         ),
                     ];
@@ -976,7 +969,9 @@ fn window(selected: usize, len: usize, page: usize) -> usize {
     if len <= page {
         0
     } else {
-        selected.saturating_sub(page.saturating_sub(1)).min(len - page)
+        selected
+            .saturating_sub(page.saturating_sub(1))
+            .min(len - page)
     }
 }
 
@@ -1032,11 +1027,13 @@ impl ActivityPane {
                         Cell::from(COLS[i].0)
                     }
                 })
-                .chain(std::iter::once(Cell::from(if self.sort == SortKey::Query {
-                    format!("query{arrow}")
-                } else {
-                    "query".to_string()
-                })))
+                .chain(std::iter::once(Cell::from(
+                    if self.sort == SortKey::Query {
+                        format!("query{arrow}")
+                    } else {
+                        "query".to_string()
+                    },
+                )))
                 .collect::<Vec<_>>(),
         )
         .style(cx.theme.header);
@@ -1050,10 +1047,7 @@ impl ActivityPane {
             let what = if self.filter.is_empty() {
                 "no sessions visible".to_string()
             } else {
-                format!(
-                    "no session matches the filter ({} hidden)",
-                    sessions.len()
-                )
+                format!("no session matches the filter ({} hidden)", sessions.len())
             };
             frame.render_widget(
                 Table::new(Vec::<Row>::new(), [Constraint::Min(1)]).header(header),
@@ -1120,7 +1114,11 @@ impl ActivityPane {
                     .chain(std::iter::once(qcell))
                     .collect::<Vec<_>>(),
             );
-            if s.own { row.style(cx.theme.muted) } else { row }
+            if s.own {
+                row.style(cx.theme.muted)
+            } else {
+                row
+            }
         });
         let widths: Vec<Constraint> = shown
             .iter()
@@ -1167,10 +1165,7 @@ impl ActivityPane {
                 ));
             } else {
                 spans.push(Span::styled(format!("pid {}", n.pid), cx.theme.header));
-                spans.push(Span::raw(format!(
-                    " {} ",
-                    n.user.as_deref().unwrap_or("")
-                )));
+                spans.push(Span::raw(format!(" {} ", n.user.as_deref().unwrap_or(""))));
                 let st = n.state.as_deref().unwrap_or("?");
                 let style = if n.mode.is_some() {
                     cx.theme.state_waiting
@@ -1322,7 +1317,11 @@ impl ActivityPane {
                 format!(
                     "{}{}{}",
                     s.pid,
-                    if s.own { "  (pgdeck's own connection)" } else { "" },
+                    if s.own {
+                        "  (pgdeck's own connection)"
+                    } else {
+                        ""
+                    },
                     s.leader_pid
                         .filter(|l| *l != s.pid)
                         .map(|l| format!("  parallel worker of {l}"))
