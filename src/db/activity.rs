@@ -344,3 +344,56 @@ pub async fn signal(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::server::Extension;
+
+    fn info(version_num: u32, pgss: Option<&str>) -> ServerInfo {
+        ServerInfo {
+            version_num,
+            extensions: pgss
+                .map(|v| {
+                    vec![Extension {
+                        name: "pg_stat_statements".into(),
+                        version: v.into(),
+                        schema: "Odd \"Schema\"".into(),
+                    }]
+                })
+                .unwrap_or_default(),
+            ..ServerInfo::default()
+        }
+    }
+
+    #[test]
+    fn variants_follow_the_server_and_extension_versions() {
+        let q13 = ActivityQueries::new(&info(130012, Some("1.7")));
+        assert!(!q13.sessions.contains("a.query_id") && !q13.sessions.contains("l.waitstart"));
+        assert!(!q13.progress.contains("pg_stat_progress_copy"));
+        let st = q13.statements.as_deref().expect("pgss");
+        assert!(st.contains("s.total_time") && !st.contains("total_exec_time"));
+        assert!(
+            st.contains("\"Odd \"\"Schema\"\"\".pg_stat_statements"),
+            "{st}"
+        );
+
+        let q17 = ActivityQueries::new(&info(170002, Some("1.11")));
+        assert!(q17.sessions.contains("a.query_id") && q17.sessions.contains("l.waitstart"));
+        assert!(q17.progress.contains("pg_stat_progress_copy"));
+        let st = q17.statements.as_deref().expect("pgss");
+        assert!(st.contains("total_exec_time") && !st.contains("s.total_time"));
+        for sql in [
+            q13.sessions.as_str(),
+            q13.progress.as_str(),
+            q17.sessions.as_str(),
+            q17.progress.as_str(),
+            st,
+        ] {
+            for placeholder in ["{query_id}", "{waitstart}", "{copy}", "{schema}", "{total}"] {
+                assert!(!sql.contains(placeholder), "{placeholder} left in {sql}");
+            }
+        }
+        assert!(!ActivityQueries::new(&info(150000, None)).has_statements());
+    }
+}

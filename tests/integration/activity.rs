@@ -390,3 +390,44 @@ async fn pgdeck_activity_once_json_has_the_documented_shape_and_signals_exit_cod
     let out = pgdeck(&["activity", "host=/nonexistent port=1", "--once"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn the_pg13_variants_run_and_top_statements_follow_the_installed_extension() {
+    let (name, ci) = fresh_db("act_variants");
+    let (c, q) = open(&ci).await;
+    // the 13 variant (no query_id, no waitstart, no pg_stat_progress_copy) is valid SQL too
+    let mut info13 = c.info.clone();
+    info13.version_num = 130000;
+    let q13 = ActivityQueries::new(&info13);
+    let s = activity::snapshot(&c.monitor.client, &q13, &c.own_pids)
+        .await
+        .expect("13 variant");
+    assert!(s.sessions.iter().all(|x| x.query_id.is_none()));
+    // without the extension in this database: None, not an error
+    assert!(!q.has_statements());
+    assert_eq!(
+        activity::top_statements(&c.monitor.client, &q, 10)
+            .await
+            .expect("top"),
+        None
+    );
+    if cluster().bin().has_pg_stat_statements()
+        && cluster()
+            .psql(&name, "create extension pg_stat_statements; select 1;")
+            .is_ok()
+    {
+        let (c, q) = open(&ci).await;
+        assert!(q.has_statements());
+        c.monitor
+            .client
+            .batch_execute("select count(*) from pg_class")
+            .await
+            .expect("query");
+        let top = activity::top_statements(&c.monitor.client, &q, 50)
+            .await
+            .expect("top statements")
+            .expect("installed");
+        assert!(!top.is_empty());
+        assert!(top.iter().all(|t| t.calls > 0 && t.total_ms >= 0.0));
+    }
+}
