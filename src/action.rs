@@ -47,6 +47,33 @@ pub enum Action {
     Explain,
     ExplainAnalyze,
     UseSuggestion,
+    // activity monitor
+    /// cancel the selected session's statement (asks first)
+    CancelSession,
+    /// terminate the selected session (asks first)
+    TerminateSession,
+    /// sort by the next column
+    CycleSort,
+    /// reverse the sort order
+    ReverseSort,
+    /// hide or show idle sessions
+    ToggleIdle,
+    /// show only sessions waiting on a lock, or all
+    ToggleWaiting,
+    /// pause or resume refreshing
+    Pause,
+    /// refresh less often
+    IntervalUp,
+    /// refresh more often
+    IntervalDown,
+    /// next view: sessions, lock tree, top statements
+    NextView,
+    /// put the statement into the editor (it is not run)
+    OpenInEditor,
+    /// put EXPLAIN of the statement into the editor (it is not run)
+    ExplainStatement,
+    /// reset pg_stat_statements (asks first)
+    ResetStatements,
     // lists and trees
     Up,
     Down,
@@ -103,6 +130,19 @@ impl Action {
         Action::Explain,
         Action::ExplainAnalyze,
         Action::UseSuggestion,
+        Action::CancelSession,
+        Action::TerminateSession,
+        Action::CycleSort,
+        Action::ReverseSort,
+        Action::ToggleIdle,
+        Action::ToggleWaiting,
+        Action::Pause,
+        Action::IntervalUp,
+        Action::IntervalDown,
+        Action::NextView,
+        Action::OpenInEditor,
+        Action::ExplainStatement,
+        Action::ResetStatements,
         Action::Up,
         Action::Down,
         Action::Left,
@@ -157,6 +197,20 @@ impl Action {
             Action::UseSuggestion => "use_suggestion",
             Action::Mark => "mark",
             Action::EditFix => "edit_fix",
+            Action::CancelSession => "cancel_session",
+            Action::TerminateSession => "terminate_session",
+            Action::CycleSort => "cycle_sort",
+            Action::ReverseSort => "reverse_sort",
+            Action::ToggleIdle => "toggle_idle",
+            Action::ToggleWaiting => "toggle_waiting",
+            Action::Pause => "pause",
+            Action::IntervalUp => "interval_up",
+            Action::IntervalDown => "interval_down",
+            Action::NextView => "next_view",
+            Action::OpenInEditor => "open_in_editor",
+            Action::ExplainStatement => "explain_statement",
+            Action::ResetStatements => "reset_statements",
+
             Action::Up => "up",
             Action::Down => "down",
             Action::Left => "left",
@@ -214,6 +268,22 @@ impl Action {
                 "EXPLAIN ANALYZE the statement under the cursor (writes are rolled back)"
             }
             Action::UseSuggestion => "put the selected advice's fix into the editor (not run)",
+            Action::CancelSession => "cancel the selected session's statement (asks first)",
+            Action::TerminateSession => "terminate the selected session (asks first)",
+            Action::CycleSort => "sort by the next column",
+            Action::ReverseSort => "reverse the sort order",
+            Action::ToggleIdle => "hide or show idle sessions",
+            Action::ToggleWaiting => "show only sessions waiting on a lock, or all",
+            Action::Pause => "pause or resume refreshing",
+            Action::IntervalUp => "refresh less often",
+            Action::IntervalDown => "refresh more often",
+            Action::NextView => "next view: sessions, lock tree, top statements",
+            Action::OpenInEditor => "put the statement into the editor (it is not run)",
+            Action::ExplainStatement => {
+                "put EXPLAIN of the statement into the editor (it is not run)"
+            }
+            Action::ResetStatements => "reset pg_stat_statements (asks first)",
+
             Action::Up => "move up",
             Action::Down => "move down",
             Action::Left => "move left / collapse",

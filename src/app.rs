@@ -441,11 +441,13 @@ impl App {
                             self.send_run(sql, picked);
                         }
                     }
+                    OnConfirm::Activity => self.activity.confirmed(&self.requests),
                 }
             }
             (Modal::Confirm(_), Some(Action::Dismiss)) => {
                 self.modal = None;
                 self.pending_run = None;
+                self.activity.dismissed();
             }
             _ => {}
         }
@@ -520,6 +522,9 @@ impl App {
                 {
                     self.run(sql, None);
                 }
+                if focus == PaneId::Activity {
+                    self.after_activity();
+                }
                 if handled == Handled::Yes
                     && focus == PaneId::Health
                     && let Some(sql) = self.health.take_fix()
@@ -532,6 +537,28 @@ impl App {
                     ));
                 }
             }
+        }
+    }
+
+    /// Carry out what the activity pane asked for: a confirmation, SQL for the editor, a message.
+    fn after_activity(&mut self) {
+        if let Some((title, body)) = self.activity.take_confirm() {
+            self.modal = Some(Modal::Confirm(Confirm {
+                title,
+                body,
+                on_confirm: OnConfirm::Activity,
+            }));
+        }
+        if let Some(sql) = self.activity.take_editor_sql() {
+            self.editor.append_statement(&sql);
+            self.focus_pane(PaneId::Editor);
+            self.status.message = Some((
+                Level::Info,
+                "the statement is in the editor; it runs only when you run it".into(),
+            ));
+        }
+        if let Some(m) = self.activity.take_message() {
+            self.status.message = Some(m);
         }
     }
 
@@ -862,6 +889,7 @@ impl App {
                     self.plan.on_reply(resp);
                 } else if self.activity.waits_for(resp.id) {
                     self.activity.on_reply(resp);
+                    self.after_activity();
                 } else if self.health.waits_for(resp.id) {
                     self.health.on_reply(resp);
                 } else if let Err(e) = resp.reply {

@@ -140,6 +140,34 @@ pub enum Command {
         #[arg(long, value_name = "SEVERITY", value_parser = ["info", "warning", "critical"])]
         fail_on: Option<String>,
     },
+    /// The activity monitor without the UI: print one snapshot (sessions, lock tree, vitals) with
+    /// --once, or cancel/terminate one session with the same checks as the Activity pane (the
+    /// `(pid, backend_start)` re-check, never pgdeck's own connection). Exit 0 ok / signalled, 1 not
+    /// signalled (not permitted, already gone, refused, declined), 2 error.
+    Activity(ActivityArgs),
+}
+
+/// `pgdeck activity`.
+#[derive(Debug, Args, Clone)]
+pub struct ActivityArgs {
+    /// A `postgres://` URI, a `key=value` connection string, or a database name.
+    #[arg(value_name = "CONNINFO")]
+    pub conninfo: Option<String>,
+    /// Print one snapshot and exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Output format of --once.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CheckFormat,
+    /// Cancel the running statement of this session.
+    #[arg(long, value_name = "PID", conflicts_with_all = ["terminate", "once"])]
+    pub cancel: Option<i32>,
+    /// Terminate this session (its transaction rolls back).
+    #[arg(long, value_name = "PID", conflicts_with = "once")]
+    pub terminate: Option<i32>,
+    /// Do not ask before signalling.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
 }
 
 /// `pgdeck query`: where the SQL comes from and how results are printed.

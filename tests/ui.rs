@@ -475,7 +475,11 @@ fn activity_view_polls_only_while_shown_and_lists_sessions() {
         xact_age_s: Some(75.0),
         ..Default::default()
     }];
-    reply(&mut app, sent[0].0, Reply::Activity(sessions), true);
+    let snap = pgdeck::model::activity::Snapshot {
+        sessions,
+        vitals: Default::default(),
+    };
+    reply(&mut app, sent[0].0, Reply::Activity(Box::new(snap)), true);
     let s = screen(&mut app, 140, 30);
     assert!(
         s.contains("4242") && s.contains("idle in transaction"),

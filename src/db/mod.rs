@@ -29,7 +29,6 @@ use wire::{WireCancel, WireConn};
 pub use error::{DbError, Notice, ServerError};
 
 use crate::conn::{self, ConnTarget, Connected};
-use crate::model::activity::Session;
 use crate::model::catalog::SchemaTree;
 use crate::model::result_set::{Column, RowBatch};
 use crate::model::server::ServerInfo;
@@ -49,8 +48,17 @@ pub enum Request {
     SetTxMode(crate::model::txn::TxMode),
     /// Load the schema tree on the monitor connection.
     LoadSchema,
-    /// Load the session list on the monitor connection.
+    /// Load one activity snapshot (sessions with lock waits, vitals) on the monitor connection.
     LoadActivity,
+    /// Load the top statements of pg_stat_statements on the monitor connection.
+    LoadTopStatements,
+    /// Reset pg_stat_statements (the user confirmed).
+    ResetStatements,
+    /// Cancel or terminate a session, re-checking its `(pid, backend_start)`; never pgdeck's own.
+    SignalSession {
+        session: Box<crate::model::activity::Session>,
+        signal: crate::model::activity::Signal,
+    },
     /// Load the names editor completion offers, on the monitor connection.
     LoadCompletion,
     /// A psql catalog meta-command (`\d users`), answered on the monitor connection with the same
@@ -95,7 +103,17 @@ pub enum Reply {
     /// The cancel request reached the server.
     CancelSent,
     Schema(SchemaTree),
-    Activity(Vec<Session>),
+    Activity(Box<crate::model::activity::Snapshot>),
+    /// Top statements; `None` when pg_stat_statements is not installed in this database.
+    TopStatements(Option<Vec<crate::model::activity::TopStatement>>),
+    /// pg_stat_statements was reset.
+    StatementsReset,
+    /// What came of a cancel/terminate.
+    Signalled {
+        pid: i32,
+        signal: crate::model::activity::Signal,
+        outcome: crate::model::activity::SignalOutcome,
+    },
     Completion(crate::model::completion::CatalogNames),
     /// Progress of a health report.
     Health(health::HealthEvent),
@@ -295,6 +313,8 @@ pub struct Worker {
     own_pids: Vec<i32>,
     /// `server_version_num`, for the EXPLAIN options the server knows.
     version_num: u32,
+    /// Activity query variants for this server's version and extensions.
+    activity_q: Arc<activity::ActivityQueries>,
     tx_status: Arc<std::sync::Mutex<TxStatus>>,
     /// Manual commit and on-error rollback, for the next runs.
     tx_mode: crate::model::txn::TxMode,
@@ -330,6 +350,7 @@ impl Worker {
             monitor: Arc::new(conns.monitor.client),
             own_pids: conns.own_pids,
             version_num: conns.info.version_num,
+            activity_q: Arc::new(activity::ActivityQueries::new(&conns.info)),
             tx_status: Arc::default(),
             tx_mode: crate::model::txn::TxMode::default(),
             running: Arc::default(),
@@ -455,8 +476,42 @@ impl Worker {
                 Request::LoadActivity => {
                     let client = self.monitor_client(id).await;
                     let pids = self.own_pids.clone();
+                    let q = self.activity_q.clone();
                     self.spawn_monitor(id, client, move |c| async move {
-                        activity::sessions(&c, &pids).await.map(Reply::Activity)
+                        activity::snapshot(&c, &q, &pids)
+                            .await
+                            .map(|s| Reply::Activity(Box::new(s)))
+                    });
+                }
+                Request::LoadTopStatements => {
+                    let client = self.monitor_client(id).await;
+                    let q = self.activity_q.clone();
+                    self.spawn_monitor(id, client, move |c| async move {
+                        activity::top_statements(&c, &q, 200)
+                            .await
+                            .map(Reply::TopStatements)
+                    });
+                }
+                Request::ResetStatements => {
+                    let client = self.monitor_client(id).await;
+                    let q = self.activity_q.clone();
+                    self.spawn_monitor(id, client, move |c| async move {
+                        activity::reset_statements(&c, &q)
+                            .await
+                            .map(|()| Reply::StatementsReset)
+                    });
+                }
+                Request::SignalSession { session, signal } => {
+                    let client = self.monitor_client(id).await;
+                    let pids = self.own_pids.clone();
+                    self.spawn_monitor(id, client, move |c| async move {
+                        activity::signal(&c, &session, signal, &pids)
+                            .await
+                            .map(|outcome| Reply::Signalled {
+                                pid: session.pid,
+                                signal,
+                                outcome,
+                            })
                     });
                 }
             }

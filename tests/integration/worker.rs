@@ -314,9 +314,10 @@ async fn schema_tree_and_activity_come_from_the_monitor() {
     );
     assert_eq!(tree.table_count(), 2);
 
-    let Ok(Reply::Activity(sessions)) = h.request(Request::LoadActivity).await else {
+    let Ok(Reply::Activity(snap)) = h.request(Request::LoadActivity).await else {
         panic!("activity reply")
     };
+    let sessions = &snap.sessions;
     let own: Vec<i32> = sessions.iter().filter(|s| s.own).map(|s| s.pid).collect();
     assert_eq!(own.len(), 2, "both of pgdeck's sessions are marked");
     assert!(own.iter().all(|p| h.own_pids.contains(p)));
