@@ -1063,3 +1063,190 @@ fn the_status_bar_follows_connection_loss_and_recovery() {
     assert!(!s.contains("disconnected"), "{s}");
     assert!(s.contains("re-established"), "{s}");
 }
+
+// ---- the plan pane ----
+
+/// An EXPLAIN ANALYZE of a selective filter on a big table, as the worker returns it.
+fn explained(sql: &str) -> pgdeck::db::explain::Explained {
+    let json = r#"[{"Plan": {"Node Type": "Sort", "Startup Cost": 1000.5, "Total Cost": 1100.0,
+      "Plan Rows": 10, "Plan Width": 8, "Actual Startup Time": 80.0, "Actual Total Time": 80.5,
+      "Actual Rows": 200, "Actual Loops": 1, "Sort Key": ["orders.id"], "Sort Method": "quicksort",
+      "Sort Space Used": 40, "Sort Space Type": "Memory",
+      "Plans": [{"Node Type": "Seq Scan", "Parent Relationship": "Outer", "Relation Name": "orders",
+        "Schema": "public", "Alias": "orders", "Startup Cost": 0.0, "Total Cost": 1000.0,
+        "Plan Rows": 10, "Plan Width": 8, "Actual Startup Time": 0.01, "Actual Total Time": 79.0,
+        "Actual Rows": 200, "Actual Loops": 1, "Filter": "(orders.customer_id = 42)",
+        "Rows Removed by Filter": 199800}]},
+      "Planning Time": 0.2, "Execution Time": 81.0}]"#;
+    pgdeck::db::explain::Explained {
+        statement: sql.into(),
+        explain_sql: format!("EXPLAIN (ANALYZE, FORMAT JSON) {sql}"),
+        json: json.into(),
+        rolled_back: false,
+    }
+}
+
+/// The app after ctrl-e on `sql` and the worker's plan for it.
+fn app_with_plan(sql: &str) -> (App, Sent) {
+    let (mut app, mut rx) = app();
+    type_text(&mut app, sql);
+    app.on_event(key_mod(KeyCode::Char('e'), KeyModifiers::CONTROL));
+    let sent = drain(&mut rx);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let Request::Explain { sql: got, options } = &sent[0].1 else {
+        panic!("{sent:?}");
+    };
+    assert_eq!(got, sql);
+    assert!(!options.analyze, "ctrl-e does not run the statement");
+    assert_eq!(app.focus, PaneId::Plan);
+    reply(&mut app, sent[0].0, Reply::Plan(explained(sql)), true);
+    (app, rx)
+}
+
+#[test]
+fn plan_pane_shows_the_tree_headline_and_advice() {
+    let sql = "select id from orders where customer_id = 42 order by id";
+    let (mut app, _rx) = app_with_plan(sql);
+    assert_eq!(app.view, View::Plan);
+    let s = screen(&mut app, 140, 40);
+    // headline
+    assert!(s.contains("execution 81.0 ms"), "{s}");
+    assert!(s.contains("planning 0.200 ms"), "{s}");
+    // the wrong estimate starts at the scan; the sort only passes it on
+    assert!(s.contains("worst estimate #1 Seq Scan"), "{s}");
+    // tree: both nodes, the scan indented under the sort, with its exclusive time and share
+    let sort = s
+        .lines()
+        .position(|l| l.contains("▾ Sort"))
+        .unwrap_or_else(|| panic!("{s}"));
+    let scan = s
+        .lines()
+        .position(|l| l.contains("    Seq Scan on public.") && l.contains("98%"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(scan > sort, "{s}");
+    let scan_line = s.lines().nth(scan).expect("line");
+    assert!(
+        scan_line.contains("79.0 ms") && scan_line.contains("98%"),
+        "{scan_line}"
+    );
+    assert!(
+        scan_line.contains("10 → 200") && scan_line.contains("↑20×"),
+        "{scan_line}"
+    );
+    // details of the selected (root) node, apart from the tree
+    assert!(s.contains("Sort Method: quicksort"), "{s}");
+    // ... in the plan's order, not sorted by name
+    let at = |needle: &str| s.find(needle).unwrap_or_else(|| panic!("{needle}: {s}"));
+    assert!(at("Node Type: Sort") < at("Actual Loops: 1"), "{s}");
+    assert!(at("Startup Cost: 1000.5") < at("Total Cost: 1100.0"), "{s}");
+    assert!(s.contains("↑20× #0 Sort"), "{s}");
+    // advice, the fix marker visible even when the line is cut
+    let ix = s
+        .lines()
+        .find(|l| l.contains("seq_scan_index_candidate"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(
+        ix.contains("critical [fix] seq_scan_index_candidate"),
+        "{ix}"
+    );
+}
+
+#[test]
+fn plan_pane_fix_goes_to_the_editor_and_is_not_run() {
+    let sql = "select id from orders where customer_id = 42 order by id";
+    let (mut app, mut rx) = app_with_plan(sql);
+    let advice = &app.plan.shown.as_ref().expect("a plan").advice;
+    let at = advice
+        .iter()
+        .position(|a| a.rule == "seq_scan_index_candidate")
+        .expect("the index advice");
+    // → selects the advice list; move to the item; enter jumps to its node.
+    app.on_event(key(KeyCode::Right));
+    for _ in 0..at {
+        app.on_event(key(KeyCode::Down));
+    }
+    app.on_event(key(KeyCode::Enter));
+    assert_eq!(app.plan.selected, 1, "enter selects the advice's node");
+    let s = screen(&mut app, 140, 40);
+    assert!(s.contains("Rows Removed by Filter: 199800"), "{s}");
+    app.on_event(key(KeyCode::Right));
+    app.on_event(key(KeyCode::Char('e')));
+    assert_eq!(app.focus, PaneId::Editor);
+    let text = app.editor.text();
+    assert!(text.starts_with(sql), "{text}");
+    assert!(
+        text.contains("CREATE INDEX CONCURRENTLY ON public.orders (customer_id);"),
+        "{text}"
+    );
+    assert!(drain(&mut rx).is_empty(), "the fix is not run");
+    let s = screen(&mut app, 140, 40);
+    assert!(s.contains("has not been run"), "{s}");
+}
+
+#[test]
+fn plan_pane_alt_e_explains_the_same_statement_again_with_analyze() {
+    let sql = "select id from orders where customer_id = 42 order by id";
+    let (mut app, mut rx) = app_with_plan(sql);
+    app.on_event(key_mod(KeyCode::Char('e'), KeyModifiers::ALT));
+    let sent = drain(&mut rx);
+    assert!(
+        matches!(&sent[..], [(_, Request::Explain { sql: s, options })] if s == sql && options.analyze),
+        "{sent:?}"
+    );
+}
+
+#[test]
+fn plan_pane_shows_errors_and_fits_a_small_window() {
+    let (mut app, mut rx) = app();
+    type_text(&mut app, "selec 1");
+    app.on_event(key_mod(KeyCode::Char('e'), KeyModifiers::CONTROL));
+    let sent = drain(&mut rx);
+    let s = screen(&mut app, 100, 30);
+    assert!(s.contains("Explaining: selec 1"), "{s}");
+    app.on_event(Event::Worker(WorkerEvent::Response(Response {
+        id: sent[0].0,
+        reply: Err(pgdeck::db::DbError::Other(
+            "syntax error at or near \"selec\"".into(),
+        )),
+        last: true,
+    })));
+    let s = screen(&mut app, 100, 30);
+    assert!(s.contains("syntax error at or near"), "{s}");
+
+    let (mut app, _rx) = app_with_plan("select 1");
+    for (w, h) in [(60, 15), (30, 8), (20, 4), (1, 1)] {
+        let _ = screen(&mut app, w, h);
+    }
+    app.on_event(key(KeyCode::Right));
+    app.on_event(key(KeyCode::End));
+    let s = screen(&mut app, 60, 15);
+    assert!(s.contains("Plan"), "{s}");
+}
+
+#[test]
+fn plan_pane_scrolls_a_large_plan_to_its_last_node() {
+    // A deep plan of 2,000 nested loops, as text: the tree keeps the selected node in view.
+    let (mut app, _rx) = app();
+    let mut text = String::new();
+    for i in 0..2000 {
+        let pad = " ".repeat(i * 2);
+        let arrow = if i == 0 { "" } else { "->  " };
+        text.push_str(&format!(
+            "{pad}{arrow}Nested Loop  (cost=0.00..{}.00 rows=1 width=4) (actual time=0.01..1.00 rows=1 loops=1)\n",
+            3000 - i
+        ));
+    }
+    text.push_str(&format!(
+        "{}->  Seq Scan on last_table  (cost=0.00..1.00 rows=1 width=4) (actual time=0.01..0.50 rows=1 loops=1)\n",
+        " ".repeat(4000)
+    ));
+    text.push_str("Execution Time: 1.000 ms\n");
+    app.plan.show_text(&text, None, false);
+    assert_eq!(app.plan.error, None);
+    app.on_event(key_mod(KeyCode::Char('4'), KeyModifiers::ALT));
+    assert_eq!(app.focus, PaneId::Plan);
+    app.on_event(key(KeyCode::End));
+    assert_eq!(app.plan.selected, 2000);
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("last_table"), "{s}");
+}

@@ -2,6 +2,11 @@
 //! [`crate::model::plan::statement`], runs it, and under ANALYZE wraps a statement that writes in
 //! BEGIN … ROLLBACK (a savepoint inside an open transaction), so nothing it changes stays. Returns
 //! the JSON text; parsing and analysis are the model's. Must not leave a transaction open.
+//!
+//! Every EXPLAIN ANALYZE runs inside BEGIN … ROLLBACK, not only those the statement text says
+//! write: a query can call a function that writes. Inside the user's open transaction every
+//! EXPLAIN (with or without ANALYZE) runs under a savepoint, so that a failing statement leaves
+//! the transaction usable instead of aborted.
 
 use super::DbError;
 use super::wire::WireConn;
@@ -35,7 +40,8 @@ pub async fn explain(
             "the transaction has failed: ROLLBACK first, then explain".into(),
         ));
     }
-    if built.rollback {
+    let wrap = in_tx || opts.analyze;
+    if wrap {
         let open = if in_tx {
             "SAVEPOINT pgdeck_explain"
         } else {
@@ -44,7 +50,7 @@ pub async fn explain(
         conn.batch_execute(open).await?;
     }
     let result = conn.first_value(&built.sql).await;
-    if built.rollback {
+    if wrap {
         let close = if in_tx {
             "ROLLBACK TO SAVEPOINT pgdeck_explain; RELEASE SAVEPOINT pgdeck_explain"
         } else {

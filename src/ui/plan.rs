@@ -277,7 +277,9 @@ impl Pane for PlanPane {
         .areas(inner);
         frame.render_widget(Paragraph::new(head_lines), top);
         let [tree_area, detail_area] =
-            Layout::horizontal([Constraint::Percentage(64), Constraint::Percentage(36)]).areas(mid);
+            Layout::horizontal([Constraint::Percentage(64), Constraint::Percentage(36)])
+                .spacing(1)
+                .areas(mid);
 
         // Tree: only the visible window is built, so a 5,000-node plan scrolls as fast as a small one.
         let vis = self.visible();
@@ -378,10 +380,12 @@ impl Pane for PlanPane {
                 )));
             }
             if let Some(f) = m.misestimate {
-                d.push(Line::raw(format!(
-                    "estimate off by {f:.1}× {:?}",
-                    m.direction
-                )));
+                let dir = match m.direction {
+                    metrics::Direction::Under => "more than planned",
+                    metrics::Direction::Over => "fewer than planned",
+                    metrics::Direction::None => "off",
+                };
+                d.push(Line::raw(format!("rows {f:.1}× {dir}")));
             }
             if m.rows_removed > 0.0 {
                 d.push(Line::raw(format!(
@@ -389,12 +393,16 @@ impl Pane for PlanPane {
                     advice::fmt_count(m.rows_removed)
                 )));
             }
-            let mut keys: Vec<&String> = n.props.keys().collect();
-            keys.sort();
-            for k in keys {
-                let v = &n.props[k];
+            // In the order EXPLAIN gives them (serde_json's preserve_order), as psql shows them.
+            for (k, v) in &n.props {
                 let text = match v {
                     serde_json::Value::String(s) => s.clone(),
+                    // `Sort Key`, `Output`, `Group Key`: one item after the other, as psql shows them.
+                    serde_json::Value::Array(items) if items.iter().all(|i| i.is_string()) => items
+                        .iter()
+                        .filter_map(serde_json::Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     other => other.to_string(),
                 };
                 d.push(Line::from(vec![
@@ -427,11 +435,17 @@ impl Pane for PlanPane {
                 advice::Severity::Info => th.severity_info,
             };
             let sel = self.focus == Focus::Advice && i == self.selected_advice;
-            let fix = if a.suggestion.is_some() { " [fix]" } else { "" };
+            // The fix marker goes first: a long line is cut at the pane's edge.
+            let fix = if a.suggestion.is_some() {
+                "[fix] "
+            } else {
+                "      "
+            };
             a_lines.push(Line::from(vec![
                 Span::styled(format!("{:<8} ", a.severity.label()), sev),
+                Span::styled(fix, th.accent),
                 Span::styled(
-                    format!("{}: {}{fix}", a.rule, a.seen),
+                    format!("{}: {}", a.rule, a.seen),
                     if sel { th.selection } else { Style::default() },
                 ),
             ]));

@@ -6,6 +6,7 @@ mod activity;
 mod cli;
 mod common;
 mod health;
+mod plan;
 mod pooler;
 mod query;
 mod tui;

@@ -122,6 +122,15 @@ pub fn node_label(n: &Node) -> String {
     }
 }
 
+/// [`node_label`], computed when displayed.
+struct Label<'a>(&'a Node);
+
+impl std::fmt::Display for Label<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&node_label(self.0))
+    }
+}
+
 /// `schema.table` quoted, as a statement needs it.
 fn qualified(n: &Node) -> Option<String> {
     let rel = n.str("Relation Name")?;
@@ -283,7 +292,8 @@ pub fn advise(plan: &Plan, ctx: &Context) -> Vec<Advice> {
     let mut spilled = std::collections::HashSet::new();
     for n in &plan.nodes {
         let m = &n.m;
-        let label = node_label(n);
+        // Formatted only when an item is made: most nodes get none.
+        let label = Label(n);
         let push = |out: &mut Vec<Advice>,
                     rule: &'static str,
                     sev: Severity,
@@ -335,10 +345,18 @@ pub fn advise(plan: &Plan, ctx: &Context) -> Vec<Advice> {
                 );
             }
         }
-        // EX-03 misestimate
+        // EX-03 misestimate, said where it starts: a node that only passes on a child's wrong
+        // estimate (same direction, less than twice worse) is left out, as a DBA would.
+        let inherited = |f: f64| {
+            n.children.iter().any(|c| {
+                let cm = &plan.nodes[*c].m;
+                cm.direction == m.direction && cm.misestimate.is_some_and(|cf| cf * 2.0 >= f)
+            })
+        };
         if let Some(f) = m.misestimate
             && f > 10.0
             && !m.never_executed
+            && !inherited(f)
         {
             let sev = if f > 1000.0 {
                 Severity::Critical
@@ -976,6 +994,32 @@ fn misestimate_fix(plan: &Plan, n: &Node) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misestimate_is_reported_where_it_starts() {
+        let json = r#"[{"Plan": {"Node Type": "Sort", "Total Cost": 10, "Plan Rows": 10,
+          "Actual Total Time": 5, "Actual Rows": 200, "Actual Loops": 1,
+          "Plans": [{"Node Type": "Seq Scan", "Relation Name": "t", "Total Cost": 9,
+            "Plan Rows": 10, "Actual Total Time": 4, "Actual Rows": 200, "Actual Loops": 1,
+            "Filter": "((a = 1) AND (b = 1))", "Rows Removed by Filter": 50}]}}]"#;
+        let (plan, advice) = crate::model::plan::parse_and_analyse(json).unwrap();
+        let nodes: Vec<Option<usize>> = advice
+            .iter()
+            .filter(|a| a.rule == "misestimate")
+            .map(|a| a.node)
+            .collect();
+        assert_eq!(nodes, vec![Some(1)], "{advice:#?}");
+        assert!(plan.nodes[0].m.misestimate.is_some());
+        let fix = advice
+            .iter()
+            .find(|a| a.rule == "misestimate")
+            .and_then(|a| a.suggestion.clone())
+            .unwrap();
+        assert!(
+            fix.contains("CREATE STATISTICS") && fix.contains(" ON a, b FROM t;"),
+            "{fix}"
+        );
+    }
 
     #[test]
     fn filter_columns_simple_and_multi() {

@@ -77,7 +77,7 @@ pub fn from_value(value: Value) -> Result<Plan, String> {
     let Value::Object(mut top) = top else {
         return Err("expected a JSON object with a \"Plan\" key".into());
     };
-    let root = match top.remove("Plan") {
+    let root = match top.shift_remove("Plan") {
         Some(Value::Object(o)) => o,
         Some(_) => return Err("\"Plan\" is not an object".into()),
         None if top.contains_key("Node Type") => std::mem::take(&mut top),

@@ -34,6 +34,16 @@ impl ParseError {
     }
 }
 
+/// A property value as a number (JSON numbers, numeric strings, booleans as 1 / 0).
+pub(crate) fn value_num(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
+        _ => None,
+    }
+}
+
 /// One plan node: its EXPLAIN properties (JSON key names, `Plans` taken out) and its place in the tree.
 #[derive(Debug, Clone, Default)]
 pub struct Node {
@@ -52,12 +62,7 @@ pub struct Node {
 impl Node {
     /// A property as a number (JSON numbers, or numeric strings).
     pub fn num(&self, key: &str) -> Option<f64> {
-        match self.props.get(key)? {
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) => s.trim().parse().ok(),
-            Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
-            _ => None,
-        }
+        value_num(self.props.get(key)?)
     }
 
     /// A property as text (strings only).
@@ -200,7 +205,7 @@ impl Plan {
         let mut stack: Vec<(Map<String, Value>, Option<usize>, usize)> = vec![(root, None, 0)];
         while let Some((mut props, parent, depth)) = stack.pop() {
             let id = plan.nodes.len();
-            let children = match props.remove("Plans") {
+            let children = match props.shift_remove("Plans") {
                 Some(Value::Array(a)) => a,
                 _ => Vec::new(),
             };

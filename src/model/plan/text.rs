@@ -719,7 +719,7 @@ pub fn parse_lines(lines: &[Line]) -> Result<Plan, ParseError> {
                     Block::Planning => "Planning",
                     Block::Jit => "JIT",
                 };
-                let mut o = match props.remove(key) {
+                let mut o = match props.shift_remove(key) {
                     Some(Value::Object(o)) => o,
                     _ => Map::new(),
                 };
