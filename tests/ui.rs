@@ -111,6 +111,8 @@ fn tree() -> SchemaTree {
         is_partition: false,
         estimated_rows: 1200.0,
         readable: true,
+        parent_oid: None,
+        partition_bound: None,
     };
     SchemaTree {
         schemas: vec![Schema {
@@ -122,7 +124,10 @@ fn tree() -> SchemaTree {
                 rel(2, "users", RelKind::Table),
                 rel(3, "active_users", RelKind::View),
             ],
+            routines: vec![],
+            types: vec![],
         }],
+        ..SchemaTree::default()
     }
 }
 
@@ -430,6 +435,8 @@ fn schema_filter_and_preview_of_a_hostile_name() {
         is_partition: false,
         estimated_rows: 0.0,
         readable: true,
+        parent_oid: None,
+        partition_bound: None,
     });
     reply(&mut app, id, Reply::Schema(t), true);
     app.on_event(key_mod(KeyCode::Char('1'), KeyModifiers::ALT));

@@ -4,5 +4,7 @@
 
 pub mod check;
 pub mod conninfo;
+pub mod ddl;
 pub mod explain;
 pub mod query;
+pub mod schema;

@@ -10,6 +10,7 @@
 
 pub mod activity;
 pub mod catalog;
+pub mod ddl;
 pub mod error;
 pub mod explain;
 pub mod health;

@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod catalog;
 pub mod completion;
+pub mod ddl;
 pub mod export;
 pub mod health;
 pub mod ident;

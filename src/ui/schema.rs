@@ -493,6 +493,8 @@ mod tests {
             is_partition: false,
             estimated_rows: 10.0,
             readable: true,
+            parent_oid: None,
+            partition_bound: None,
         };
         SchemaTree {
             schemas: vec![
@@ -505,14 +507,19 @@ mod tests {
                         rel(11, "user_roles", RelKind::Table),
                         rel(12, "active_users", RelKind::View),
                     ],
+                    routines: vec![],
+                    types: vec![],
                 },
                 Schema {
                     oid: 2,
                     name: "pg_catalog".into(),
                     system: true,
                     relations: vec![rel(20, "pg_class", RelKind::Table)],
+                    routines: vec![],
+                    types: vec![],
                 },
             ],
+            ..SchemaTree::default()
         }
     }
 

@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod health;
 mod query;
+mod schema;
 mod tui;
 mod wire;
 mod worker;
