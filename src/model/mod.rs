@@ -17,5 +17,6 @@ pub mod sql_keywords;
 pub mod sql_lex;
 pub mod sql_split;
 pub mod table;
+pub mod table_detail;
 pub mod text;
 pub mod txn;

@@ -1,5 +1,7 @@
 //! The schema sidebar: schemas, their relation groups and relations, with counts, a filter as you type,
 //! and a preview of a relation's rows on `select`. Identifiers that leave this pane as SQL are quoted.
+//! On a relation it also opens the table's detail or its DDL (drawn over the main area by the app),
+//! counts rows exactly, copies the qualified name and writes a SELECT of every column for the editor.
 
 use std::collections::HashSet;
 
@@ -16,6 +18,47 @@ use crate::action::Action;
 use crate::db::{Reply, Request, RequestId, Requests, Response};
 use crate::model::catalog::{RelKind, SchemaTree};
 use crate::model::ident::quote_ident;
+use crate::model::table_detail::{LineKind, TableDetail};
+
+/// What the detail area shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DetailMode {
+    Detail,
+    Ddl,
+}
+
+/// The detail (or DDL) of one relation, drawn over the main area while open.
+#[derive(Debug)]
+struct DetailView {
+    oid: u32,
+    schema: String,
+    name: String,
+    mode: DetailMode,
+    detail: Option<TableDetail>,
+    ddl: Option<String>,
+    error: Option<String>,
+    /// An exact count, when asked for.
+    count: Option<i64>,
+    scroll: usize,
+}
+
+impl DetailView {
+    fn title(&self) -> String {
+        format!("{}.{}", quote_ident(&self.schema), quote_ident(&self.name))
+    }
+}
+
+/// The `pg_class.relkind` letter of a tree kind, as `db::ddl` names objects.
+fn relkind_code(kind: RelKind) -> &'static str {
+    match kind {
+        RelKind::Table => "rel:r",
+        RelKind::PartitionedTable => "rel:p",
+        RelKind::View => "rel:v",
+        RelKind::MaterializedView => "rel:m",
+        RelKind::ForeignTable => "rel:f",
+        RelKind::Sequence => "rel:S",
+    }
+}
 
 /// A line of the flattened tree.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +94,18 @@ pub struct SchemaPane {
     page: usize,
     /// SQL the app should run as a preview (set by `select` on a relation).
     preview: Option<String>,
+    /// SQL the app should put into the editor (not run).
+    to_editor: Option<String>,
+    /// Text the app should copy.
+    clipboard: Option<String>,
+    /// A message for the status bar.
+    message: Option<String>,
+    detail: Option<DetailView>,
+    /// Detail, DDL and count requests in flight.
+    pending: Vec<RequestId>,
+    /// Put a SELECT of every column into the editor when this table's detail arrives.
+    select_when_loaded: Option<u32>,
+    detail_page: usize,
 }
 
 impl SchemaPane {
@@ -67,6 +122,183 @@ impl SchemaPane {
     /// The preview statement requested by the user, once.
     pub fn take_preview(&mut self) -> Option<String> {
         self.preview.take()
+    }
+
+    /// SQL for the editor (DDL, generated SELECT), once.
+    pub fn take_editor_text(&mut self) -> Option<String> {
+        self.to_editor.take()
+    }
+
+    /// Text to copy (a qualified name), once.
+    pub fn take_clipboard(&mut self) -> Option<String> {
+        self.clipboard.take()
+    }
+
+    /// A status-bar message, once.
+    pub fn take_message(&mut self) -> Option<String> {
+        self.message.take()
+    }
+
+    /// Close the detail or DDL view.
+    pub fn close_detail(&mut self) {
+        self.detail = None;
+    }
+
+    /// Whether a detail or DDL view is open (the app draws it over the main area).
+    pub fn detail_open(&self) -> bool {
+        self.detail.is_some()
+    }
+
+    /// The lines of the open detail view, as plain text (for tests).
+    pub fn detail_text(&self) -> Vec<String> {
+        self.detail_lines().into_iter().map(|(_, l)| l).collect()
+    }
+
+    fn detail_lines(&self) -> Vec<(LineKind, String)> {
+        let Some(d) = &self.detail else {
+            return vec![];
+        };
+        let mut lines = vec![(LineKind::Title, d.title())];
+        if let Some(e) = &d.error {
+            lines.push((LineKind::Warn, e.clone()));
+            return lines;
+        }
+        match d.mode {
+            DetailMode::Detail => match &d.detail {
+                Some(t) => {
+                    lines = t.lines();
+                    if let Some(n) = d.count {
+                        lines.insert(1, (LineKind::Text, format!("{n} rows (exact count)")));
+                    }
+                }
+                None => lines.push((LineKind::Text, "loading…".into())),
+            },
+            DetailMode::Ddl => match &d.ddl {
+                Some(t) => lines.extend(t.lines().map(|l| (LineKind::Text, l.to_string()))),
+                None => lines.push((LineKind::Text, "loading…".into())),
+            },
+        }
+        lines
+    }
+
+    /// The relation under the cursor: (schema, name, oid, kind).
+    fn current_relation(&self) -> Option<(String, String, u32, RelKind)> {
+        let tree = self.tree.as_ref()?;
+        match self.nodes().get(self.selected)? {
+            Node::Relation { schema, rel } => {
+                let s = &tree.schemas[*schema];
+                let r = &s.relations[*rel];
+                Some((s.name.clone(), r.name.clone(), r.oid, r.kind))
+            }
+            _ => None,
+        }
+    }
+
+    fn open_detail(&mut self, mode: DetailMode, requests: &Requests) {
+        let Some((schema, name, oid, kind)) = self.current_relation() else {
+            return;
+        };
+        // `d` on an open DDL puts it into the editor.
+        if mode == DetailMode::Ddl
+            && let Some(d) = &self.detail
+            && d.oid == oid
+            && d.mode == DetailMode::Ddl
+            && let Some(text) = &d.ddl
+        {
+            self.to_editor = Some(text.clone());
+            return;
+        }
+        let keep = self.detail.take().filter(|d| d.oid == oid);
+        let mut view = keep.unwrap_or(DetailView {
+            oid,
+            schema,
+            name,
+            mode,
+            detail: None,
+            ddl: None,
+            error: None,
+            count: None,
+            scroll: 0,
+        });
+        view.mode = mode;
+        view.scroll = 0;
+        view.error = None;
+        match mode {
+            DetailMode::Detail if view.detail.is_none() => {
+                if matches!(kind, RelKind::Sequence) {
+                    view.error = Some("sequences have no table detail; `d` shows the DDL".into());
+                } else {
+                    self.pending
+                        .push(requests.send(Request::LoadTableDetail { oid }));
+                }
+            }
+            DetailMode::Ddl if view.ddl.is_none() => {
+                self.pending.push(requests.send(Request::LoadDdl {
+                    oid,
+                    kind: relkind_code(kind).to_string(),
+                }));
+            }
+            _ => {}
+        }
+        self.detail = Some(view);
+    }
+
+    fn detail_update(&mut self, action: Action) -> bool {
+        let Some(d) = &mut self.detail else {
+            return false;
+        };
+        let page = self.detail_page.max(1);
+        match action {
+            Action::Up => d.scroll = d.scroll.saturating_sub(1),
+            Action::Down => d.scroll += 1,
+            Action::PageUp => d.scroll = d.scroll.saturating_sub(page),
+            Action::PageDown => d.scroll += page,
+            Action::Top => d.scroll = 0,
+            Action::Back | Action::Left => self.detail = None,
+            _ => return false,
+        }
+        true
+    }
+
+    /// Draw the open detail or DDL view in `area` (the main area).
+    pub fn render_detail(&mut self, frame: &mut Frame, area: Rect, cx: &RenderCx) {
+        let lines = self.detail_lines();
+        let Some(d) = &mut self.detail else { return };
+        let what = match d.mode {
+            DetailMode::Detail => "detail",
+            DetailMode::Ddl => "DDL",
+        };
+        let mut title = vec![Span::raw(format!(" {what} "))];
+        if !self.pending.is_empty() {
+            title.push(Span::styled(
+                format!("{} ", spinner(cx.tick)),
+                cx.theme.spinner,
+            ));
+        }
+        let block = cx.block(Line::from(title));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        self.detail_page = inner.height as usize;
+        let max = lines.len().saturating_sub(inner.height as usize);
+        d.scroll = d.scroll.min(max);
+        let shown: Vec<Line> = lines
+            .into_iter()
+            .skip(d.scroll)
+            .take(inner.height as usize)
+            .map(|(k, l)| {
+                let style = match k {
+                    LineKind::Title => cx.theme.title_focused,
+                    LineKind::Section => cx.theme.title,
+                    LineKind::Warn => cx.theme.warning,
+                    LineKind::Text => cx.theme.base,
+                };
+                Line::styled(
+                    truncate(&visible(&l), inner.width as usize).into_owned(),
+                    style,
+                )
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(shown), inner);
     }
 
     /// The lines currently shown, as plain text (for tests and the startup benchmark's checks).
@@ -202,6 +434,47 @@ impl SchemaPane {
     }
 }
 
+impl SchemaPane {
+    fn on_detail_reply(&mut self, response: Response) {
+        match response.reply {
+            Ok(Reply::TableDetail(t)) => {
+                if self.select_when_loaded == Some(t.oid) {
+                    self.select_when_loaded = None;
+                    self.to_editor = Some(t.select_all_columns());
+                }
+                if let Some(d) = &mut self.detail
+                    && d.oid == t.oid
+                {
+                    d.detail = Some(*t);
+                }
+            }
+            Ok(Reply::Ddl { oid, text }) => {
+                if let Some(d) = &mut self.detail
+                    && d.oid == oid
+                {
+                    d.ddl = Some(text);
+                }
+            }
+            Ok(Reply::RowCount { oid, count }) => {
+                self.message = Some(format!("{count} rows"));
+                if let Some(d) = &mut self.detail
+                    && d.oid == oid
+                {
+                    d.count = Some(count);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                self.select_when_loaded = None;
+                match &mut self.detail {
+                    Some(d) => d.error = Some(e.to_string()),
+                    None => self.message = Some(e.to_string()),
+                }
+            }
+        }
+    }
+}
+
 fn flip<T: std::hash::Hash + Eq>(set: &mut HashSet<T>, key: T, open: Option<bool>) {
     let want = open.unwrap_or(!set.contains(&key));
     if want {
@@ -236,6 +509,65 @@ fn short_count(n: f64) -> String {
 
 impl Pane for SchemaPane {
     fn update(&mut self, action: Action, requests: &Requests) -> Handled {
+        if self.detail_update(action) {
+            return Handled::Yes;
+        }
+        match action {
+            Action::ShowDetail => {
+                self.open_detail(DetailMode::Detail, requests);
+                return Handled::Yes;
+            }
+            Action::ShowDdl => {
+                self.open_detail(DetailMode::Ddl, requests);
+                return Handled::Yes;
+            }
+            Action::CopyName => {
+                if let Some((schema, name, ..)) = self.current_relation() {
+                    let q = format!("{}.{}", quote_ident(&schema), quote_ident(&name));
+                    self.message = Some(format!("copied {q}"));
+                    self.clipboard = Some(q);
+                }
+                return Handled::Yes;
+            }
+            Action::GenerateSelect => {
+                if let Some((schema, name, oid, _)) = self.current_relation() {
+                    match self.detail.as_ref().and_then(|d| d.detail.as_ref()) {
+                        Some(t) if t.oid == oid => self.to_editor = Some(t.select_all_columns()),
+                        _ => {
+                            self.select_when_loaded = Some(oid);
+                            self.pending
+                                .push(requests.send(Request::LoadTableDetail { oid }));
+                            self.message = Some(format!(
+                                "reading the columns of {}.{}…",
+                                quote_ident(&schema),
+                                quote_ident(&name)
+                            ));
+                        }
+                    }
+                }
+                return Handled::Yes;
+            }
+            Action::CountRows => {
+                if let Some((schema, name, oid, kind)) = self.current_relation()
+                    && kind != RelKind::Sequence
+                {
+                    self.message = Some(format!(
+                        "counting {}.{}…",
+                        quote_ident(&schema),
+                        quote_ident(&name)
+                    ));
+                    self.pending
+                        .push(requests.send(Request::CountRows { oid, schema, name }));
+                }
+                return Handled::Yes;
+            }
+            Action::ToggleSystem => {
+                self.show_system = !self.show_system;
+                self.selected = 0;
+                return Handled::Yes;
+            }
+            _ => {}
+        }
         let nodes = self.nodes();
         let n = nodes.len();
         if super::list::move_selection(&mut self.selected, action, n, self.page) {
@@ -320,10 +652,15 @@ impl Pane for SchemaPane {
     }
 
     fn waits_for(&self, id: RequestId) -> bool {
-        self.waiting == Some(id)
+        self.waiting == Some(id) || self.pending.contains(&id)
     }
 
     fn on_reply(&mut self, response: Response) {
+        if self.pending.contains(&response.id) {
+            self.pending.retain(|&p| p != response.id);
+            self.on_detail_reply(response);
+            return;
+        }
         if response.last {
             self.waiting = None;
         }

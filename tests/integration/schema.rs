@@ -1,6 +1,7 @@
 //! The schema browser's headless twins against a real server: `pgdeck ddl` round-trips tables using
 //! most of PostgreSQL's features (and hostile names) through an empty database, compared with
-//! `pg_dump -s`; `pgdeck schema` prints the tree with partitions under their parent.
+//! `pg_dump -s`; `pgdeck schema` prints the tree with partitions under their parent; the table detail
+//! (db::detail) on a locked table and on a dropped one.
 
 use std::process::{Command, Output};
 
@@ -259,4 +260,101 @@ fn schema_prints_partitions_under_their_parent_and_filters() {
         .filter_map(|r| r["name"].as_str())
         .collect();
     assert_eq!(names, vec!["events_default"]);
+}
+
+/// A table under ACCESS EXCLUSIVE held by another session: the detail view's load gives up after
+/// the monitor's lock_timeout, and the error names the pid holding the lock; the DDL load too (its
+/// pg_get_expr calls take the same lock). A dropped table gives a clear message.
+#[tokio::test]
+async fn a_locked_table_times_out_naming_the_holder_and_a_dropped_one_says_so() {
+    use pgdeck::db::{self, Settings};
+    let (name, ci) = fresh_db("locked");
+    cluster()
+        .psql(
+            &name,
+            "create table \"Locked; T\" (id int primary key, v text); insert into \"Locked; T\" values (1, 'a');
+             create table gone (id int);",
+        )
+        .expect("setup");
+    let t = super::common::target(&ci);
+    let conns = db::open(&t, &Settings::default()).await.expect("open");
+    let monitor = &conns.monitor.client;
+    let oid_of = |n: &'static str| async move {
+        monitor
+            .query_one(&format!("select '{n}'::regclass::oid"), &[])
+            .await
+            .expect("oid")
+            .get::<_, u32>(0)
+    };
+    let oid = oid_of("\"Locked; T\"").await;
+    let gone = oid_of("gone").await;
+
+    // unlocked: the detail loads
+    let d = db::detail::table_detail(monitor, oid)
+        .await
+        .expect("detail");
+    assert_eq!(d.name, "Locked; T");
+    assert_eq!(d.columns.len(), 2);
+    assert_eq!(d.indexes.len(), 1);
+    assert_eq!(
+        db::detail::count_rows(monitor, "public", "Locked; T")
+            .await
+            .expect("count"),
+        1
+    );
+
+    let holder = pgdeck::conn::connect(&t, "holder").await.expect("holder");
+    holder
+        .client
+        .batch_execute("begin; lock table \"Locked; T\" in access exclusive mode")
+        .await
+        .expect("lock");
+    let pid: i32 = holder
+        .client
+        .query_one("select pg_backend_pid()", &[])
+        .await
+        .expect("pid")
+        .get(0);
+    let started = std::time::Instant::now();
+    let err = db::detail::table_detail(monitor, oid)
+        .await
+        .expect_err("a locked table must not load");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "took {:?}",
+        started.elapsed()
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&format!("pid {pid} holds AccessExclusiveLock")),
+        "{msg}"
+    );
+    // the DDL's pg_get_expr calls wait for the same lock: same bound, same message
+    let obj = db::ddl::ObjectRef {
+        kind: "rel:r".into(),
+        oid,
+        name: Default::default(),
+    };
+    let err = db::ddl::object_def(monitor, &obj)
+        .await
+        .expect_err("locked");
+    let msg = db::detail::explain_lock_timeout(monitor, oid, err)
+        .await
+        .to_string();
+    assert!(
+        msg.contains(&format!("pid {pid} holds AccessExclusiveLock")),
+        "{msg}"
+    );
+    holder
+        .client
+        .batch_execute("rollback")
+        .await
+        .expect("rollback");
+
+    cluster().psql(&name, "drop table gone").expect("drop");
+    let msg = db::detail::table_detail(monitor, gone)
+        .await
+        .expect_err("dropped")
+        .to_string();
+    assert!(msg.contains("no longer exists"), "{msg}");
 }
