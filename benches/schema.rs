@@ -22,7 +22,10 @@ use ratatui::backend::TestBackend;
 
 const TABLES: usize = 10_000;
 
-fn app() -> (App, tokio::sync::mpsc::UnboundedReceiver<(RequestId, Request)>) {
+fn app() -> (
+    App,
+    tokio::sync::mpsc::UnboundedReceiver<(RequestId, Request)>,
+) {
     let (requests, rx) = Requests::detached();
     let app = App::new(AppOptions {
         keymap: Keymap::default_keymap(),
@@ -137,10 +140,9 @@ fn main() {
         }
         let buffer = format!("{:?}", term.backend().buffer());
         assert!(buffer.contains("t01234"), "the filter should find t01234");
-        app.on_event(Event::Terminal(crossterm::event::Event::Key(KeyEvent::new(
-            KeyCode::Enter,
-            KeyModifiers::NONE,
-        ))));
+        app.on_event(Event::Terminal(crossterm::event::Event::Key(
+            KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
+        )));
         // Select the table (schema, group, table) and open its detail.
         app.dispatch(Action::Bottom);
         let t = Instant::now();
@@ -162,7 +164,10 @@ fn main() {
             detail.push(open);
         }
     }
-    println!("{TABLES} tables × 10 columns, {} indexes; {runs} runs", TABLES * 2);
+    println!(
+        "{TABLES} tables × 10 columns, {} indexes; {runs} runs",
+        TABLES * 2
+    );
     summary("first paint of the tree", paint, 300.0);
     summary("filter keystroke + frame", keystroke, 16.0);
     summary("open a table's detail", detail, 100.0);

@@ -75,8 +75,33 @@ enum Node {
     Relation {
         schema: usize,
         rel: usize,
+        /// 0 for a table, 1+ for partitions shown under their parent.
+        depth: u8,
+    },
+    Routine {
+        schema: usize,
+        idx: usize,
+    },
+    Type {
+        schema: usize,
+        idx: usize,
+    },
+    /// `extensions` (0) or `roles` (1), after the schemas.
+    Section {
+        which: u8,
+        count: usize,
+    },
+    Extension {
+        idx: usize,
+    },
+    Role {
+        idx: usize,
     },
 }
+
+/// Group numbers after the relation kinds' (0-4).
+const GROUP_FUNCTIONS: u8 = 5;
+const GROUP_TYPES: u8 = 6;
 
 /// The schema pane.
 #[derive(Default)]
@@ -86,6 +111,12 @@ pub struct SchemaPane {
     error: Option<String>,
     expanded_schemas: HashSet<u32>,
     expanded_groups: HashSet<(u32, u8)>,
+    /// Partitioned tables whose partitions are shown.
+    expanded_parts: HashSet<u32>,
+    /// Extensions (0) and roles (1) sections that are open.
+    expanded_sections: HashSet<u8>,
+    /// Partitions by parent oid, (schema index, relation index); built when the tree arrives.
+    children: std::collections::HashMap<u32, Vec<(usize, usize)>>,
     show_system: bool,
     filter: String,
     filtering: bool,
@@ -103,6 +134,10 @@ pub struct SchemaPane {
     detail: Option<DetailView>,
     /// Detail, DDL and count requests in flight.
     pending: Vec<RequestId>,
+    /// `select` on a function or type: open its DDL on the next update.
+    select_ddl: bool,
+    /// First node drawn (the tree draws only the window it shows).
+    offset: usize,
     /// Put a SELECT of every column into the editor when this table's detail arrives.
     select_when_loaded: Option<u32>,
     detail_page: usize,
@@ -185,7 +220,7 @@ impl SchemaPane {
     fn current_relation(&self) -> Option<(String, String, u32, RelKind)> {
         let tree = self.tree.as_ref()?;
         match self.nodes().get(self.selected)? {
-            Node::Relation { schema, rel } => {
+            Node::Relation { schema, rel, .. } => {
                 let s = &tree.schemas[*schema];
                 let r = &s.relations[*rel];
                 Some((s.name.clone(), r.name.clone(), r.oid, r.kind))
@@ -194,8 +229,32 @@ impl SchemaPane {
         }
     }
 
+    /// The object under the cursor that has DDL: (schema, name, oid, `db::ddl` kind, relation kind).
+    fn current_object(&self) -> Option<(String, String, u32, String, Option<RelKind>)> {
+        let tree = self.tree.as_ref()?;
+        match self.nodes().get(self.selected)? {
+            Node::Relation { schema, rel, .. } => {
+                let s = &tree.schemas[*schema];
+                let r = &s.relations[*rel];
+                let kind = relkind_code(r.kind).to_string();
+                Some((s.name.clone(), r.name.clone(), r.oid, kind, Some(r.kind)))
+            }
+            Node::Routine { schema, idx } => {
+                let s = &tree.schemas[*schema];
+                let r = &s.routines[*idx];
+                Some((s.name.clone(), r.signature(), r.oid, "fn:f".into(), None))
+            }
+            Node::Type { schema, idx } => {
+                let s = &tree.schemas[*schema];
+                let t = &s.types[*idx];
+                Some((s.name.clone(), t.name.clone(), t.oid, "type:".into(), None))
+            }
+            _ => None,
+        }
+    }
+
     fn open_detail(&mut self, mode: DetailMode, requests: &Requests) {
-        let Some((schema, name, oid, kind)) = self.current_relation() else {
+        let Some((schema, name, oid, ddl_kind, rel_kind)) = self.current_object() else {
             return;
         };
         // `d` on an open DDL puts it into the editor.
@@ -225,8 +284,17 @@ impl SchemaPane {
         view.error = None;
         match mode {
             DetailMode::Detail if view.detail.is_none() => {
-                if matches!(kind, RelKind::Sequence) {
-                    view.error = Some("sequences have no table detail; `d` shows the DDL".into());
+                if !matches!(
+                    rel_kind,
+                    Some(
+                        RelKind::Table
+                            | RelKind::PartitionedTable
+                            | RelKind::MaterializedView
+                            | RelKind::ForeignTable
+                            | RelKind::View
+                    )
+                ) {
+                    view.error = Some("no table detail for this object; `d` shows its DDL".into());
                 } else {
                     self.pending
                         .push(requests.send(Request::LoadTableDetail { oid }));
@@ -235,7 +303,7 @@ impl SchemaPane {
             DetailMode::Ddl if view.ddl.is_none() => {
                 self.pending.push(requests.send(Request::LoadDdl {
                     oid,
-                    kind: relkind_code(kind).to_string(),
+                    kind: ddl_kind,
                 }));
             }
             _ => {}
@@ -311,9 +379,14 @@ impl SchemaPane {
             .map(|n| match n {
                 Node::Schema { schema, .. } => tree.schemas[*schema].name.clone(),
                 Node::Group { group, .. } => group_label(*group).to_string(),
-                Node::Relation { schema, rel } => {
+                Node::Relation { schema, rel, .. } => {
                     tree.schemas[*schema].relations[*rel].name.clone()
                 }
+                Node::Routine { schema, idx } => tree.schemas[*schema].routines[*idx].signature(),
+                Node::Type { schema, idx } => tree.schemas[*schema].types[*idx].name.clone(),
+                Node::Section { which, .. } => section_label(*which).to_string(),
+                Node::Extension { idx } => tree.extensions[*idx].name.clone(),
+                Node::Role { idx } => tree.roles[*idx].name.clone(),
             })
             .collect()
     }
@@ -334,22 +407,38 @@ impl SchemaPane {
         let Some(tree) = &self.tree else {
             return vec![];
         };
+        let filtering = !self.filter.is_empty();
         let mut out = Vec::new();
         for (si, s) in tree.schemas.iter().enumerate() {
             if s.system && !self.show_system {
                 continue;
             }
+            // Without a filter, partitions whose parent is listed sit under it, not in the group.
             let rels: Vec<usize> = (0..s.relations.len())
-                .filter(|&ri| self.matches(&s.relations[ri].name))
+                .filter(|&ri| {
+                    let r = &s.relations[ri];
+                    if filtering {
+                        self.matches(&r.name)
+                    } else {
+                        !r.parent_oid.is_some_and(|p| self.children.contains_key(&p))
+                    }
+                })
                 .collect();
-            if !self.filter.is_empty() && rels.is_empty() && !self.matches(&s.name) {
+            let routines: Vec<usize> = (0..s.routines.len())
+                .filter(|&i| self.matches(&s.routines[i].name))
+                .collect();
+            let types: Vec<usize> = (0..s.types.len())
+                .filter(|&i| self.matches(&s.types[i].name))
+                .collect();
+            let total = rels.len() + routines.len() + types.len();
+            if filtering && total == 0 && !self.matches(&s.name) {
                 continue;
             }
             out.push(Node::Schema {
                 schema: si,
-                count: rels.len(),
+                count: total,
             });
-            let open = !self.filter.is_empty() || self.expanded_schemas.contains(&s.oid);
+            let open = filtering || self.expanded_schemas.contains(&s.oid);
             if !open {
                 continue;
             }
@@ -370,16 +459,78 @@ impl SchemaPane {
                     group: g,
                     count: members.len(),
                 });
-                if self.filter.is_empty() && !self.expanded_groups.contains(&(s.oid, g)) {
+                if !filtering && !self.expanded_groups.contains(&(s.oid, g)) {
                     continue;
                 }
-                out.extend(members.into_iter().map(|ri| Node::Relation {
+                for ri in members {
+                    self.push_relation(&mut out, si, ri, 0);
+                }
+            }
+            for (g, items) in [(GROUP_FUNCTIONS, &routines), (GROUP_TYPES, &types)] {
+                if items.is_empty() {
+                    continue;
+                }
+                out.push(Node::Group {
                     schema: si,
-                    rel: ri,
+                    group: g,
+                    count: items.len(),
+                });
+                if !filtering && !self.expanded_groups.contains(&(s.oid, g)) {
+                    continue;
+                }
+                out.extend(items.iter().map(|&idx| {
+                    if g == GROUP_FUNCTIONS {
+                        Node::Routine { schema: si, idx }
+                    } else {
+                        Node::Type { schema: si, idx }
+                    }
                 }));
             }
         }
+        let exts: Vec<usize> = (0..tree.extensions.len())
+            .filter(|&i| self.matches(&tree.extensions[i].name))
+            .collect();
+        let roles: Vec<usize> = (0..tree.roles.len())
+            .filter(|&i| self.matches(&tree.roles[i].name))
+            .collect();
+        for (which, items) in [(0u8, exts), (1u8, roles)] {
+            if items.is_empty() {
+                continue;
+            }
+            out.push(Node::Section {
+                which,
+                count: items.len(),
+            });
+            if !filtering && !self.expanded_sections.contains(&which) {
+                continue;
+            }
+            out.extend(items.into_iter().map(|idx| {
+                if which == 0 {
+                    Node::Extension { idx }
+                } else {
+                    Node::Role { idx }
+                }
+            }));
+        }
         out
+    }
+
+    /// A relation, and under an open partitioned table its partitions (recursively).
+    fn push_relation(&self, out: &mut Vec<Node>, schema: usize, rel: usize, depth: u8) {
+        out.push(Node::Relation { schema, rel, depth });
+        if !self.filter.is_empty() || depth > 8 {
+            return;
+        }
+        let Some(tree) = &self.tree else { return };
+        let oid = tree.schemas[schema].relations[rel].oid;
+        if !self.expanded_parts.contains(&oid) {
+            return;
+        }
+        if let Some(kids) = self.children.get(&oid) {
+            for &(s, r) in kids {
+                self.push_relation(out, s, r, depth + 1);
+            }
+        }
     }
 
     fn toggle(&mut self, node: &Node, open: Option<bool>) {
@@ -393,14 +544,22 @@ impl SchemaPane {
                 let oid = tree.schemas[schema].oid;
                 flip(&mut self.expanded_groups, (oid, group), open);
             }
-            Node::Relation { .. } => {}
+            Node::Relation { schema, rel, .. } => {
+                let r = &tree.schemas[schema].relations[rel];
+                if r.kind == RelKind::PartitionedTable {
+                    let oid = r.oid;
+                    flip(&mut self.expanded_parts, oid, open);
+                }
+            }
+            Node::Section { which, .. } => flip(&mut self.expanded_sections, which, open),
+            _ => {}
         }
     }
 
     fn select(&mut self, node: &Node) {
         let Some(tree) = &self.tree else { return };
         match *node {
-            Node::Relation { schema, rel } => {
+            Node::Relation { schema, rel, .. } => {
                 let s = &tree.schemas[schema];
                 let r = &s.relations[rel];
                 if r.kind == RelKind::Sequence {
@@ -417,6 +576,10 @@ impl SchemaPane {
                     ));
                 }
             }
+            Node::Routine { .. } | Node::Type { .. } => {
+                // no rows to preview: show the definition
+                self.select_ddl = true;
+            }
             _ => self.toggle(node, None),
         }
     }
@@ -427,6 +590,23 @@ impl SchemaPane {
         if first_load && let Some(s) = tree.schemas.iter().find(|s| !s.system) {
             self.expanded_schemas.insert(s.oid);
             self.expanded_groups.insert((s.oid, 0));
+        }
+        let present: std::collections::HashMap<u32, ()> = tree
+            .schemas
+            .iter()
+            .flat_map(|s| &s.relations)
+            .filter(|r| r.kind == RelKind::PartitionedTable)
+            .map(|r| (r.oid, ()))
+            .collect();
+        self.children.clear();
+        for (si, s) in tree.schemas.iter().enumerate() {
+            for (ri, r) in s.relations.iter().enumerate() {
+                if let Some(p) = r.parent_oid
+                    && present.contains_key(&p)
+                {
+                    self.children.entry(p).or_default().push((si, ri));
+                }
+            }
         }
         self.tree = Some(tree);
         let n = self.nodes().len();
@@ -484,8 +664,14 @@ fn flip<T: std::hash::Hash + Eq>(set: &mut HashSet<T>, key: T, open: Option<bool
     }
 }
 
+fn section_label(which: u8) -> &'static str {
+    if which == 0 { "extensions" } else { "roles" }
+}
+
 fn group_label(order: u8) -> &'static str {
     match order {
+        GROUP_FUNCTIONS => "functions",
+        GROUP_TYPES => "types",
         0 => RelKind::Table.group_label(),
         1 => RelKind::View.group_label(),
         2 => RelKind::MaterializedView.group_label(),
@@ -585,17 +771,37 @@ impl Pane for SchemaPane {
                         let parent = nodes[..self.selected].iter().rposition(|p| {
                             matches!(
                                 (&node, p),
-                                (Node::Relation { .. }, Node::Group { .. })
-                                    | (Node::Group { .. }, Node::Schema { .. })
+                                (
+                                    Node::Relation { .. }
+                                        | Node::Routine { .. }
+                                        | Node::Type { .. },
+                                    Node::Group { .. }
+                                ) | (Node::Group { .. }, Node::Schema { .. })
+                                    | (
+                                        Node::Extension { .. } | Node::Role { .. },
+                                        Node::Section { .. }
+                                    )
                             )
                         });
                         match (&node, parent) {
-                            (Node::Relation { .. }, Some(p)) => self.selected = p,
+                            (
+                                Node::Relation { .. }
+                                | Node::Routine { .. }
+                                | Node::Type { .. }
+                                | Node::Extension { .. }
+                                | Node::Role { .. },
+                                Some(p),
+                            ) => self.selected = p,
                             _ => self.toggle(&node, Some(false)),
                         }
                     }
                     Action::Toggle => self.toggle(&node, None),
-                    _ => self.select(&node),
+                    _ => {
+                        self.select(&node);
+                        if std::mem::take(&mut self.select_ddl) {
+                            self.open_detail(DetailMode::Ddl, requests);
+                        }
+                    }
                 }
             }
             Action::Filter => self.filtering = true,
@@ -733,8 +939,27 @@ impl Pane for SchemaPane {
         let nodes = self.nodes();
         self.page = list_area.height as usize;
         let w = list_area.width as usize;
-        let items: Vec<ListItem> = nodes
+        let h = list_area.height as usize;
+        if nodes.is_empty() {
+            let msg = if self.filter.is_empty() {
+                "no schemas"
+            } else {
+                "nothing matches"
+            };
+            frame.render_widget(Paragraph::new(Line::styled(msg, cx.theme.muted)), list_area);
+            return;
+        }
+        // Only the window on screen is built: a frame costs the same with 10 or 100,000 nodes.
+        let selected = self.selected.min(nodes.len() - 1);
+        if selected < self.offset {
+            self.offset = selected;
+        } else if h > 0 && selected >= self.offset + h {
+            self.offset = selected + 1 - h;
+        }
+        self.offset = self.offset.min(nodes.len().saturating_sub(h.max(1)));
+        let items: Vec<ListItem> = nodes[self.offset..]
             .iter()
+            .take(h)
             .map(|node| {
                 let (indent, marker, name, right, style) = match *node {
                     Node::Schema { schema, count } => {
@@ -765,7 +990,7 @@ impl Pane for SchemaPane {
                             cx.theme.muted,
                         )
                     }
-                    Node::Relation { schema, rel } => {
+                    Node::Relation { schema, rel, depth } => {
                         let r = &tree.schemas[schema].relations[rel];
                         let style = if !r.readable || r.is_partition {
                             cx.theme.muted
@@ -775,14 +1000,86 @@ impl Pane for SchemaPane {
                         let right = if !r.readable {
                             "no access".to_string()
                         } else if r.kind == RelKind::PartitionedTable {
+                            let n = self.children.get(&r.oid).map_or(0, Vec::len);
                             // narrow sidebars keep room for the name
-                            if w < 30 { "part." } else { "partitioned" }.to_string()
+                            if w < 30 {
+                                format!("{n}p")
+                            } else {
+                                format!("{n} parts")
+                            }
                         } else if matches!(r.kind, RelKind::Table | RelKind::MaterializedView) {
                             short_count(r.estimated_rows)
                         } else {
                             String::new()
                         };
-                        (4, "", r.name.clone(), right, style)
+                        let marker =
+                            if r.kind == RelKind::PartitionedTable && self.filter.is_empty() {
+                                if self.expanded_parts.contains(&r.oid) {
+                                    "▾ "
+                                } else {
+                                    "▸ "
+                                }
+                            } else {
+                                ""
+                            };
+                        let mut name = r.name.clone();
+                        if depth > 0
+                            && let Some(b) = &r.partition_bound
+                        {
+                            name.push(' ');
+                            name.push_str(b.strip_prefix("FOR VALUES ").unwrap_or(b));
+                        }
+                        (4 + 2 * depth as usize, marker, name, right, style)
+                    }
+                    Node::Routine { schema, idx } => {
+                        let r = &tree.schemas[schema].routines[idx];
+                        let right = if r.kind == "function" { "" } else { r.kind };
+                        (4, "", r.signature(), right.to_string(), cx.theme.base)
+                    }
+                    Node::Type { schema, idx } => {
+                        let t = &tree.schemas[schema].types[idx];
+                        (4, "", t.name.clone(), t.kind.to_string(), cx.theme.base)
+                    }
+                    Node::Section { which, count } => {
+                        let open =
+                            !self.filter.is_empty() || self.expanded_sections.contains(&which);
+                        (
+                            0,
+                            if open { "▾ " } else { "▸ " },
+                            section_label(which).to_string(),
+                            count.to_string(),
+                            cx.theme.title,
+                        )
+                    }
+                    Node::Extension { idx } => {
+                        let e = &tree.extensions[idx];
+                        match &e.installed_version {
+                            Some(v) => (
+                                2,
+                                "",
+                                format!("{} {v}", e.name),
+                                String::new(),
+                                cx.theme.base,
+                            ),
+                            None => (
+                                2,
+                                "",
+                                e.name.clone(),
+                                e.default_version.clone().unwrap_or_default(),
+                                cx.theme.muted,
+                            ),
+                        }
+                    }
+                    Node::Role { idx } => {
+                        let r = &tree.roles[idx];
+                        let right = if r.attributes.iter().any(|a| a == "superuser") {
+                            "superuser"
+                        } else if r.attributes.iter().any(|a| a == "login") {
+                            "login"
+                        } else {
+                            ""
+                        };
+                        (2, "", r.name.clone(), right.to_string(), cx.theme.base)
                     }
                 };
                 let name = visible(&name).into_owned();
@@ -797,17 +1094,8 @@ impl Pane for SchemaPane {
                 ]))
             })
             .collect();
-        if items.is_empty() {
-            let msg = if self.filter.is_empty() {
-                "no schemas"
-            } else {
-                "nothing matches"
-            };
-            frame.render_widget(Paragraph::new(Line::styled(msg, cx.theme.muted)), list_area);
-            return;
-        }
-        self.list_state
-            .select(Some(self.selected.min(items.len() - 1)));
+        *self.list_state.offset_mut() = 0;
+        self.list_state.select(Some(selected - self.offset));
         let list = List::new(items).highlight_style(if cx.focused {
             cx.theme.selection
         } else {
