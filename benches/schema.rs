@@ -115,15 +115,19 @@ fn main() {
     let mut paint = Vec::new();
     let mut keystroke = Vec::new();
     let mut detail = Vec::new();
+    let mut tree_queries = Vec::new();
+    let mut detail_queries = Vec::new();
     for run in 0..runs + 1 {
         // First paint: the tree requested, loaded, handed to the pane, drawn.
         let (mut app, mut rx) = app();
         let t0 = Instant::now();
         app.start();
         let (id, _) = rx.try_recv().expect("schema request");
+        let tq = Instant::now();
         let tree = rt
             .block_on(db::catalog::schema_tree(client))
             .expect("schema tree");
+        let tree_query = tq.elapsed();
         reply(&mut app, id, Reply::Schema(tree));
         draw(&mut term, &mut app);
         let first = t0.elapsed();
@@ -151,9 +155,11 @@ fn main() {
         let Request::LoadTableDetail { oid } = req else {
             panic!("expected a detail request, got {req:?}");
         };
+        let tq = Instant::now();
         let d = rt
             .block_on(db::detail::table_detail(client, oid))
             .expect("detail");
+        let detail_query = tq.elapsed();
         reply(&mut app, id, Reply::TableDetail(Box::new(d)));
         draw(&mut term, &mut app);
         let open = t.elapsed();
@@ -162,6 +168,8 @@ fn main() {
             paint.push(first);
             keystroke.extend(keys);
             detail.push(open);
+            tree_queries.push(tree_query);
+            detail_queries.push(detail_query);
         }
     }
     println!(
@@ -171,4 +179,6 @@ fn main() {
     summary("first paint of the tree", paint, 300.0);
     summary("filter keystroke + frame", keystroke, 16.0);
     summary("open a table's detail", detail, 100.0);
+    summary("  of which the tree queries", tree_queries, 300.0);
+    summary("  of which the detail queries", detail_queries, 100.0);
 }

@@ -139,6 +139,8 @@ async fn one_relation(client: &Client, oid: u32) -> Result<RelationDef, DbError>
     rel.populated = row.try_get("populated")?;
     rel.comment = row.try_get("comment")?;
     rel.owner = row.try_get("owner")?;
+    rel.foreign_server = row.try_get("foreign_server")?;
+    rel.foreign_options = row.try_get("foreign_options")?;
     let grants: String = row.try_get("grants")?;
     rel.grants = serde_json::from_str::<Vec<GrantDef>>(&grants)
         .map_err(|e| DbError::Other(format!("reading the grants of {}: {e}", rel.name.quoted())))?;
@@ -194,6 +196,7 @@ async fn columns(client: &Client, oid: u32) -> Result<Vec<ColumnDef>, DbError> {
             type_storage: r.try_get("type_storage")?,
             compression: r.try_get("compression")?,
             options: r.try_get("options")?,
+            fdw_options: r.try_get("fdw_options")?,
             sequence,
         });
     }

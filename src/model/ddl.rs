@@ -175,6 +175,8 @@ pub struct ColumnDef {
     pub compression: String,
     /// `attoptions` entries (`n_distinct=-1`).
     pub options: Vec<String>,
+    /// A foreign table column's options (`column_name=id`).
+    pub fdw_options: Vec<String>,
     /// The identity sequence (identity columns) or the owned sequence (serial columns).
     pub sequence: Option<SequenceDef>,
 }
@@ -329,6 +331,10 @@ pub struct RelationDef {
     pub populated: bool,
     pub comment: Option<String>,
     pub owner: String,
+    /// A foreign table's server.
+    pub foreign_server: Option<String>,
+    /// A foreign table's options (`schema_name=remote`).
+    pub foreign_options: Vec<String>,
     pub grants: Vec<GrantDef>,
     pub columns: Vec<ColumnDef>,
     pub constraints: Vec<ConstraintDef>,
@@ -363,6 +369,8 @@ impl RelationDef {
             populated: true,
             comment: None,
             owner: String::new(),
+            foreign_server: None,
+            foreign_options: Vec::new(),
             grants: Vec::new(),
             columns: Vec::new(),
             constraints: Vec::new(),
@@ -454,6 +462,18 @@ fn options_list(options: &[String], toast: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// `OPTIONS (key 'value', ...)` of foreign tables and their columns.
+fn fdw_options(options: &[String]) -> String {
+    let items: Vec<String> = options
+        .iter()
+        .map(|o| match o.split_once('=') {
+            Some((k, v)) => format!("{} {}", quote_ident(k), quote_literal(v)),
+            None => quote_ident(o),
+        })
+        .collect();
+    format!("OPTIONS ({})", items.join(", "))
+}
+
 fn comment_on(out: &mut String, what: &str, comment: &Option<String>) {
     if let Some(c) = comment {
         let _ = writeln!(out, "COMMENT ON {what} IS {};", quote_literal(c));
@@ -476,6 +496,9 @@ fn inline_constraints(rel: &RelationDef) -> bool {
 
 fn column_line(col: &ColumnDef, in_partition: bool) -> String {
     let mut line = format!("    {} {}", quote_ident(&col.name), col.type_name);
+    if !col.fdw_options.is_empty() {
+        let _ = write!(line, " {}", fdw_options(&col.fdw_options));
+    }
     if let Some(c) = &col.collation {
         let _ = write!(line, " COLLATE {c}");
     }
@@ -541,6 +564,12 @@ fn create_table(out: &mut String, rel: &RelationDef) {
     }
     if let Some(key) = &rel.partition_key {
         let _ = write!(out, "\nPARTITION BY {key}");
+    }
+    if let Some(server) = &rel.foreign_server {
+        let _ = write!(out, "\nSERVER {}", quote_ident(server));
+        if !rel.foreign_options.is_empty() {
+            let _ = write!(out, "\n{}", fdw_options(&rel.foreign_options));
+        }
     }
     if let Some(am) = &rel.access_method {
         let _ = write!(out, "\nUSING {}", quote_ident(am));
@@ -748,7 +777,13 @@ fn statistics(out: &mut String, rel: &RelationDef) {
 
 fn table_settings(out: &mut String, rel: &RelationDef) {
     let name = rel.name.quoted();
-    match rel.replica_identity.as_str() {
+    // Only tables have a replica identity to set (foreign tables report `n`).
+    let identity = if matches!(rel.kind, DdlRelKind::Table | DdlRelKind::PartitionedTable) {
+        rel.replica_identity.as_str()
+    } else {
+        "d"
+    };
+    match identity {
         "f" => {
             let _ = writeln!(out, "ALTER TABLE ONLY {name} REPLICA IDENTITY FULL;");
         }

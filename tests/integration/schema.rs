@@ -16,6 +16,8 @@ create domain app.posint as integer default 1 not null constraint posint_positiv
 create type app.pair as (a integer, b text collate "C");
 create function app.touch() returns trigger language plpgsql as $$begin return new; end$$;
 create function app.next_code() returns integer language sql as 'select 42';
+create foreign data wrapper dummy;
+create server "remote srv" foreign data wrapper dummy;
 "#;
 
 /// The objects whose DDL pgdeck writes, in an order where each one's references exist.
@@ -92,6 +94,12 @@ create view app."Odd View" with (security_barrier) as
   select id, "Select" from app."Odd Name" where p > 0;
 create materialized view app.mv as select kind, count(*) as n from app.events group by kind with no data;
 create index mv_kind on app.mv (kind);
+create foreign table app.ft (
+  id integer options (column_name 'remote_id') not null,
+  v text collate "C" default 'x'
+) server "remote srv" options (schema_name 'r', table_name 'T');
+alter foreign table app.ft add constraint ft_id_positive check (id > 0);
+comment on foreign table app.ft is 'remote';
 "#;
 
 /// The names `pgdeck ddl` is asked for, as a user types them, in creation order.
@@ -104,6 +112,7 @@ const NAMES: &[&str] = &[
     "app.counter",
     "app.\"Odd View\"",
     "app.mv",
+    "app.ft",
 ];
 
 fn pgdeck(args: &[&str], home: &std::path::Path) -> Output {

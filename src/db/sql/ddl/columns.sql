@@ -1,4 +1,4 @@
--- The columns of a relation for its DDL, in order: name, type with modifiers, NOT NULL, default, identity, generated, collation (when not the type's), whether defined locally, comment, statistics target, storage (and the type's), compression, options, owned sequence. Params: $1 = oid of the relation.
+-- The columns of a relation for its DDL, in order: name, type with modifiers, NOT NULL, default, identity, generated, collation (when not the type's), whether defined locally, comment, statistics target, storage (and the type's), compression, options, foreign-data options, owned sequence. Params: $1 = oid of the relation.
 select a.attname::text as name,
        format_type(a.atttypid, a.atttypmod) as type,
        a.attnotnull as not_null,
@@ -14,6 +14,7 @@ select a.attname::text as name,
        t.typstorage::text as type_storage,
        a.attcompression::text as compression,
        coalesce(a.attoptions, '{}')::text[] as options,
+       coalesce(a.attfdwoptions, '{}')::text[] as fdw_options,
        (select dep.objid from pg_depend dep
         join pg_class seq on seq.oid = dep.objid and seq.relkind = 'S'
         where dep.classid = 'pg_class'::regclass and dep.refclassid = 'pg_class'::regclass

@@ -1,4 +1,4 @@
--- One relation's own facts for its DDL: names, kind, persistence, storage parameters (heap and TOAST), access method, tablespace, partition key and bound, parent, RLS flags, replica identity, view definition, comment, owner, ACL entries for other roles (JSON array of {grantee, privilege, grantable}; grantee null = PUBLIC). Params: $1 = oid of the relation.
+-- One relation's own facts for its DDL: names, kind, persistence, storage parameters (heap and TOAST), access method, tablespace, partition key and bound, parent, RLS flags, replica identity, view definition, comment, owner, foreign server and options, ACL entries for other roles (JSON array of {grantee, privilege, grantable}; grantee null = PUBLIC). Params: $1 = oid of the relation.
 select n.nspname::text as schema,
        c.relname::text as name,
        c.relkind::text as relkind,
@@ -19,6 +19,8 @@ select n.nspname::text as schema,
        c.relispopulated as populated,
        obj_description(c.oid, 'pg_class') as comment,
        pg_get_userbyid(c.relowner)::text as owner,
+       fs.srvname::text as foreign_server,
+       coalesce(ft.ftoptions, '{}')::text[] as foreign_options,
        coalesce((select json_agg(json_build_object(
                                     'grantee', case when a.grantee = 0 then null else pg_get_userbyid(a.grantee)::text end,
                                     'privilege', a.privilege_type, 'grantable', a.is_grantable)
@@ -30,6 +32,8 @@ join pg_namespace n on n.oid = c.relnamespace
 left join pg_class tc on tc.oid = c.reltoastrelid
 left join pg_am am on am.oid = c.relam
 left join pg_tablespace ts on ts.oid = c.reltablespace
+left join pg_foreign_table ft on ft.ftrelid = c.oid
+left join pg_foreign_server fs on fs.oid = ft.ftserver
 left join pg_inherits i on c.relispartition and i.inhrelid = c.oid
 left join pg_class pc on pc.oid = i.inhparent
 left join pg_namespace pn on pn.oid = pc.relnamespace
