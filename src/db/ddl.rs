@@ -140,6 +140,7 @@ async fn one_relation(client: &Client, oid: u32) -> Result<RelationDef, DbError>
     rel.comment = row.try_get("comment")?;
     rel.owner = row.try_get("owner")?;
     rel.foreign_server = row.try_get("foreign_server")?;
+    rel.inherits = row.try_get("inherits")?;
     rel.foreign_options = row.try_get("foreign_options")?;
     let grants: String = row.try_get("grants")?;
     rel.grants = serde_json::from_str::<Vec<GrantDef>>(&grants)
@@ -181,7 +182,11 @@ async fn columns(client: &Client, oid: u32) -> Result<Vec<ColumnDef>, DbError> {
             Some(s) => Some(sequence_def(client, s).await?),
             None => None,
         };
+        let grants: String = r.try_get("grants")?;
+        let grants = serde_json::from_str::<Vec<GrantDef>>(&grants)
+            .map_err(|e| DbError::Other(format!("reading column grants: {e}")))?;
         out.push(ColumnDef {
+            grants,
             name: r.try_get("name")?,
             type_name: r.try_get("type")?,
             not_null: r.try_get("not_null")?,

@@ -177,6 +177,8 @@ pub struct ColumnDef {
     pub options: Vec<String>,
     /// A foreign table column's options (`column_name=id`).
     pub fdw_options: Vec<String>,
+    /// Column privileges granted to roles other than the owner.
+    pub grants: Vec<GrantDef>,
     /// The identity sequence (identity columns) or the owned sequence (serial columns).
     pub sequence: Option<SequenceDef>,
 }
@@ -331,6 +333,8 @@ pub struct RelationDef {
     pub populated: bool,
     pub comment: Option<String>,
     pub owner: String,
+    /// Parents of a table that inherits (not a partition), quoted and qualified.
+    pub inherits: Vec<String>,
     /// A foreign table's server.
     pub foreign_server: Option<String>,
     /// A foreign table's options (`schema_name=remote`).
@@ -369,6 +373,7 @@ impl RelationDef {
             populated: true,
             comment: None,
             owner: String::new(),
+            inherits: Vec::new(),
             foreign_server: None,
             foreign_options: Vec::new(),
             grants: Vec::new(),
@@ -561,6 +566,9 @@ fn create_table(out: &mut String, rel: &RelationDef) {
             }
         }
         let _ = write!(out, " (\n{}\n)", lines.join(",\n"));
+        if !rel.inherits.is_empty() {
+            let _ = write!(out, "\nINHERITS ({})", rel.inherits.join(", "));
+        }
     }
     if let Some(key) = &rel.partition_key {
         let _ = write!(out, "\nPARTITION BY {key}");
@@ -590,7 +598,9 @@ fn column_alters(out: &mut String, rel: &RelationDef) {
     let name = rel.name.quoted();
     for col in &rel.columns {
         let cname = quote_ident(&col.name);
-        if rel.parent.is_some() {
+        // Partitions and inheritance children get these columns from the parent; their own
+        // defaults and NOT NULL are set after (setting an inherited one again changes nothing).
+        if rel.parent.is_some() || !col.local {
             if let Some(d) = &col.default_expr {
                 let _ = writeln!(
                     out,
@@ -869,7 +879,7 @@ fn grants(out: &mut String, rel: &RelationDef) {
         DdlRelKind::Sequence => "SEQUENCE",
         _ => "TABLE",
     };
-    for g in &rel.grants {
+    let one = |out: &mut String, g: &GrantDef, column: Option<&str>| {
         let grantee = g
             .grantee
             .as_deref()
@@ -877,8 +887,11 @@ fn grants(out: &mut String, rel: &RelationDef) {
             .unwrap_or_else(|| "PUBLIC".into());
         let _ = writeln!(
             out,
-            "GRANT {} ON {word} {} TO {grantee}{};",
+            "GRANT {}{} ON {word} {} TO {grantee}{};",
             g.privilege,
+            column
+                .map(|c| format!(" ({})", quote_ident(c)))
+                .unwrap_or_default(),
             rel.name.quoted(),
             if g.grantable {
                 " WITH GRANT OPTION"
@@ -886,6 +899,14 @@ fn grants(out: &mut String, rel: &RelationDef) {
                 ""
             }
         );
+    };
+    for g in &rel.grants {
+        one(out, g, None);
+    }
+    for c in &rel.columns {
+        for g in &c.grants {
+            one(out, g, Some(&c.name));
+        }
     }
 }
 

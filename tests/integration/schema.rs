@@ -69,6 +69,7 @@ comment on index app."Idx; partial" is 'partial';
 comment on trigger "Touch it" on app."Odd Name" is 'trig';
 comment on policy p_read on app."Odd Name" is 'pol';
 grant select on app."Odd Name" to public;
+grant update ("Select", p) on app."Odd Name" to public;
 alter table app."Odd Name" cluster on "Odd pk";
 
 create table app.events (
@@ -86,6 +87,9 @@ create index events_kind on app.events (kind);
 alter table app.events add constraint events_kind_chk check (kind <> '');
 alter table app.events add constraint events_parent foreign key (id) references app.parent (id);
 
+create table app.base (id integer not null, note text default 'b', constraint base_chk check (id > 0));
+create table app.child (extra text collate "C", constraint child_chk check (extra <> '')) inherits (app.base);
+alter table app.child alter column note set default 'child';
 create unlogged table app.scratch (k integer primary key, v text compression pglz);
 create table "Sch;ema ""x"""."Ünïcödé ""quoted"" ; NAME" (id integer primary key, "select" text);
 create sequence app.counter as integer start 100 increment 3 maxvalue 1000 cycle;
@@ -107,6 +111,8 @@ const NAMES: &[&str] = &[
     "app.parent",
     "app.\"Odd Name\"",
     "app.events",
+    "app.base",
+    "app.child",
     "app.scratch",
     "\"Sch;ema \"\"x\"\"\".\"Ünïcödé \"\"quoted\"\" ; NAME\"",
     "app.counter",

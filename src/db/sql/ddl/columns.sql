@@ -1,4 +1,4 @@
--- The columns of a relation for its DDL, in order: name, type with modifiers, NOT NULL, default, identity, generated, collation (when not the type's), whether defined locally, comment, statistics target, storage (and the type's), compression, options, foreign-data options, owned sequence. Params: $1 = oid of the relation.
+-- The columns of a relation for its DDL, in order: name, type with modifiers, NOT NULL, default, identity, generated, collation (when not the type's), whether defined locally, comment, statistics target, storage (and the type's), compression, options, foreign-data options, column privileges for roles other than the owner (JSON [{grantee, privilege, grantable}]), owned sequence. Params: $1 = oid of the relation.
 select a.attname::text as name,
        format_type(a.atttypid, a.atttypmod) as type,
        a.attnotnull as not_null,
@@ -15,6 +15,12 @@ select a.attname::text as name,
        a.attcompression::text as compression,
        coalesce(a.attoptions, '{}')::text[] as options,
        coalesce(a.attfdwoptions, '{}')::text[] as fdw_options,
+       coalesce((select json_agg(json_build_object(
+                            'grantee', case when x.grantee = 0 then null else pg_get_userbyid(x.grantee)::text end,
+                            'privilege', x.privilege_type, 'grantable', x.is_grantable)
+                          order by x.grantee, x.privilege_type)
+                 from aclexplode(a.attacl) x
+                 where x.grantee <> c.relowner), '[]')::text as grants,
        (select dep.objid from pg_depend dep
         join pg_class seq on seq.oid = dep.objid and seq.relkind = 'S'
         where dep.classid = 'pg_class'::regclass and dep.refclassid = 'pg_class'::regclass
@@ -23,6 +29,7 @@ select a.attname::text as name,
         limit 1) as sequence_oid
 from pg_attribute a
 join pg_type t on t.oid = a.atttypid
+join pg_class c on c.oid = a.attrelid
 left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
 left join pg_collation co on co.oid = a.attcollation
 left join pg_namespace cn on cn.oid = co.collnamespace

@@ -1,4 +1,4 @@
--- One relation's own facts for its DDL: names, kind, persistence, storage parameters (heap and TOAST), access method, tablespace, partition key and bound, parent, RLS flags, replica identity, view definition, comment, owner, foreign server and options, ACL entries for other roles (JSON array of {grantee, privilege, grantable}; grantee null = PUBLIC). Params: $1 = oid of the relation.
+-- One relation's own facts for its DDL: names, kind, persistence, storage parameters (heap and TOAST), access method, tablespace, partition key and bound, parent, RLS flags, replica identity, view definition, comment, owner, foreign server and options, parents of a (non-partition) inheritance child (quoted, qualified, in order), ACL entries for other roles (JSON array of {grantee, privilege, grantable}; grantee null = PUBLIC). Params: $1 = oid of the relation.
 select n.nspname::text as schema,
        c.relname::text as name,
        c.relkind::text as relkind,
@@ -20,6 +20,11 @@ select n.nspname::text as schema,
        obj_description(c.oid, 'pg_class') as comment,
        pg_get_userbyid(c.relowner)::text as owner,
        fs.srvname::text as foreign_server,
+       coalesce((select array_agg(quote_ident(ipn.nspname) || '.' || quote_ident(ipc.relname) order by ih.inhseqno)
+                 from pg_inherits ih
+                 join pg_class ipc on ipc.oid = ih.inhparent
+                 join pg_namespace ipn on ipn.oid = ipc.relnamespace
+                 where ih.inhrelid = c.oid and not c.relispartition), '{}')::text[] as inherits,
        coalesce(ft.ftoptions, '{}')::text[] as foreign_options,
        coalesce((select json_agg(json_build_object(
                                     'grantee', case when a.grantee = 0 then null else pg_get_userbyid(a.grantee)::text end,
