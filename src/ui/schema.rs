@@ -138,6 +138,8 @@ pub struct SchemaPane {
     select_ddl: bool,
     /// First node drawn (the tree draws only the window it shows).
     offset: usize,
+    /// The flattened tree, rebuilt only when the tree, the filter or an expansion changes.
+    nodes_cache: std::cell::RefCell<Option<std::rc::Rc<Vec<Node>>>>,
     /// Put a SELECT of every column into the editor when this table's detail arrives.
     select_when_loaded: Option<u32>,
     detail_page: usize,
@@ -403,7 +405,21 @@ impl SchemaPane {
             .all(|f| hay.any(|h| h == f))
     }
 
-    fn nodes(&self) -> Vec<Node> {
+    fn nodes(&self) -> std::rc::Rc<Vec<Node>> {
+        if let Some(n) = self.nodes_cache.borrow().as_ref() {
+            return n.clone();
+        }
+        let n = std::rc::Rc::new(self.build_nodes());
+        *self.nodes_cache.borrow_mut() = Some(n.clone());
+        n
+    }
+
+    /// Forget the flattened tree (after a change to what it shows).
+    fn dirty(&self) {
+        *self.nodes_cache.borrow_mut() = None;
+    }
+
+    fn build_nodes(&self) -> Vec<Node> {
         let Some(tree) = &self.tree else {
             return vec![];
         };
@@ -534,6 +550,7 @@ impl SchemaPane {
     }
 
     fn toggle(&mut self, node: &Node, open: Option<bool>) {
+        self.dirty();
         let Some(tree) = &self.tree else { return };
         match *node {
             Node::Schema { schema, .. } => {
@@ -609,6 +626,7 @@ impl SchemaPane {
             }
         }
         self.tree = Some(tree);
+        self.dirty();
         let n = self.nodes().len();
         self.selected = self.selected.min(n.saturating_sub(1));
     }
@@ -749,6 +767,7 @@ impl Pane for SchemaPane {
             }
             Action::ToggleSystem => {
                 self.show_system = !self.show_system;
+                self.dirty();
                 self.selected = 0;
                 return Handled::Yes;
             }
@@ -807,6 +826,7 @@ impl Pane for SchemaPane {
             Action::Filter => self.filtering = true,
             Action::Back => {
                 self.filter.clear();
+                self.dirty();
                 self.filtering = false;
             }
             Action::Refresh => self.load(requests),
@@ -830,11 +850,13 @@ impl Pane for SchemaPane {
         match key.code {
             KeyCode::Esc => {
                 self.filter.clear();
+                self.dirty();
                 self.filtering = false;
             }
             KeyCode::Enter => self.filtering = false,
             KeyCode::Backspace => {
                 self.filter.pop();
+                self.dirty();
             }
             KeyCode::Char(c)
                 if !key
@@ -842,6 +864,7 @@ impl Pane for SchemaPane {
                     .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
             {
                 self.filter.push(c);
+                self.dirty();
                 self.selected = 0;
             }
             KeyCode::Up => self.selected = self.selected.saturating_sub(1),
@@ -1163,6 +1186,7 @@ mod tests {
         let mut p = SchemaPane::default();
         p.on_tree(tree());
         p.filter = "URl".into();
+        p.dirty();
         assert_eq!(p.visible_labels(), vec!["public", "tables", "user_roles"]);
     }
 
