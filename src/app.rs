@@ -276,6 +276,20 @@ impl App {
         if let Some(m) = self.results.take_message() {
             self.status.message = Some((Level::Info, m));
         }
+        if let Some(t) = self.schema.take_clipboard() {
+            self.clipboard = Some(t);
+        }
+        if let Some(m) = self.schema.take_message() {
+            self.status.message = Some((Level::Info, m));
+        }
+        if let Some(sql) = self.schema.take_editor_text() {
+            // a SELECT generated once the columns arrived
+            self.editor.append_statement(&sql);
+            self.status.message = Some((
+                Level::Info,
+                "in the editor; it runs only when you run it".into(),
+            ));
+        }
         if let Some(n) = too_big {
             self.status.message = Some((
                 Level::Warning,
@@ -524,6 +538,15 @@ impl App {
                 }
                 if focus == PaneId::Activity {
                     self.after_activity();
+                }
+                if let Some(sql) = self.schema.take_editor_text() {
+                    self.editor.append_statement(&sql);
+                    self.schema.close_detail();
+                    self.focus_pane(PaneId::Editor);
+                    self.status.message = Some((
+                        Level::Info,
+                        "in the editor; it runs only when you run it".into(),
+                    ));
                 }
                 if handled == Handled::Yes
                     && focus == PaneId::Health
@@ -930,6 +953,10 @@ impl App {
             .render(frame, l.sidebar, &cx(focus == PaneId::Schema));
         render_tabs(frame, l.tabs, self.view, &cx(false));
         match self.view {
+            View::Query if self.schema.detail_open() && focus == PaneId::Schema => {
+                self.schema
+                    .render_detail(frame, l.main, &cx(focus == PaneId::Schema));
+            }
             View::Query => {
                 let (ed, res) = layout::query_split(l.main);
                 self.editor.render(frame, ed, &cx(focus == PaneId::Editor));

@@ -141,6 +141,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             crate::commands::explain::run(&cli.conn, &config, opts).await
         }
+        Some(Command::Ddl { args }) => crate::commands::ddl::run(&cli.conn, &config, args).await,
+        Some(Command::Schema {
+            args,
+            format,
+            system,
+        }) => crate::commands::schema::run(&cli.conn, &config, args, *format, *system).await,
     }
 }
 

@@ -111,6 +111,8 @@ fn tree() -> SchemaTree {
         is_partition: false,
         estimated_rows: 1200.0,
         readable: true,
+        parent_oid: None,
+        partition_bound: None,
     };
     SchemaTree {
         schemas: vec![Schema {
@@ -122,7 +124,10 @@ fn tree() -> SchemaTree {
                 rel(2, "users", RelKind::Table),
                 rel(3, "active_users", RelKind::View),
             ],
+            routines: vec![],
+            types: vec![],
         }],
+        ..SchemaTree::default()
     }
 }
 
@@ -430,6 +435,8 @@ fn schema_filter_and_preview_of_a_hostile_name() {
         is_partition: false,
         estimated_rows: 0.0,
         readable: true,
+        parent_oid: None,
+        partition_bound: None,
     });
     reply(&mut app, id, Reply::Schema(t), true);
     app.on_event(key_mod(KeyCode::Char('1'), KeyModifiers::ALT));
@@ -1249,4 +1256,122 @@ fn plan_pane_scrolls_a_large_plan_to_its_last_node() {
     assert_eq!(app.plan.selected, 2000);
     let s = screen(&mut app, 120, 30);
     assert!(s.contains("last_table"), "{s}");
+}
+
+#[test]
+fn schema_detail_ddl_copy_and_generated_select() {
+    use pgdeck::model::table_detail::{Activity, DetailColumn, TableDetail};
+    let (mut app, mut rx) = app();
+    app.start();
+    let (id, _) = drain(&mut rx)[0].clone();
+    reply(&mut app, id, Reply::Schema(tree()), true);
+    app.on_event(key_mod(KeyCode::Char('1'), KeyModifiers::ALT));
+    // public, tables, orders: select "orders"
+    app.dispatch(Action::Down);
+    app.dispatch(Action::Down);
+    app.on_event(key(KeyCode::Char('i')));
+    let sent = drain(&mut rx);
+    let (detail_id, req) = sent.last().cloned().expect("a request");
+    assert_eq!(req, Request::LoadTableDetail { oid: 1 });
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("loading…"), "{s}");
+    let col = |name: &str| DetailColumn {
+        name: name.into(),
+        type_name: "integer".into(),
+        not_null: false,
+        default_expr: None,
+        identity: String::new(),
+        generated_expr: None,
+        collation: None,
+        comment: None,
+        null_frac: None,
+        n_distinct: None,
+    };
+    let detail = TableDetail {
+        oid: 1,
+        schema: "public".into(),
+        name: "orders".into(),
+        relkind: "r".into(),
+        estimated_rows: 1200.0,
+        exact_rows: None,
+        heap_bytes: 81920,
+        toast_bytes: 0,
+        index_bytes: 16384,
+        total_bytes: 98304,
+        rls: false,
+        rls_forced: false,
+        comment: None,
+        activity: Activity::default(),
+        columns: vec![col("id"), col("User Id")],
+        constraints: vec![],
+        indexes: vec![],
+        extras: vec![],
+    };
+    reply(
+        &mut app,
+        detail_id,
+        Reply::TableDetail(Box::new(detail)),
+        true,
+    );
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("Columns (2)"), "{s}");
+    assert!(s.contains("\"User Id\" integer"), "{s}");
+    assert!(s.contains("size 96 kB total"), "{s}");
+    // DDL: asked for, shown, and `d` again puts it into the editor
+    app.on_event(key(KeyCode::Char('d')));
+    let (ddl_id, req) = drain(&mut rx).last().cloned().expect("ddl request");
+    assert_eq!(
+        req,
+        Request::LoadDdl {
+            oid: 1,
+            kind: "rel:r".into()
+        }
+    );
+    reply(
+        &mut app,
+        ddl_id,
+        Reply::Ddl {
+            oid: 1,
+            text: "CREATE TABLE public.orders (\n    id integer\n);\n".into(),
+        },
+        true,
+    );
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("CREATE TABLE public.orders ("), "{s}");
+    app.on_event(key(KeyCode::Esc));
+    assert!(!screen(&mut app, 120, 30).contains("CREATE TABLE"));
+    app.on_event(key(KeyCode::Char('y')));
+    assert_eq!(app.take_clipboard().as_deref(), Some("public.orders"));
+    app.on_event(key(KeyCode::Char('s')));
+    let (sel_id, req) = drain(&mut rx).last().cloned().expect("columns request");
+    assert_eq!(req, Request::LoadTableDetail { oid: 1 });
+    let mut d2 = TableDetail {
+        columns: vec![col("id"), col("User Id")],
+        ..TableDetail {
+            oid: 1,
+            schema: "public".into(),
+            name: "orders".into(),
+            relkind: "r".into(),
+            estimated_rows: 0.0,
+            exact_rows: None,
+            heap_bytes: 0,
+            toast_bytes: 0,
+            index_bytes: 0,
+            total_bytes: 0,
+            rls: false,
+            rls_forced: false,
+            comment: None,
+            activity: Activity::default(),
+            columns: vec![],
+            constraints: vec![],
+            indexes: vec![],
+            extras: vec![],
+        }
+    };
+    d2.estimated_rows = 1.0;
+    reply(&mut app, sel_id, Reply::TableDetail(Box::new(d2)), true);
+    app.on_event(key_mod(KeyCode::Char('2'), KeyModifiers::ALT));
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("select id,"), "{s}");
+    assert!(s.contains("\"User Id\""), "{s}");
 }

@@ -5,5 +5,7 @@
 pub mod activity;
 pub mod check;
 pub mod conninfo;
+pub mod ddl;
 pub mod explain;
 pub mod query;
+pub mod schema;

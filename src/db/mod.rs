@@ -10,6 +10,8 @@
 
 pub mod activity;
 pub mod catalog;
+pub mod ddl;
+pub mod detail;
 pub mod error;
 pub mod explain;
 pub mod health;
@@ -48,6 +50,19 @@ pub enum Request {
     SetTxMode(crate::model::txn::TxMode),
     /// Load the schema tree on the monitor connection.
     LoadSchema,
+    /// Load a table's detail on the monitor connection (a locked table fails after lock_timeout with
+    /// the holder's pid). Answered with [`Reply::TableDetail`].
+    LoadTableDetail { oid: u32 },
+    /// Load an object's DDL on the monitor connection (`kind` as `db::ddl::ObjectRef::kind`).
+    /// Answered with [`Reply::Ddl`].
+    LoadDdl { oid: u32, kind: String },
+    /// Exact `count(*)` of a table on the monitor connection (bounded by its statement_timeout).
+    /// Answered with [`Reply::RowCount`].
+    CountRows {
+        oid: u32,
+        schema: String,
+        name: String,
+    },
     /// Load one activity snapshot (sessions with lock waits, vitals) on the monitor connection.
     LoadActivity,
     /// Load the top statements of pg_stat_statements on the monitor connection.
@@ -103,6 +118,15 @@ pub enum Reply {
     /// The cancel request reached the server.
     CancelSent,
     Schema(SchemaTree),
+    TableDetail(Box<crate::model::table_detail::TableDetail>),
+    Ddl {
+        oid: u32,
+        text: String,
+    },
+    RowCount {
+        oid: u32,
+        count: i64,
+    },
     Activity(Box<crate::model::activity::Snapshot>),
     /// Top statements; `None` when pg_stat_statements is not installed in this database.
     TopStatements(Option<Vec<crate::model::activity::TopStatement>>),
@@ -393,6 +417,36 @@ impl Worker {
                     let client = self.monitor_client(id).await;
                     self.spawn_monitor(id, client, |c| async move {
                         catalog::schema_tree(&c).await.map(Reply::Schema)
+                    });
+                }
+                Request::LoadTableDetail { oid } => {
+                    let client = self.monitor_client(id).await;
+                    self.spawn_monitor(id, client, move |c| async move {
+                        detail::table_detail(&c, oid)
+                            .await
+                            .map(|d| Reply::TableDetail(Box::new(d)))
+                    });
+                }
+                Request::LoadDdl { oid, kind } => {
+                    let client = self.monitor_client(id).await;
+                    self.spawn_monitor(id, client, move |c| async move {
+                        let obj = ddl::ObjectRef {
+                            kind,
+                            oid,
+                            name: Default::default(),
+                        };
+                        match ddl::object_def(&c, &obj).await {
+                            Ok(d) => Ok(Reply::Ddl { oid, text: d.ddl() }),
+                            Err(e) => Err(detail::explain_lock_timeout(&c, oid, e).await),
+                        }
+                    });
+                }
+                Request::CountRows { oid, schema, name } => {
+                    let client = self.monitor_client(id).await;
+                    self.spawn_monitor(id, client, move |c| async move {
+                        detail::count_rows(&c, &schema, &name)
+                            .await
+                            .map(|count| Reply::RowCount { oid, count })
                     });
                 }
                 Request::Meta { meta } => {

@@ -9,6 +9,7 @@ mod health;
 mod plan;
 mod pooler;
 mod query;
+mod schema;
 mod tui;
 mod wire;
 mod worker;
