@@ -587,6 +587,10 @@ impl App {
 
     fn focus_pane(&mut self, p: PaneId) {
         self.focus = p;
+        if p != PaneId::Editor {
+            // a popup left open would float over the editor while keys go elsewhere
+            self.editor.close_popup();
+        }
         if p != PaneId::Schema {
             self.view = p.view();
         }

@@ -690,8 +690,15 @@ fn completion_pops_up_while_typing_and_tab_accepts() {
     app.on_event(key(KeyCode::Down));
     app.on_event(key(KeyCode::Enter));
     assert_eq!(app.editor.text(), "select * from users u where u.email");
-    // esc closes without inserting; typing goes on
+    // leaving the editor closes the popup: it must not float there while keys go elsewhere
     type_text(&mut app, " = 1 and u.");
+    assert!(app.editor.completion_open());
+    app.on_event(key_mod(KeyCode::Char('5'), KeyModifiers::ALT));
+    app.on_event(key_mod(KeyCode::Char('2'), KeyModifiers::ALT));
+    assert!(!app.editor.completion_open());
+    type_text(&mut app, "e");
+    app.on_event(key(KeyCode::Backspace));
+    // esc closes without inserting; typing goes on
     app.on_event(key(KeyCode::Esc));
     type_text(&mut app, "id");
     assert_eq!(
