@@ -1,4 +1,4 @@
--- Sessions from pg_stat_activity with ages in seconds, the backend start (identity for signals) and, for sessions waiting on a heavyweight lock, the pids blocking them and the lock they wait for. Params: $1 = int4[] pids of pgdeck's own connections. {query_id} and {waitstart} are replaced by version (query_id 14+, pg_locks.waitstart 14+).
+-- Sessions from pg_stat_activity with ages in seconds, the backend start (identity for signals) and, for sessions waiting on a heavyweight lock, the pids blocking them and the lock they wait for; xmin_age is how far the session holds the xmin horizon back. Connection counts, the longest transaction and the backend xmin holder of the vitals are computed from these rows (one pg_stat_activity scan per refresh). Params: $1 = int4[] pids of pgdeck's own connections. {query_id} and {waitstart} are replaced by version (query_id 14+, pg_locks.waitstart 14+).
 with waits as materialized (
     -- one scan of pg_locks for every waiter; ::regclass resolves only this database's relations
     select distinct on (l.pid) l.pid, l.locktype, l.mode,
@@ -26,6 +26,7 @@ select a.pid,
        extract(epoch from clock_timestamp() - a.query_start)::float8 as query_age_s,
        extract(epoch from clock_timestamp() - a.state_change)::float8 as state_age_s,
        {query_id} as query_id,
+       greatest(age(a.backend_xmin), age(a.backend_xid))::int8 as xmin_age,
        -- pg_blocking_pids is costly: ask only for sessions that wait on a heavyweight lock
        case when a.wait_event_type = 'Lock' then pg_blocking_pids(a.pid) else '{}'::int4[] end as blocked_by,
        w.locktype as lock_type,
@@ -36,4 +37,3 @@ select a.pid,
        a.pid = any($1) as own
 from pg_stat_activity a
 left join waits w on w.pid = a.pid and a.wait_event_type = 'Lock'
-order by a.pid
