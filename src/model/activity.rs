@@ -103,6 +103,8 @@ pub struct LockNode {
     pub pid: i32,
     /// The mode this session waits for (`None` for a root blocker that waits on nothing).
     pub mode: Option<String>,
+    /// The kind of lock waited for (`relation`, `transactionid`, `tuple`, `advisory`...).
+    pub locktype: Option<String>,
     pub relation: Option<String>,
     pub wait_s: Option<f64>,
     pub query: Option<String>,
@@ -116,8 +118,10 @@ pub struct LockNode {
     #[serde(skip)]
     pub prepared: bool,
     /// Distinct sessions blocked under this node, at any depth.
-    #[serde(skip)]
     pub blocks_n: usize,
+    /// This session waits on several blockers and its subtree is shown under an earlier one: here it
+    /// stands alone (`blocked` empty) so one chain does not repeat.
+    pub repeated: bool,
     pub blocked: Vec<LockNode>,
 }
 
@@ -157,9 +161,10 @@ pub fn lock_forest(sessions: &[Session]) -> Vec<LockNode> {
             collect(b, &waiters, &mut covered, 0);
         }
     }
+    let mut expanded = BTreeSet::new();
     let mut forest: Vec<LockNode> = roots
         .into_iter()
-        .map(|r| build(r, &by_pid, &waiters, &mut vec![r]))
+        .map(|r| build(r, &by_pid, &waiters, &mut vec![r], &mut expanded))
         .collect();
     // The biggest pile-up first.
     forest.sort_by(|a, b| b.blocks_n.cmp(&a.blocks_n).then(a.pid.cmp(&b.pid)));
@@ -187,10 +192,13 @@ fn build(
     by_pid: &HashMap<i32, &Session>,
     waiters: &BTreeMap<i32, BTreeSet<i32>>,
     path: &mut Vec<i32>,
+    expanded: &mut BTreeSet<i32>,
 ) -> LockNode {
     let s = by_pid.get(&pid);
     let mut blocked = Vec::new();
-    if path.len() <= MAX_DEPTH
+    let repeated = !expanded.insert(pid);
+    if !repeated
+        && path.len() <= MAX_DEPTH
         && let Some(ws) = waiters.get(&pid)
     {
         for &w in ws {
@@ -198,20 +206,17 @@ fn build(
                 continue;
             }
             path.push(w);
-            blocked.push(build(w, by_pid, waiters, path));
+            blocked.push(build(w, by_pid, waiters, path, expanded));
             path.pop();
         }
     }
     let mut under = BTreeSet::new();
-    fn gather(n: &LockNode, into: &mut BTreeSet<i32>) {
-        for b in &n.blocked {
-            into.insert(b.pid);
-            gather(b, into);
-        }
-    }
-    let mut node = LockNode {
+    collect(pid, waiters, &mut under, 0);
+    under.remove(&pid);
+    LockNode {
         pid,
         mode: s.and_then(|s| s.lock.as_ref()).map(|l| l.mode.clone()),
+        locktype: s.and_then(|s| s.lock.as_ref()).map(|l| l.locktype.clone()),
         relation: s
             .and_then(|s| s.lock.as_ref())
             .and_then(|l| l.relation.clone()),
@@ -221,13 +226,10 @@ fn build(
         state: s.and_then(|s| s.state.clone()),
         xact_age_s: s.and_then(|s| s.xact_age_s),
         prepared: pid == PREPARED_XACT_PID,
-        blocks_n: 0,
+        blocks_n: under.len(),
+        repeated,
         blocked,
-    };
-    gather(&node, &mut under);
-    under.remove(&pid);
-    node.blocks_n = under.len();
-    node
+    }
 }
 
 /// How many sessions `pid` blocks, directly or through others.
