@@ -431,3 +431,52 @@ async fn the_pg13_variants_run_and_top_statements_follow_the_installed_extension
         assert!(top.iter().all(|t| t.calls > 0 && t.total_ms >= 0.0));
     }
 }
+
+#[tokio::test]
+async fn a_running_create_index_shows_in_the_progress_vitals() {
+    let (name, ci) = fresh_db("act_progress");
+    cluster()
+        .psql(
+            &name,
+            "create table p (id int primary key, v int); insert into p select g, g from generate_series(1, 1000) g;",
+        )
+        .expect("table");
+    let (c, q) = open(&ci).await;
+    // an open writer makes CREATE INDEX CONCURRENTLY wait in its "waiting for writers" phase
+    let writer = extra(&ci, "writer").await;
+    writer
+        .client
+        .batch_execute("begin; insert into p values (5000, 1);")
+        .await
+        .expect("writer");
+    let builder = extra(&ci, "builder").await;
+    let task = builder.spawn("create index concurrently p_v on p (v)");
+    let t0 = Instant::now();
+    let found = loop {
+        let s = snap(&c, &q).await;
+        if let Some(p) = s
+            .vitals
+            .progress
+            .iter()
+            .find(|p| p.pid == builder.pid)
+            .cloned()
+        {
+            break p;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            s.vitals.progress
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(found.command.contains("CREATE INDEX"), "{found:?}");
+    assert_eq!(found.relation.as_deref(), Some("p"));
+    assert!(found.phase.is_some());
+    writer.client.batch_execute("commit").await.expect("commit");
+    let r = tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("index built")
+        .expect("join");
+    assert!(r.is_ok(), "{r:?}");
+}
