@@ -437,6 +437,7 @@ impl Pane for ActivityPane {
                 self.filtering = true;
                 self.view = ActivityView::Sessions;
                 self.details = false;
+                self.reselect();
             }
             Action::NextView => {
                 self.view = self.view.next();
