@@ -153,10 +153,11 @@ struct JsonSnapshot<'a> {
 
 fn json(snap: &Snapshot) -> JsonSnapshot<'_> {
     let v: &Vitals = &snap.vitals;
+    let mut ordered: Vec<&Session> = snap.sessions.iter().collect();
+    ordered.sort_by_key(|s| s.pid);
     JsonSnapshot {
-        sessions: snap
-            .sessions
-            .iter()
+        sessions: ordered
+            .into_iter()
             .map(|s| JsonSession {
                 pid: s.pid,
                 leader_pid: s.leader_pid,
@@ -295,8 +296,15 @@ fn write_text(out: &mut impl Write, snap: &Snapshot) -> std::io::Result<()> {
             };
             let wait = match (&n.mode, &n.relation) {
                 (Some(m), Some(r)) => format!(" waits {m} on {r}"),
-                (Some(m), None) => format!(" waits {m}"),
+                (Some(m), None) => {
+                    format!(" waits {m} ({})", n.locktype.as_deref().unwrap_or("lock"))
+                }
                 _ => String::new(),
+            };
+            let wait = if n.repeated {
+                format!("{wait} (also under another blocker, shown above)")
+            } else {
+                wait
             };
             let blocks = if n.blocks_n > 0 {
                 format!(" blocks {}", n.blocks_n)

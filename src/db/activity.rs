@@ -10,7 +10,8 @@ use tokio_postgres::types::Type;
 use super::DbError;
 use crate::model::activity::{
     DbCounters, LockWait, Progress, Session, Signal, SignalOutcome, Slot, Snapshot, Standby,
-    StandbyLag, TopStatement, Vitals, XminHolder, ext_version, refuse_reason,
+    StandbyLag, TopStatement, Vitals, XminHolder, complete_vitals, ext_version, may_have_progress,
+    refuse_reason,
 };
 use crate::model::server::ServerInfo;
 
@@ -136,6 +137,7 @@ pub async fn sessions(
             query_age_s: r.try_get("query_age_s")?,
             state_age_s: r.try_get("state_age_s")?,
             query_id: r.try_get("query_id")?,
+            xmin_age: r.try_get("xmin_age")?,
             blocked_by: r
                 .try_get::<_, Option<Vec<i32>>>("blocked_by")?
                 .unwrap_or_default(),
@@ -147,36 +149,25 @@ pub async fn sessions(
     Ok(out)
 }
 
-/// The vitals header: one row of counts and counters, then the xmin holder, replication, slots and
-/// progress (sent together: tokio-postgres pipelines them on the one connection).
-pub async fn vitals(client: &Client, q: &ActivityQueries) -> Result<Vitals, DbError> {
-    let (main, xmin, standbys, slots, progress) = tokio::join!(
+/// The vitals that do not come from the session list: settings and counters, the slot or prepared
+/// transaction holding the xmin horizon, slots and progress (sent together: tokio-postgres pipelines
+/// them on the one connection). [`snapshot`] completes them from the sessions.
+pub async fn vitals(client: &Client) -> Result<Vitals, DbError> {
+    let (main, xmin, slots) = tokio::join!(
         client.query_typed_one(body(VITALS), &[]),
         client.query_typed(body(XMIN_HOLDER), &[]),
-        client.query_typed(body(STANDBYS), &[]),
         client.query_typed(body(SLOTS), &[]),
-        client.query_typed(&q.progress, &[]),
     );
     let r = main?;
-    let states: Vec<String> = r.try_get("states")?;
-    let mut by_state: Vec<(String, i64)> = Vec::new();
-    for s in states {
-        match by_state.last_mut() {
-            Some((last, n)) if *last == s => *n += 1,
-            _ => by_state.push((s, 1)),
-        }
-    }
     let in_recovery: bool = r.try_get("in_recovery")?;
-    let longest_pid: Option<i32> = r.try_get("longest_xact_pid")?;
-    let longest_s: Option<f64> = r.try_get("longest_xact_s")?;
     let frozen_db: Option<String> = r.try_get("frozen_db")?;
     let frozen_age: Option<i64> = r.try_get("frozen_age")?;
     let mut v = Vitals {
         at_s: r.try_get("at_s")?,
         max_connections: r.try_get("max_connections")?,
         reserved_connections: r.try_get("reserved_connections")?,
-        by_state,
-        connections: r.try_get("connections")?,
+        by_state: Vec::new(),
+        connections: 0,
         counters: DbCounters {
             xact_commit: r.try_get("xact_commit")?,
             xact_rollback: r.try_get("xact_rollback")?,
@@ -191,7 +182,7 @@ pub async fn vitals(client: &Client, q: &ActivityQueries) -> Result<Vitals, DbEr
             temp_files: r.try_get("temp_files")?,
             temp_bytes: r.try_get("temp_bytes")?,
         },
-        longest_xact: longest_pid.zip(longest_s),
+        longest_xact: None,
         oldest_xmin: None,
         oldest_frozen: frozen_db.zip(frozen_age),
         in_recovery,
@@ -207,32 +198,12 @@ pub async fn vitals(client: &Client, q: &ActivityQueries) -> Result<Vitals, DbEr
             age: x.try_get::<_, Option<i64>>("age")?.unwrap_or(0),
         });
     }
-    for s in &standbys? {
-        v.standbys.push(Standby {
-            name: s.try_get("name")?,
-            client: s.try_get("client")?,
-            state: s.try_get("state")?,
-            write_lag_s: s.try_get("write_lag_s")?,
-            flush_lag_s: s.try_get("flush_lag_s")?,
-            replay_lag_s: s.try_get("replay_lag_s")?,
-        });
-    }
     for s in &slots? {
         v.slots.push(Slot {
             name: s.try_get("name")?,
             kind: s.try_get::<_, Option<String>>("kind")?.unwrap_or_default(),
             active: s.try_get("active")?,
             retained_bytes: s.try_get("retained_bytes")?,
-        });
-    }
-    for p in &progress? {
-        v.progress.push(Progress {
-            pid: p.try_get(0)?,
-            command: p.try_get::<_, Option<String>>(1)?.unwrap_or_default(),
-            phase: p.try_get(2)?,
-            relation: p.try_get(3)?,
-            done: p.try_get(4)?,
-            total: p.try_get(5)?,
         });
     }
     if in_recovery {
@@ -245,17 +216,47 @@ pub async fn vitals(client: &Client, q: &ActivityQueries) -> Result<Vitals, DbEr
     Ok(v)
 }
 
+/// Running maintenance commands from pg_stat_progress_*.
+async fn progress(client: &Client, q: &ActivityQueries, v: &mut Vitals) -> Result<(), DbError> {
+    for p in &client.query_typed(&q.progress, &[]).await? {
+        v.progress.push(Progress {
+            pid: p.try_get(0)?,
+            command: p.try_get::<_, Option<String>>(1)?.unwrap_or_default(),
+            phase: p.try_get(2)?,
+            relation: p.try_get(3)?,
+            done: p.try_get(4)?,
+            total: p.try_get(5)?,
+        });
+    }
+    Ok(())
+}
+
 /// One refresh: sessions and vitals, pipelined.
 pub async fn snapshot(
     client: &Client,
     q: &ActivityQueries,
     own_pids: &[i32],
 ) -> Result<Snapshot, DbError> {
-    let (sessions, vitals) = tokio::join!(sessions(client, q, own_pids), vitals(client, q));
-    Ok(Snapshot {
-        sessions: sessions?,
-        vitals: vitals?,
-    })
+    let (sessions, vitals) = tokio::join!(sessions(client, q, own_pids), vitals(client));
+    let (sessions, mut vitals) = (sessions?, vitals?);
+    complete_vitals(&mut vitals, &sessions);
+    if may_have_progress(&sessions) {
+        progress(client, q, &mut vitals).await?;
+    }
+    // pg_stat_replication scans the backends again: only when there is a WAL sender to show
+    if sessions.iter().any(|s| s.backend_type == "walsender") {
+        for s in &client.query_typed(body(STANDBYS), &[]).await? {
+            vitals.standbys.push(Standby {
+                name: s.try_get("name")?,
+                client: s.try_get("client")?,
+                state: s.try_get("state")?,
+                write_lag_s: s.try_get("write_lag_s")?,
+                flush_lag_s: s.try_get("flush_lag_s")?,
+                replay_lag_s: s.try_get("replay_lag_s")?,
+            });
+        }
+    }
+    Ok(Snapshot { sessions, vitals })
 }
 
 /// The top statements by total time (the pane re-sorts them); `Ok(None)` when pg_stat_statements is

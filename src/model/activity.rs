@@ -40,6 +40,8 @@ pub struct Session {
     pub state_age_s: Option<f64>,
     /// `query_id` (14+, when computed).
     pub query_id: Option<i64>,
+    /// How many transactions this session holds the xmin horizon back (`age(backend_xmin)`).
+    pub xmin_age: Option<i64>,
     /// Pids blocking this session (only asked for sessions waiting on a heavyweight lock).
     pub blocked_by: Vec<i32>,
     /// The lock this session waits for, when it waits for one.
@@ -101,6 +103,8 @@ pub struct LockNode {
     pub pid: i32,
     /// The mode this session waits for (`None` for a root blocker that waits on nothing).
     pub mode: Option<String>,
+    /// The kind of lock waited for (`relation`, `transactionid`, `tuple`, `advisory`...).
+    pub locktype: Option<String>,
     pub relation: Option<String>,
     pub wait_s: Option<f64>,
     pub query: Option<String>,
@@ -114,8 +118,10 @@ pub struct LockNode {
     #[serde(skip)]
     pub prepared: bool,
     /// Distinct sessions blocked under this node, at any depth.
-    #[serde(skip)]
     pub blocks_n: usize,
+    /// This session waits on several blockers and its subtree is shown under an earlier one: here it
+    /// stands alone (`blocked` empty) so one chain does not repeat.
+    pub repeated: bool,
     pub blocked: Vec<LockNode>,
 }
 
@@ -155,9 +161,10 @@ pub fn lock_forest(sessions: &[Session]) -> Vec<LockNode> {
             collect(b, &waiters, &mut covered, 0);
         }
     }
+    let mut expanded = BTreeSet::new();
     let mut forest: Vec<LockNode> = roots
         .into_iter()
-        .map(|r| build(r, &by_pid, &waiters, &mut vec![r]))
+        .map(|r| build(r, &by_pid, &waiters, &mut vec![r], &mut expanded))
         .collect();
     // The biggest pile-up first.
     forest.sort_by(|a, b| b.blocks_n.cmp(&a.blocks_n).then(a.pid.cmp(&b.pid)));
@@ -185,10 +192,13 @@ fn build(
     by_pid: &HashMap<i32, &Session>,
     waiters: &BTreeMap<i32, BTreeSet<i32>>,
     path: &mut Vec<i32>,
+    expanded: &mut BTreeSet<i32>,
 ) -> LockNode {
     let s = by_pid.get(&pid);
     let mut blocked = Vec::new();
-    if path.len() <= MAX_DEPTH
+    let repeated = !expanded.insert(pid);
+    if !repeated
+        && path.len() <= MAX_DEPTH
         && let Some(ws) = waiters.get(&pid)
     {
         for &w in ws {
@@ -196,20 +206,17 @@ fn build(
                 continue;
             }
             path.push(w);
-            blocked.push(build(w, by_pid, waiters, path));
+            blocked.push(build(w, by_pid, waiters, path, expanded));
             path.pop();
         }
     }
     let mut under = BTreeSet::new();
-    fn gather(n: &LockNode, into: &mut BTreeSet<i32>) {
-        for b in &n.blocked {
-            into.insert(b.pid);
-            gather(b, into);
-        }
-    }
-    let mut node = LockNode {
+    collect(pid, waiters, &mut under, 0);
+    under.remove(&pid);
+    LockNode {
         pid,
         mode: s.and_then(|s| s.lock.as_ref()).map(|l| l.mode.clone()),
+        locktype: s.and_then(|s| s.lock.as_ref()).map(|l| l.locktype.clone()),
         relation: s
             .and_then(|s| s.lock.as_ref())
             .and_then(|l| l.relation.clone()),
@@ -219,13 +226,10 @@ fn build(
         state: s.and_then(|s| s.state.clone()),
         xact_age_s: s.and_then(|s| s.xact_age_s),
         prepared: pid == PREPARED_XACT_PID,
-        blocks_n: 0,
+        blocks_n: under.len(),
+        repeated,
         blocked,
-    };
-    gather(&node, &mut under);
-    under.remove(&pid);
-    node.blocks_n = under.len();
-    node
+    }
 }
 
 /// How many sessions `pid` blocks, directly or through others.
@@ -576,6 +580,75 @@ impl Vitals {
             .filter(|(s, _)| s == state)
             .map(|(_, n)| *n)
             .sum()
+    }
+}
+
+/// Fill the session-derived vitals from the session list (one pg_stat_activity scan per refresh):
+/// client backends by state, the longest transaction, and the backend holding the xmin horizon when it
+/// holds it further back than the slot or prepared transaction already found.
+pub fn complete_vitals(v: &mut Vitals, sessions: &[Session]) {
+    let mut by_state: BTreeMap<String, i64> = BTreeMap::new();
+    let mut connections = 0;
+    for s in sessions
+        .iter()
+        .filter(|s| s.backend_type == "client backend")
+    {
+        connections += 1;
+        *by_state
+            .entry(s.state.clone().unwrap_or_else(|| "unknown".into()))
+            .or_default() += 1;
+    }
+    v.connections = connections;
+    v.by_state = by_state.into_iter().collect();
+    v.longest_xact = sessions
+        .iter()
+        .filter(|s| s.backend_type == "client backend")
+        .filter_map(|s| s.xact_age_s.map(|a| (s.pid, a)))
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    if let Some(b) = sessions
+        .iter()
+        .filter_map(|s| s.xmin_age.map(|a| (s.pid, a)))
+        .max_by_key(|(_, a)| *a)
+        && v.oldest_xmin.as_ref().is_none_or(|x| x.age < b.1)
+    {
+        v.oldest_xmin = Some(XminHolder {
+            kind: "backend".into(),
+            name: b.0.to_string(),
+            age: b.1,
+        });
+    }
+}
+
+/// Whether a pg_stat_progress_* view can have a row: an autovacuum worker, a WAL sender (base
+/// backup), or an active client backend whose statement is (or may be, when hidden) a VACUUM, ANALYZE,
+/// CREATE INDEX, REINDEX, CLUSTER, COPY or a statement that runs one (ALTER TABLE, REFRESH). The
+/// progress query scans every backend once per view, so it runs only then.
+pub fn may_have_progress(sessions: &[Session]) -> bool {
+    const VERBS: [&str; 8] = [
+        "vacuum", "analyze", "analyse", "create", "reindex", "cluster", "copy", "alter",
+    ];
+    sessions.iter().any(|s| match s.backend_type.as_str() {
+        "autovacuum worker" | "walsender" => true,
+        "client backend" if s.hidden() => true,
+        "client backend" if s.state.as_deref() == Some("active") => {
+            let q = s.query.trim_start().to_ascii_lowercase();
+            let q = skip_comments(&q);
+            VERBS.iter().any(|v| q.starts_with(v)) || q.starts_with("refresh")
+        }
+        _ => false,
+    })
+}
+
+fn skip_comments(mut q: &str) -> &str {
+    loop {
+        q = q.trim_start();
+        if let Some(r) = q.strip_prefix("--") {
+            q = r.find('\n').map_or("", |i| &r[i + 1..]);
+        } else if let Some(r) = q.strip_prefix("/*") {
+            q = r.find("*/").map_or("", |i| &r[i + 2..]);
+        } else {
+            return q;
+        }
     }
 }
 
@@ -1010,6 +1083,51 @@ mod tests {
         h.push(6.0, b);
         assert_eq!(h.samples.len(), 2);
         assert_eq!(h.series(|r| r.tps, 1.0), vec![0, 0]);
+    }
+
+    #[test]
+    fn vitals_from_sessions() {
+        let mut a = s(1, &[]);
+        a.backend_type = "client backend".into();
+        a.xact_age_s = Some(9.0);
+        a.xmin_age = Some(500);
+        let mut b = s(2, &[1]);
+        b.backend_type = "client backend".into();
+        b.xact_age_s = Some(3.0);
+        let mut bg = s(3, &[]);
+        bg.backend_type = "autovacuum launcher".into();
+        bg.state = None;
+        bg.xact_age_s = Some(99.0);
+        let mut v = Vitals {
+            oldest_xmin: Some(XminHolder {
+                kind: "replication slot".into(),
+                name: "s".into(),
+                age: 100,
+            }),
+            ..Vitals::default()
+        };
+        complete_vitals(&mut v, &[a, b, bg]);
+        assert_eq!(v.connections, 2);
+        assert_eq!(v.in_state("active"), 1);
+        assert_eq!(v.in_state("idle in transaction"), 1);
+        assert_eq!(v.longest_xact, Some((1, 9.0)));
+        assert_eq!(v.oldest_xmin.as_ref().map(|x| x.name.as_str()), Some("1"));
+    }
+
+    #[test]
+    fn progress_only_when_something_can_report_it() {
+        let mut a = s(1, &[]);
+        a.backend_type = "client backend".into();
+        a.state = Some("active".into());
+        a.query = "select 1".into();
+        assert!(!may_have_progress(std::slice::from_ref(&a)));
+        a.query = "/* app */ -- x\n CREATE INDEX CONCURRENTLY i ON t (a)".into();
+        assert!(may_have_progress(std::slice::from_ref(&a)));
+        a.query = INSUFFICIENT_PRIVILEGE.into();
+        assert!(may_have_progress(std::slice::from_ref(&a)));
+        let mut av = s(2, &[]);
+        av.backend_type = "autovacuum worker".into();
+        assert!(may_have_progress(&[av]));
     }
 
     #[test]

@@ -437,6 +437,7 @@ impl Pane for ActivityPane {
                 self.filtering = true;
                 self.view = ActivityView::Sessions;
                 self.details = false;
+                self.reselect();
             }
             Action::NextView => {
                 self.view = self.view.next();
@@ -1180,10 +1181,11 @@ impl ActivityPane {
                 spans.push(Span::styled(
                     format!(
                         " waits {m}{} {}",
-                        n.relation
-                            .as_deref()
-                            .map(|r| format!(" on {r}"))
-                            .unwrap_or_default(),
+                        match (&n.relation, &n.locktype) {
+                            (Some(r), _) => format!(" on {r}"),
+                            (None, Some(t)) => format!(" ({t})"),
+                            _ => String::new(),
+                        },
                         age(n.wait_s)
                     ),
                     cx.theme.state_waiting,
@@ -1196,6 +1198,9 @@ impl ActivityPane {
                     format!(" blocks {}", n.blocks_n),
                     cx.theme.error,
                 ));
+            }
+            if n.repeated && n.blocks_n > 0 {
+                spans.push(Span::styled(" (chain shown above)", cx.theme.muted));
             }
             if let Some(q) = &n.query {
                 spans.push(Span::styled(

@@ -431,3 +431,108 @@ async fn the_pg13_variants_run_and_top_statements_follow_the_installed_extension
         assert!(top.iter().all(|t| t.calls > 0 && t.total_ms >= 0.0));
     }
 }
+
+#[tokio::test]
+async fn a_running_create_index_shows_in_the_progress_vitals() {
+    let (name, ci) = fresh_db("act_progress");
+    cluster()
+        .psql(
+            &name,
+            "create table p (id int primary key, v int); insert into p select g, g from generate_series(1, 1000) g;",
+        )
+        .expect("table");
+    let (c, q) = open(&ci).await;
+    // an open writer makes CREATE INDEX CONCURRENTLY wait in its "waiting for writers" phase
+    let writer = extra(&ci, "writer").await;
+    writer
+        .client
+        .batch_execute("begin; insert into p values (5000, 1);")
+        .await
+        .expect("writer");
+    let builder = extra(&ci, "builder").await;
+    let task = builder.spawn("create index concurrently p_v on p (v)");
+    let t0 = Instant::now();
+    let found = loop {
+        let s = snap(&c, &q).await;
+        if let Some(p) = s
+            .vitals
+            .progress
+            .iter()
+            .find(|p| p.pid == builder.pid)
+            .cloned()
+        {
+            break p;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            s.vitals.progress
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(found.command.contains("CREATE INDEX"), "{found:?}");
+    assert_eq!(found.relation.as_deref(), Some("p"));
+    assert!(found.phase.is_some());
+    writer.client.batch_execute("commit").await.expect("commit");
+    let r = tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("index built")
+        .expect("join");
+    assert!(r.is_ok(), "{r:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_restart_while_watching_is_lost_then_resumes_by_itself() {
+    use pgdeck::db::{Reply, Request, Worker, WorkerEvent};
+    // a private cluster: restarting the shared one would disturb the other tests
+    let mut own = pgdeck::cluster::TempCluster::start(
+        pgdeck::cluster::ClusterOptions::default().preload_pg_stat_statements(false),
+    )
+    .expect("private cluster");
+    let ci = own.conninfo("postgres");
+    let t = target(&ci);
+    let conns = db::open(&t, &Settings::default()).await.expect("open");
+    let (requests, mut events) = Worker::spawn(conns, t, Settings::default());
+    let mut ask = async |requests: &pgdeck::db::Requests| {
+        let id = requests.send(Request::LoadActivity);
+        loop {
+            match tokio::time::timeout(Duration::from_secs(15), events.recv())
+                .await
+                .expect("a reply in time")
+                .expect("worker alive")
+            {
+                WorkerEvent::Response(r) if r.id == id => return r.reply,
+                _ => {}
+            }
+        }
+    };
+    let Ok(Reply::Activity(before)) = ask(&requests).await else {
+        panic!("first snapshot")
+    };
+    let before_own: Vec<i32> = before
+        .sessions
+        .iter()
+        .filter(|s| s.own)
+        .map(|s| s.pid)
+        .collect();
+    tokio::task::block_in_place(|| own.restart()).expect("restart");
+    // the first refresh after the restart may fail (connection lost); refreshes go on and recover
+    let t0 = Instant::now();
+    let after = loop {
+        match ask(&requests).await {
+            Ok(Reply::Activity(s)) => break s,
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => {
+                assert!(t0.elapsed() < Duration::from_secs(20), "still failing: {e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    let monitor = after
+        .sessions
+        .iter()
+        .find(|s| s.application == "pgdeck monitor")
+        .expect("the new monitor session");
+    assert!(monitor.own, "the new monitor pid is marked as pgdeck's own");
+    assert!(!before_own.contains(&monitor.pid));
+}
