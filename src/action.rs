@@ -47,6 +47,33 @@ pub enum Action {
     Explain,
     ExplainAnalyze,
     UseSuggestion,
+    // activity monitor
+    /// cancel the selected session's statement (asks first)
+    CancelSession,
+    /// terminate the selected session (asks first)
+    TerminateSession,
+    /// sort by the next column
+    CycleSort,
+    /// reverse the sort order
+    ReverseSort,
+    /// hide or show idle sessions
+    ToggleIdle,
+    /// show only sessions waiting on a lock, or all
+    ToggleWaiting,
+    /// pause or resume refreshing
+    Pause,
+    /// refresh less often
+    IntervalUp,
+    /// refresh more often
+    IntervalDown,
+    /// next view: sessions, lock tree, top statements
+    NextView,
+    /// put the statement into the editor (it is not run)
+    OpenInEditor,
+    /// put EXPLAIN of the statement into the editor (it is not run)
+    ExplainStatement,
+    /// reset pg_stat_statements (asks first)
+    ResetStatements,
     // lists and trees
     Up,
     Down,
@@ -60,6 +87,13 @@ pub enum Action {
     Select,
     Toggle,
     Back,
+    // schema browser
+    ShowDetail,
+    ShowDdl,
+    CopyName,
+    GenerateSelect,
+    CountRows,
+    ToggleSystem,
     // modal dialogs
     Confirm,
     Dismiss,
@@ -103,6 +137,19 @@ impl Action {
         Action::Explain,
         Action::ExplainAnalyze,
         Action::UseSuggestion,
+        Action::CancelSession,
+        Action::TerminateSession,
+        Action::CycleSort,
+        Action::ReverseSort,
+        Action::ToggleIdle,
+        Action::ToggleWaiting,
+        Action::Pause,
+        Action::IntervalUp,
+        Action::IntervalDown,
+        Action::NextView,
+        Action::OpenInEditor,
+        Action::ExplainStatement,
+        Action::ResetStatements,
         Action::Up,
         Action::Down,
         Action::Left,
@@ -115,6 +162,12 @@ impl Action {
         Action::Select,
         Action::Toggle,
         Action::Back,
+        Action::ShowDetail,
+        Action::ShowDdl,
+        Action::CopyName,
+        Action::GenerateSelect,
+        Action::CountRows,
+        Action::ToggleSystem,
         Action::Confirm,
         Action::Dismiss,
     ];
@@ -157,6 +210,20 @@ impl Action {
             Action::UseSuggestion => "use_suggestion",
             Action::Mark => "mark",
             Action::EditFix => "edit_fix",
+            Action::CancelSession => "cancel_session",
+            Action::TerminateSession => "terminate_session",
+            Action::CycleSort => "cycle_sort",
+            Action::ReverseSort => "reverse_sort",
+            Action::ToggleIdle => "toggle_idle",
+            Action::ToggleWaiting => "toggle_waiting",
+            Action::Pause => "pause",
+            Action::IntervalUp => "interval_up",
+            Action::IntervalDown => "interval_down",
+            Action::NextView => "next_view",
+            Action::OpenInEditor => "open_in_editor",
+            Action::ExplainStatement => "explain_statement",
+            Action::ResetStatements => "reset_statements",
+
             Action::Up => "up",
             Action::Down => "down",
             Action::Left => "left",
@@ -169,6 +236,12 @@ impl Action {
             Action::Select => "select",
             Action::Toggle => "toggle",
             Action::Back => "back",
+            Action::ShowDetail => "show_detail",
+            Action::ShowDdl => "show_ddl",
+            Action::CopyName => "copy_name",
+            Action::GenerateSelect => "generate_select",
+            Action::CountRows => "count_rows",
+            Action::ToggleSystem => "toggle_system",
             Action::Confirm => "confirm",
             Action::Dismiss => "dismiss",
         }
@@ -214,6 +287,22 @@ impl Action {
                 "EXPLAIN ANALYZE the statement under the cursor (writes are rolled back)"
             }
             Action::UseSuggestion => "put the selected advice's fix into the editor (not run)",
+            Action::CancelSession => "cancel the selected session's statement (asks first)",
+            Action::TerminateSession => "terminate the selected session (asks first)",
+            Action::CycleSort => "sort by the next column",
+            Action::ReverseSort => "reverse the sort order",
+            Action::ToggleIdle => "hide or show idle sessions",
+            Action::ToggleWaiting => "show only sessions waiting on a lock, or all",
+            Action::Pause => "pause or resume refreshing",
+            Action::IntervalUp => "refresh less often",
+            Action::IntervalDown => "refresh more often",
+            Action::NextView => "next view: sessions, lock tree, top statements",
+            Action::OpenInEditor => "put the statement into the editor (it is not run)",
+            Action::ExplainStatement => {
+                "put EXPLAIN of the statement into the editor (it is not run)"
+            }
+            Action::ResetStatements => "reset pg_stat_statements (asks first)",
+
             Action::Up => "move up",
             Action::Down => "move down",
             Action::Left => "move left / collapse",
@@ -226,6 +315,12 @@ impl Action {
             Action::Select => "open / select",
             Action::Toggle => "expand or collapse (tree), next result set (results)",
             Action::Back => "clear the filter / go back",
+            Action::ShowDetail => "show the table's detail (columns, indexes, sizes, activity...)",
+            Action::ShowDdl => "show the object's DDL; again puts it into the editor (not run)",
+            Action::CopyName => "copy the object's qualified, quoted name",
+            Action::GenerateSelect => "put a SELECT with every column into the editor",
+            Action::CountRows => "count the table's rows exactly (with a timeout)",
+            Action::ToggleSystem => "show or hide system schemas",
             Action::Confirm => "confirm",
             Action::Dismiss => "dismiss",
         }

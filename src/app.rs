@@ -94,6 +94,11 @@ pub struct App {
     tick: u64,
     /// The run started from the editor (its error positions map back into the buffer).
     editor_run: Option<EditorRun>,
+    /// Which connections the worker last reported lost: the status bar says "disconnected" while
+    /// either is.
+    lost: (bool, bool),
+    /// When the user first asked to cancel the running statement.
+    cancel_asked: Option<std::time::Instant>,
     confirm_quit: bool,
     state_dir: Option<PathBuf>,
     database: String,
@@ -154,6 +159,8 @@ impl App {
             quit: false,
             tick: 0,
             editor_run: None,
+            lost: (false, false),
+            cancel_asked: None,
             confirm_quit: opts.confirm_quit,
             state_dir: opts.state_dir,
             database: opts.database,
@@ -259,11 +266,39 @@ impl App {
 
     /// Collect what panes asked of the app: clipboard text, status messages.
     fn collect_effects(&mut self) {
+        let mut too_big = None;
         if let Some(t) = self.results.take_clipboard() {
+            if t.len() > crate::clipboard::OSC52_MAX_BYTES {
+                too_big = Some(t.len());
+            }
             self.clipboard = Some(t);
         }
         if let Some(m) = self.results.take_message() {
             self.status.message = Some((Level::Info, m));
+        }
+        if let Some(t) = self.schema.take_clipboard() {
+            self.clipboard = Some(t);
+        }
+        if let Some(m) = self.schema.take_message() {
+            self.status.message = Some((Level::Info, m));
+        }
+        if let Some(sql) = self.schema.take_editor_text() {
+            // a SELECT generated once the columns arrived
+            self.editor.append_statement(&sql);
+            self.status.message = Some((
+                Level::Info,
+                "in the editor; it runs only when you run it".into(),
+            ));
+        }
+        if let Some(n) = too_big {
+            self.status.message = Some((
+                Level::Warning,
+                format!(
+                    "{:.1} MB is too much for the terminal clipboard (OSC 52 carries 1 MB); a local \
+                     clipboard tool got it if there is one, else export the result with ctrl-s",
+                    n as f64 / (1u64 << 20) as f64
+                ),
+            ));
         }
     }
 
@@ -420,11 +455,13 @@ impl App {
                             self.send_run(sql, picked);
                         }
                     }
+                    OnConfirm::Activity => self.activity.confirmed(&self.requests),
                 }
             }
             (Modal::Confirm(_), Some(Action::Dismiss)) => {
                 self.modal = None;
                 self.pending_run = None;
+                self.activity.dismissed();
             }
             _ => {}
         }
@@ -499,6 +536,18 @@ impl App {
                 {
                     self.run(sql, None);
                 }
+                if focus == PaneId::Activity {
+                    self.after_activity();
+                }
+                if let Some(sql) = self.schema.take_editor_text() {
+                    self.editor.append_statement(&sql);
+                    self.schema.close_detail();
+                    self.focus_pane(PaneId::Editor);
+                    self.status.message = Some((
+                        Level::Info,
+                        "in the editor; it runs only when you run it".into(),
+                    ));
+                }
                 if handled == Handled::Yes
                     && focus == PaneId::Health
                     && let Some(sql) = self.health.take_fix()
@@ -514,8 +563,34 @@ impl App {
         }
     }
 
+    /// Carry out what the activity pane asked for: a confirmation, SQL for the editor, a message.
+    fn after_activity(&mut self) {
+        if let Some((title, body)) = self.activity.take_confirm() {
+            self.modal = Some(Modal::Confirm(Confirm {
+                title,
+                body,
+                on_confirm: OnConfirm::Activity,
+            }));
+        }
+        if let Some(sql) = self.activity.take_editor_sql() {
+            self.editor.append_statement(&sql);
+            self.focus_pane(PaneId::Editor);
+            self.status.message = Some((
+                Level::Info,
+                "the statement is in the editor; it runs only when you run it".into(),
+            ));
+        }
+        if let Some(m) = self.activity.take_message() {
+            self.status.message = Some(m);
+        }
+    }
+
     fn focus_pane(&mut self, p: PaneId) {
         self.focus = p;
+        if p != PaneId::Editor {
+            // a popup left open would float over the editor while keys go elsewhere
+            self.editor.close_popup();
+        }
         if p != PaneId::Schema {
             self.view = p.view();
         }
@@ -742,6 +817,7 @@ impl App {
         if self.results.running() {
             self.requests.send(Request::CancelRun);
             self.status.message = Some((Level::Info, "cancel requested…".into()));
+            self.cancel_asked.get_or_insert(std::time::Instant::now());
         } else if self.focus != PaneId::Editor {
             self.status.message = Some((Level::Info, "nothing is running".into()));
         }
@@ -749,6 +825,20 @@ impl App {
 
     fn on_tick(&mut self) {
         self.tick = self.tick.wrapping_add(1);
+        // A cancel the server does not act on (its backend stopped, the network gone): say what
+        // the next ctrl-c does.
+        if let Some(at) = self.cancel_asked {
+            if !self.results.running() {
+                self.cancel_asked = None;
+            } else if at.elapsed() >= std::time::Duration::from_secs(3) {
+                self.status.message = Some((
+                    Level::Warning,
+                    "the server has not answered the cancel; ctrl-c again stops waiting and \
+                     reopens the connection"
+                        .into(),
+                ));
+            }
+        }
         if self.last_autosave.elapsed() >= AUTOSAVE_EVERY {
             self.autosave();
         }
@@ -760,9 +850,21 @@ impl App {
     fn on_worker(&mut self, event: WorkerEvent) {
         match event {
             WorkerEvent::Connection {
-                message, connected, ..
+                which,
+                message,
+                connected,
             } => {
-                self.status.connected = connected;
+                match which {
+                    crate::db::Which::Work => {
+                        self.lost.0 = !connected;
+                        // a new session: whatever transaction there was is gone
+                        if connected {
+                            self.status.tx = TxStatus::Idle;
+                        }
+                    }
+                    crate::db::Which::Monitor => self.lost.1 = !connected,
+                }
+                self.status.connected = !self.lost.0 && !self.lost.1;
                 let level = if connected {
                     Level::Warning
                 } else {
@@ -829,6 +931,7 @@ impl App {
                     self.plan.on_reply(resp);
                 } else if self.activity.waits_for(resp.id) {
                     self.activity.on_reply(resp);
+                    self.after_activity();
                 } else if self.health.waits_for(resp.id) {
                     self.health.on_reply(resp);
                 } else if let Err(e) = resp.reply {
@@ -869,6 +972,10 @@ impl App {
             .render(frame, l.sidebar, &cx(focus == PaneId::Schema));
         render_tabs(frame, l.tabs, self.view, &cx(false));
         match self.view {
+            View::Query if self.schema.detail_open() && focus == PaneId::Schema => {
+                self.schema
+                    .render_detail(frame, l.main, &cx(focus == PaneId::Schema));
+            }
             View::Query => {
                 let (ed, res) = layout::query_split(l.main);
                 self.editor.render(frame, ed, &cx(focus == PaneId::Editor));

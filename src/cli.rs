@@ -140,6 +140,56 @@ pub enum Command {
         #[arg(long, value_name = "SEVERITY", value_parser = ["info", "warning", "critical"])]
         fail_on: Option<String>,
     },
+    /// Print the schema tree: schemas, tables (partitions under their parent, with bounds), views,
+    /// materialized views, foreign tables, sequences, functions with signatures, types; PATTERN
+    /// keeps objects whose name matches it (fuzzy, as the browser's filter).
+    Schema {
+        /// [CONNINFO] [PATTERN]: an optional connection string, then an optional filter.
+        #[arg(value_name = "ARGS", num_args = 0..=2)]
+        args: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: CheckFormat,
+        /// Include pg_catalog and information_schema.
+        #[arg(long)]
+        system: bool,
+    },
+    /// Print the CREATE statements of one object: OBJECT is `name` or `schema.name`, quoted parts
+    /// allowed (`app."Odd Name"`). A table's DDL includes its partitions, constraints, indexes,
+    /// triggers, policies and comments.
+    Ddl {
+        /// [CONNINFO] OBJECT
+        #[arg(value_name = "ARGS", num_args = 1..=2, required = true)]
+        args: Vec<String>,
+    },
+    /// The activity monitor without the UI: print one snapshot (sessions, lock tree, vitals) with
+    /// --once, or cancel/terminate one session with the same checks as the Activity pane (the
+    /// `(pid, backend_start)` re-check, never pgdeck's own connection). Exit 0 ok / signalled, 1 not
+    /// signalled (not permitted, already gone, refused, declined), 2 error.
+    Activity(ActivityArgs),
+}
+
+/// `pgdeck activity`.
+#[derive(Debug, Args, Clone)]
+pub struct ActivityArgs {
+    /// A `postgres://` URI, a `key=value` connection string, or a database name.
+    #[arg(value_name = "CONNINFO")]
+    pub conninfo: Option<String>,
+    /// Print one snapshot and exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Output format of --once.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: CheckFormat,
+    /// Cancel the running statement of this session.
+    #[arg(long, value_name = "PID", conflicts_with_all = ["terminate", "once"])]
+    pub cancel: Option<i32>,
+    /// Terminate this session (its transaction rolls back).
+    #[arg(long, value_name = "PID", conflicts_with = "once")]
+    pub terminate: Option<i32>,
+    /// Do not ask before signalling.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
 }
 
 /// `pgdeck query`: where the SQL comes from and how results are printed.

@@ -6,14 +6,20 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+/// Larger copies are not sent through OSC 52: terminals drop or truncate big sequences (xterm and
+/// tmux cap them) and writing tens of megabytes of base64 to an SSH session stalls it.
+pub const OSC52_MAX_BYTES: usize = 1 << 20;
+
 /// Copy `text`.
 pub fn copy(text: &str) {
-    let mut out = std::io::stdout();
-    let _ = crossterm::execute!(
-        out,
-        crossterm::clipboard::CopyToClipboard::to_clipboard_from(text)
-    );
-    let _ = out.flush();
+    if text.len() <= OSC52_MAX_BYTES {
+        let mut out = std::io::stdout();
+        let _ = crossterm::execute!(
+            out,
+            crossterm::clipboard::CopyToClipboard::to_clipboard_from(text)
+        );
+        let _ = out.flush();
+    }
     local_copy(text);
 }
 

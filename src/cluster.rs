@@ -768,7 +768,7 @@ fn run_initdb(bin: &PgBin, data_dir: &Path, cwd: &Path, run_as: Option<&RunAs>) 
         SUPERUSER,
         "--auth=trust",
     ]);
-    if bin.major >= 13 {
+    if bin.major >= 14 {
         cmd.arg("--no-instructions");
     }
     as_server_user(&mut cmd, cwd, run_as);

@@ -93,6 +93,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             crate::commands::query::run(&args, &config, q).await
         }
+        Some(Command::Activity(a)) => {
+            let mut args = cli.conn.clone();
+            if a.conninfo.is_some() {
+                args.conninfo = a.conninfo.clone();
+            }
+            crate::commands::activity::run(&args, &config, a).await
+        }
         Some(Command::Check {
             conninfo: sub_conninfo,
             format,
@@ -134,6 +141,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             crate::commands::explain::run(&cli.conn, &config, opts).await
         }
+        Some(Command::Ddl { args }) => crate::commands::ddl::run(&cli.conn, &config, args).await,
+        Some(Command::Schema {
+            args,
+            format,
+            system,
+        }) => crate::commands::schema::run(&cli.conn, &config, args, *format, *system).await,
     }
 }
 

@@ -134,6 +134,8 @@ async fn tcp_settings_and_hba() {
             .tcp(true)
             .setting("work_mem", "12MB")
             .setting("application_name", "from options")
+            // PostgreSQL 13 still stores md5 by default, which a scram-sha-256 hba line refuses
+            .setting("password_encryption", "scram-sha-256")
             .hba_lines(hba),
     );
     let port = cluster.tcp_port().expect("tcp port");

@@ -239,9 +239,16 @@ impl Server {
         let data = dir.join("data");
         let mut initdb = Command::new(bin.join("initdb"));
         initdb.args(["-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"]);
-        initdb
-            .args(["--no-sync", "--no-instructions", "-D"])
-            .arg(&data);
+        initdb.arg("--no-sync");
+        // --no-instructions came with PostgreSQL 14
+        let help = Command::new(bin.join("initdb"))
+            .arg("--help")
+            .output()
+            .unwrap();
+        if String::from_utf8_lossy(&help.stdout).contains("--no-instructions") {
+            initdb.arg("--no-instructions");
+        }
+        initdb.arg("-D").arg(&data);
         as_server(&mut initdb);
         run(&mut initdb, "initdb");
 
@@ -337,7 +344,7 @@ impl Server {
         admin
             .client
             .batch_execute(&format!(
-                "create role {ROLE} login password '{PASSWORD}'; create role {CERT_ROLE} login"
+                "set password_encryption = 'scram-sha-256'; create role {ROLE} login password '{PASSWORD}'; create role {CERT_ROLE} login"
             ))
             .await
             .unwrap();

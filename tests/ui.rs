@@ -111,6 +111,8 @@ fn tree() -> SchemaTree {
         is_partition: false,
         estimated_rows: 1200.0,
         readable: true,
+        parent_oid: None,
+        partition_bound: None,
     };
     SchemaTree {
         schemas: vec![Schema {
@@ -122,7 +124,10 @@ fn tree() -> SchemaTree {
                 rel(2, "users", RelKind::Table),
                 rel(3, "active_users", RelKind::View),
             ],
+            routines: vec![],
+            types: vec![],
         }],
+        ..SchemaTree::default()
     }
 }
 
@@ -430,6 +435,8 @@ fn schema_filter_and_preview_of_a_hostile_name() {
         is_partition: false,
         estimated_rows: 0.0,
         readable: true,
+        parent_oid: None,
+        partition_bound: None,
     });
     reply(&mut app, id, Reply::Schema(t), true);
     app.on_event(key_mod(KeyCode::Char('1'), KeyModifiers::ALT));
@@ -475,7 +482,11 @@ fn activity_view_polls_only_while_shown_and_lists_sessions() {
         xact_age_s: Some(75.0),
         ..Default::default()
     }];
-    reply(&mut app, sent[0].0, Reply::Activity(sessions), true);
+    let snap = pgdeck::model::activity::Snapshot {
+        sessions,
+        vitals: Default::default(),
+    };
+    reply(&mut app, sent[0].0, Reply::Activity(Box::new(snap)), true);
     let s = screen(&mut app, 140, 30);
     assert!(
         s.contains("4242") && s.contains("idle in transaction"),
@@ -680,8 +691,15 @@ fn completion_pops_up_while_typing_and_tab_accepts() {
     app.on_event(key(KeyCode::Down));
     app.on_event(key(KeyCode::Enter));
     assert_eq!(app.editor.text(), "select * from users u where u.email");
-    // esc closes without inserting; typing goes on
+    // leaving the editor closes the popup: it must not float there while keys go elsewhere
     type_text(&mut app, " = 1 and u.");
+    assert!(app.editor.completion_open());
+    app.on_event(key_mod(KeyCode::Char('5'), KeyModifiers::ALT));
+    app.on_event(key_mod(KeyCode::Char('2'), KeyModifiers::ALT));
+    assert!(!app.editor.completion_open());
+    type_text(&mut app, "e");
+    app.on_event(key(KeyCode::Backspace));
+    // esc closes without inserting; typing goes on
     app.on_event(key(KeyCode::Esc));
     type_text(&mut app, "id");
     assert_eq!(
@@ -977,6 +995,90 @@ fn health_filter_narrows_to_a_schema() {
     assert_eq!(app.health.visible_findings().len(), 3);
 }
 
+#[test]
+fn a_huge_value_is_inspected_cut_and_a_copy_too_big_for_osc52_says_so() {
+    let (mut app, mut rx) = app();
+    type_text(&mut app, "select huge");
+    app.on_event(key(KeyCode::F(5)));
+    let id = drain(&mut rx)[0].0;
+    reply(
+        &mut app,
+        id,
+        Reply::ResultStarted {
+            columns: vec![Column::named("huge")],
+        },
+        false,
+    );
+    let huge = "ab".repeat(2 << 20);
+    let mut batch = RowBatch::new(1);
+    batch.push_row([Some(huge.as_str())]);
+    reply(&mut app, id, Reply::Rows(batch), false);
+    reply(
+        &mut app,
+        id,
+        Reply::RunFinished(RunOutcome {
+            error: None,
+            tx: TxStatus::Idle,
+            elapsed: Duration::from_millis(4),
+            completed: 1,
+            rows: 1,
+            capped: false,
+            text_offset: 0,
+        }),
+        true,
+    );
+    app.on_event(key_mod(KeyCode::Char('3'), KeyModifiers::ALT));
+    app.on_event(key(KeyCode::Enter));
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("showing the first 1.0 MB of 4.0 MB"), "{s}");
+    app.on_event(key(KeyCode::Char('y')));
+    assert_eq!(app.take_clipboard().map(|t| t.len()), Some(huge.len()));
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("too much for the terminal"), "{s}");
+}
+
+#[test]
+fn the_status_bar_follows_connection_loss_and_recovery() {
+    use pgdeck::db::Which;
+    let (mut app, _rx) = app();
+    app.status.tx = TxStatus::InTransaction;
+    app.on_event(Event::Worker(WorkerEvent::Connection {
+        which: Which::Monitor,
+        message: "monitor connection lost: server closed the connection; reconnecting…".into(),
+        connected: false,
+    }));
+    app.on_event(Event::Worker(WorkerEvent::Connection {
+        which: Which::Work,
+        message: "connection lost: connection refused; reconnecting…".into(),
+        connected: false,
+    }));
+    let s = screen(&mut app, 140, 20);
+    assert!(s.contains("disconnected"), "{s}");
+    assert!(s.contains("connection lost"), "{s}");
+    // the work connection is back, the monitor not yet: still disconnected
+    app.on_event(Event::Worker(WorkerEvent::Connection {
+        which: Which::Work,
+        message: "the connection was lost and has been re-established; the open transaction was \
+                  rolled back by the server"
+            .into(),
+        connected: true,
+    }));
+    let s = screen(&mut app, 140, 20);
+    assert!(s.contains("disconnected"), "{s}");
+    assert!(
+        !s.contains("in transaction"),
+        "the lost transaction is not shown as open: {s}"
+    );
+    app.on_event(Event::Worker(WorkerEvent::Connection {
+        which: Which::Monitor,
+        message: "monitor connection re-established".into(),
+        connected: true,
+    }));
+    let s = screen(&mut app, 140, 20);
+    assert!(!s.contains("disconnected"), "{s}");
+    assert!(s.contains("re-established"), "{s}");
+}
+
 // ---- the plan pane ----
 
 /// An EXPLAIN ANALYZE of a selective filter on a big table, as the worker returns it.
@@ -1185,4 +1287,122 @@ fn a_plan_pasted_into_the_editor_is_shown_without_the_server() {
     assert!(s.contains("Seq Scan on pasted_table"), "{s}");
     assert!(s.contains("execution 5.200 ms"), "{s}");
     assert!(s.contains("seq_scan_index_candidate"), "{s}");
+}
+
+#[test]
+fn schema_detail_ddl_copy_and_generated_select() {
+    use pgdeck::model::table_detail::{Activity, DetailColumn, TableDetail};
+    let (mut app, mut rx) = app();
+    app.start();
+    let (id, _) = drain(&mut rx)[0].clone();
+    reply(&mut app, id, Reply::Schema(tree()), true);
+    app.on_event(key_mod(KeyCode::Char('1'), KeyModifiers::ALT));
+    // public, tables, orders: select "orders"
+    app.dispatch(Action::Down);
+    app.dispatch(Action::Down);
+    app.on_event(key(KeyCode::Char('i')));
+    let sent = drain(&mut rx);
+    let (detail_id, req) = sent.last().cloned().expect("a request");
+    assert_eq!(req, Request::LoadTableDetail { oid: 1 });
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("loading…"), "{s}");
+    let col = |name: &str| DetailColumn {
+        name: name.into(),
+        type_name: "integer".into(),
+        not_null: false,
+        default_expr: None,
+        identity: String::new(),
+        generated_expr: None,
+        collation: None,
+        comment: None,
+        null_frac: None,
+        n_distinct: None,
+    };
+    let detail = TableDetail {
+        oid: 1,
+        schema: "public".into(),
+        name: "orders".into(),
+        relkind: "r".into(),
+        estimated_rows: 1200.0,
+        exact_rows: None,
+        heap_bytes: 81920,
+        toast_bytes: 0,
+        index_bytes: 16384,
+        total_bytes: 98304,
+        rls: false,
+        rls_forced: false,
+        comment: None,
+        activity: Activity::default(),
+        columns: vec![col("id"), col("User Id")],
+        constraints: vec![],
+        indexes: vec![],
+        extras: vec![],
+    };
+    reply(
+        &mut app,
+        detail_id,
+        Reply::TableDetail(Box::new(detail)),
+        true,
+    );
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("Columns (2)"), "{s}");
+    assert!(s.contains("\"User Id\" integer"), "{s}");
+    assert!(s.contains("size 96 kB total"), "{s}");
+    // DDL: asked for, shown, and `d` again puts it into the editor
+    app.on_event(key(KeyCode::Char('d')));
+    let (ddl_id, req) = drain(&mut rx).last().cloned().expect("ddl request");
+    assert_eq!(
+        req,
+        Request::LoadDdl {
+            oid: 1,
+            kind: "rel:r".into()
+        }
+    );
+    reply(
+        &mut app,
+        ddl_id,
+        Reply::Ddl {
+            oid: 1,
+            text: "CREATE TABLE public.orders (\n    id integer\n);\n".into(),
+        },
+        true,
+    );
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("CREATE TABLE public.orders ("), "{s}");
+    app.on_event(key(KeyCode::Esc));
+    assert!(!screen(&mut app, 120, 30).contains("CREATE TABLE"));
+    app.on_event(key(KeyCode::Char('y')));
+    assert_eq!(app.take_clipboard().as_deref(), Some("public.orders"));
+    app.on_event(key(KeyCode::Char('s')));
+    let (sel_id, req) = drain(&mut rx).last().cloned().expect("columns request");
+    assert_eq!(req, Request::LoadTableDetail { oid: 1 });
+    let mut d2 = TableDetail {
+        columns: vec![col("id"), col("User Id")],
+        ..TableDetail {
+            oid: 1,
+            schema: "public".into(),
+            name: "orders".into(),
+            relkind: "r".into(),
+            estimated_rows: 0.0,
+            exact_rows: None,
+            heap_bytes: 0,
+            toast_bytes: 0,
+            index_bytes: 0,
+            total_bytes: 0,
+            rls: false,
+            rls_forced: false,
+            comment: None,
+            activity: Activity::default(),
+            columns: vec![],
+            constraints: vec![],
+            indexes: vec![],
+            extras: vec![],
+        }
+    };
+    d2.estimated_rows = 1.0;
+    reply(&mut app, sel_id, Reply::TableDetail(Box::new(d2)), true);
+    app.on_event(key_mod(KeyCode::Char('2'), KeyModifiers::ALT));
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("select id,"), "{s}");
+    assert!(s.contains("\"User Id\""), "{s}");
 }

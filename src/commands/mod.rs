@@ -2,7 +2,10 @@
 //! `db` and `model` code. stdout is data only; messages go to stderr. Exit codes: 0 ok, 1 findings
 //! at or above `--fail-on`, 2 error.
 
+pub mod activity;
 pub mod check;
 pub mod conninfo;
+pub mod ddl;
 pub mod explain;
 pub mod query;
+pub mod schema;

@@ -3,9 +3,15 @@
 use tokio_postgres::Client;
 
 use super::DbError;
-use crate::model::catalog::{RelKind, Relation, Schema, SchemaTree};
+use crate::model::catalog::{
+    Extension, RelKind, Relation, RoleItem, Routine, Schema, SchemaTree, TypeItem,
+};
 
 const SCHEMA_TREE: &str = include_str!("sql/schema_tree.sql");
+const SCHEMA_ROUTINES: &str = include_str!("sql/schema_routines.sql");
+const SCHEMA_TYPES: &str = include_str!("sql/schema_types.sql");
+const SCHEMA_EXTENSIONS: &str = include_str!("sql/schema_extensions.sql");
+const SCHEMA_ROLES: &str = include_str!("sql/schema_roles.sql");
 const COMPLETION_NAMES: &str = include_str!("sql/completion_names.sql");
 
 /// Names for editor completion.
@@ -44,9 +50,17 @@ pub async fn completion_names(
     Ok(names)
 }
 
-/// Load every schema with its relations in one query.
+/// Load every schema with its relations, routines and types, plus extensions and roles (five
+/// queries sent together on the one connection, pipelined).
+#[allow(clippy::result_large_err)] // DbError is large by design (the server's fields)
 pub async fn schema_tree(client: &Client) -> Result<SchemaTree, DbError> {
-    let rows = client.query_typed(SCHEMA_TREE, &[]).await?;
+    let (rows, routines, types, extensions, roles) = tokio::try_join!(
+        client.query_typed(SCHEMA_TREE, &[]),
+        client.query_typed(SCHEMA_ROUTINES, &[]),
+        client.query_typed(SCHEMA_TYPES, &[]),
+        client.query_typed(SCHEMA_EXTENSIONS, &[]),
+        client.query_typed(SCHEMA_ROLES, &[]),
+    )?;
     let mut schemas: Vec<Schema> = Vec::new();
     for row in &rows {
         let schema_oid: u32 = row.try_get("schema_oid")?;
@@ -56,6 +70,8 @@ pub async fn schema_tree(client: &Client) -> Result<SchemaTree, DbError> {
                 name: row.try_get("schema_name")?,
                 system: row.try_get("system")?,
                 relations: Vec::new(),
+                routines: Vec::new(),
+                types: Vec::new(),
             });
         }
         let Some(rel_oid) = row.try_get::<_, Option<u32>>("rel_oid")? else {
@@ -73,12 +89,88 @@ pub async fn schema_tree(client: &Client) -> Result<SchemaTree, DbError> {
                 is_partition: row.try_get("is_partition")?,
                 estimated_rows: row.try_get("estimated_rows")?,
                 readable: row.try_get("readable")?,
+                parent_oid: row.try_get("parent_oid")?,
+                partition_bound: row.try_get("partition_bound")?,
             });
         }
     }
+    let index: std::collections::HashMap<u32, usize> = schemas
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.oid, i))
+        .collect();
+    for r in &routines {
+        let schema_oid: u32 = r.try_get("schema_oid")?;
+        let Some(&i) = index.get(&schema_oid) else {
+            continue;
+        };
+        let kind: String = r.try_get("kind")?;
+        schemas[i].routines.push(Routine {
+            oid: r.try_get("oid")?,
+            name: r.try_get("name")?,
+            arguments: r.try_get("arguments")?,
+            result: r.try_get("result")?,
+            kind: Routine::kind_word(&kind),
+        });
+    }
+    for r in &types {
+        let schema_oid: u32 = r.try_get("schema_oid")?;
+        let Some(&i) = index.get(&schema_oid) else {
+            continue;
+        };
+        let kind: String = r.try_get("kind")?;
+        schemas[i].types.push(TypeItem {
+            oid: r.try_get("oid")?,
+            name: r.try_get("name")?,
+            kind: TypeItem::kind_word(&kind),
+            detail: r
+                .try_get::<_, Option<String>>("detail")?
+                .unwrap_or_default(),
+        });
+    }
+    let extensions = extensions
+        .iter()
+        .map(|r| {
+            Ok(Extension {
+                name: r.try_get(0)?,
+                installed_version: r.try_get(1)?,
+                default_version: r.try_get(2)?,
+                schema: r.try_get(3)?,
+                comment: r.try_get(4)?,
+            })
+        })
+        .collect::<Result<Vec<_>, DbError>>()?;
+    let roles = roles
+        .iter()
+        .map(|r| {
+            let mut attributes = Vec::new();
+            for a in [
+                "superuser",
+                "login",
+                "createdb",
+                "createrole",
+                "replication",
+                "bypassrls",
+            ] {
+                if r.try_get::<_, bool>(a)? {
+                    attributes.push(a.to_string());
+                }
+            }
+            Ok(RoleItem {
+                name: r.try_get("name")?,
+                attributes,
+                connection_limit: r.try_get("connection_limit")?,
+                member_of: r.try_get("member_of")?,
+            })
+        })
+        .collect::<Result<Vec<_>, DbError>>()?;
     // User schemas first (public leading), system schemas last, as a browser is used.
     schemas.sort_by(|a, b| {
         (a.system, a.name != "public", &a.name).cmp(&(b.system, b.name != "public", &b.name))
     });
-    Ok(SchemaTree { schemas })
+    Ok(SchemaTree {
+        schemas,
+        extensions,
+        roles,
+    })
 }

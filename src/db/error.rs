@@ -47,6 +47,10 @@ pub enum DbError {
     /// There is no usable connection and reconnecting failed.
     #[error("not connected: {0}")]
     NotConnected(String),
+    /// The server did not answer in time although its own timeouts should have fired: it is
+    /// stopped, swamped, or the network is gone.
+    #[error("no answer from the server within {0} s; it may be stopped or overloaded")]
+    NoAnswer(u64),
     /// The request was refused before reaching the server (e.g. a statement is already running).
     #[error("{0}")]
     Refused(String),

@@ -10,6 +10,8 @@
 
 pub mod activity;
 pub mod catalog;
+pub mod ddl;
+pub mod detail;
 pub mod error;
 pub mod explain;
 pub mod health;
@@ -29,7 +31,6 @@ use wire::{WireCancel, WireConn};
 pub use error::{DbError, Notice, ServerError};
 
 use crate::conn::{self, ConnTarget, Connected};
-use crate::model::activity::Session;
 use crate::model::catalog::SchemaTree;
 use crate::model::result_set::{Column, RowBatch};
 use crate::model::server::ServerInfo;
@@ -49,8 +50,30 @@ pub enum Request {
     SetTxMode(crate::model::txn::TxMode),
     /// Load the schema tree on the monitor connection.
     LoadSchema,
-    /// Load the session list on the monitor connection.
+    /// Load a table's detail on the monitor connection (a locked table fails after lock_timeout with
+    /// the holder's pid). Answered with [`Reply::TableDetail`].
+    LoadTableDetail { oid: u32 },
+    /// Load an object's DDL on the monitor connection (`kind` as `db::ddl::ObjectRef::kind`).
+    /// Answered with [`Reply::Ddl`].
+    LoadDdl { oid: u32, kind: String },
+    /// Exact `count(*)` of a table on the monitor connection (bounded by its statement_timeout).
+    /// Answered with [`Reply::RowCount`].
+    CountRows {
+        oid: u32,
+        schema: String,
+        name: String,
+    },
+    /// Load one activity snapshot (sessions with lock waits, vitals) on the monitor connection.
     LoadActivity,
+    /// Load the top statements of pg_stat_statements on the monitor connection.
+    LoadTopStatements,
+    /// Reset pg_stat_statements (the user confirmed).
+    ResetStatements,
+    /// Cancel or terminate a session, re-checking its `(pid, backend_start)`; never pgdeck's own.
+    SignalSession {
+        session: Box<crate::model::activity::Session>,
+        signal: crate::model::activity::Signal,
+    },
     /// Load the names editor completion offers, on the monitor connection.
     LoadCompletion,
     /// A psql catalog meta-command (`\d users`), answered on the monitor connection with the same
@@ -95,7 +118,26 @@ pub enum Reply {
     /// The cancel request reached the server.
     CancelSent,
     Schema(SchemaTree),
-    Activity(Vec<Session>),
+    TableDetail(Box<crate::model::table_detail::TableDetail>),
+    Ddl {
+        oid: u32,
+        text: String,
+    },
+    RowCount {
+        oid: u32,
+        count: i64,
+    },
+    Activity(Box<crate::model::activity::Snapshot>),
+    /// Top statements; `None` when pg_stat_statements is not installed in this database.
+    TopStatements(Option<Vec<crate::model::activity::TopStatement>>),
+    /// pg_stat_statements was reset.
+    StatementsReset,
+    /// What came of a cancel/terminate.
+    Signalled {
+        pid: i32,
+        signal: crate::model::activity::Signal,
+        outcome: crate::model::activity::SignalOutcome,
+    },
     Completion(crate::model::completion::CatalogNames),
     /// Progress of a health report.
     Health(health::HealthEvent),
@@ -207,7 +249,20 @@ pub struct Connections {
     pub info: ServerInfo,
     /// Backend pids of the two connections (so the activity view can mark them and never signal them).
     pub own_pids: Vec<i32>,
+    /// Both connections reach the same server session: a pooler in transaction mode (PgBouncer).
+    /// Session settings are then left alone (they would leak to other clients).
+    pub pooled: bool,
 }
+
+/// How often lost connections are looked for and reopened (the reconnect after a server restart
+/// takes at most about this long once the server accepts connections again).
+const WATCH_EVERY: Duration = Duration::from_secs(1);
+
+/// A cancel the server has not acted on after this long, asked for again, abandons the run.
+const ABANDON_AFTER: Duration = Duration::from_secs(3);
+
+/// How long after the monitor's statement_timeout a request is given up on the client side.
+const NO_ANSWER_GRACE: Duration = Duration::from_secs(3);
 
 /// Application names pgdeck's connections carry.
 pub const WORK_APP_NAME: &str = "pgdeck";
@@ -227,9 +282,33 @@ pub async fn open(
         message: format!("setting up the session failed: {e}"),
         sqlstate: e.sqlstate().map(str::to_string),
     };
-    server::prepare_monitor(&monitor.client, settings)
+    // Behind a pooler in transaction mode (PgBouncer) both connections reach the same server
+    // session, and a session SET would apply to whoever the pooler hands it to next: the user's
+    // statements would run with the monitor's 5 s statement_timeout. Seen there: skip the SETs;
+    // the monitor's requests still give up on the client side (NO_ANSWER_GRACE).
+    let monitor_server_pid = server::backend_pid(&monitor.client).await.map_err(setup)?;
+    let work_server_pid: Option<i32> = work
+        .first_value("select pg_backend_pid()")
         .await
-        .map_err(setup)?;
+        .map_err(setup)?
+        .and_then(|v| v.parse().ok());
+    let pooled = work_server_pid == Some(monitor_server_pid);
+    if pooled {
+        tracing::info!("both connections share server session {monitor_server_pid}: a pooler");
+        if settings.read_only {
+            return Err(conn::ConnectError::Server {
+                message: "--read-only cannot be kept behind a connection pooler in transaction \
+                          mode: its SET would apply to other clients' sessions. Connect to the \
+                          server directly, or give the role default_transaction_read_only"
+                    .into(),
+                sqlstate: None,
+            });
+        }
+    } else {
+        server::prepare_monitor(&monitor.client, settings)
+            .await
+            .map_err(setup)?;
+    }
     if settings.read_only {
         work.batch_execute("set default_transaction_read_only = on")
             .await
@@ -242,6 +321,7 @@ pub async fn open(
         monitor,
         info,
         own_pids: vec![work_pid, monitor_pid],
+        pooled,
     })
 }
 
@@ -257,12 +337,24 @@ pub struct Worker {
     own_pids: Vec<i32>,
     /// `server_version_num`, for the EXPLAIN options the server knows.
     version_num: u32,
+    /// Activity query variants for this server's version and extensions.
+    activity_q: Arc<activity::ActivityQueries>,
     tx_status: Arc<std::sync::Mutex<TxStatus>>,
     /// Manual commit and on-error rollback, for the next runs.
     tx_mode: crate::model::txn::TxMode,
     /// Id of the running user statement, if one runs.
     running: Arc<std::sync::Mutex<Option<RequestId>>>,
     events: mpsc::UnboundedSender<WorkerEvent>,
+    /// Behind a transaction-mode pooler: no session SETs on reconnect either.
+    pooled: bool,
+    /// The running statement's task, so that it can be abandoned when the server stops answering.
+    run_task: Option<(RequestId, tokio::task::JoinHandle<()>)>,
+    /// When a cancel was first sent for the current run.
+    cancel_sent: Option<(RequestId, Instant)>,
+    /// A reconnect of the work / monitor connection failed and was reported; later failures are
+    /// not reported again until it is back.
+    work_lost: bool,
+    monitor_lost: bool,
 }
 
 impl Worker {
@@ -282,10 +374,16 @@ impl Worker {
             monitor: Arc::new(conns.monitor.client),
             own_pids: conns.own_pids,
             version_num: conns.info.version_num,
+            activity_q: Arc::new(activity::ActivityQueries::new(&conns.info)),
             tx_status: Arc::default(),
             tx_mode: crate::model::txn::TxMode::default(),
             running: Arc::default(),
             events: ev_tx,
+            work_lost: false,
+            monitor_lost: false,
+            run_task: None,
+            cancel_sent: None,
+            pooled: conns.pooled,
         };
         tokio::spawn(worker.run(req_rx));
         let requests = Requests {
@@ -296,16 +394,59 @@ impl Worker {
     }
 
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<(RequestId, Request)>) {
-        while let Some((id, req)) = rx.recv().await {
+        let mut watch = tokio::time::interval(WATCH_EVERY);
+        watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let (id, req) = tokio::select! {
+                r = rx.recv() => match r {
+                    Some(r) => r,
+                    None => break,
+                },
+                _ = watch.tick() => {
+                    // Bounded, so requests (a cancel above all) never wait long behind it.
+                    let _ = tokio::time::timeout(WATCH_EVERY, self.watch_connections()).await;
+                    continue;
+                }
+            };
             match req {
                 Request::Run { sql } => self.start_run(id, sql).await,
-                Request::CancelRun => self.cancel(id),
+                Request::CancelRun => self.cancel(id).await,
                 Request::SetTxMode(mode) => self.tx_mode = mode,
                 Request::Explain { sql, options } => self.start_explain(id, sql, options),
                 Request::LoadSchema => {
                     let client = self.monitor_client(id).await;
                     self.spawn_monitor(id, client, |c| async move {
                         catalog::schema_tree(&c).await.map(Reply::Schema)
+                    });
+                }
+                Request::LoadTableDetail { oid } => {
+                    let client = self.monitor_client(id).await;
+                    self.spawn_monitor(id, client, move |c| async move {
+                        detail::table_detail(&c, oid)
+                            .await
+                            .map(|d| Reply::TableDetail(Box::new(d)))
+                    });
+                }
+                Request::LoadDdl { oid, kind } => {
+                    let client = self.monitor_client(id).await;
+                    self.spawn_monitor(id, client, move |c| async move {
+                        let obj = ddl::ObjectRef {
+                            kind,
+                            oid,
+                            name: Default::default(),
+                        };
+                        match ddl::object_def(&c, &obj).await {
+                            Ok(d) => Ok(Reply::Ddl { oid, text: d.ddl() }),
+                            Err(e) => Err(detail::explain_lock_timeout(&c, oid, e).await),
+                        }
+                    });
+                }
+                Request::CountRows { oid, schema, name } => {
+                    let client = self.monitor_client(id).await;
+                    self.spawn_monitor(id, client, move |c| async move {
+                        detail::count_rows(&c, &schema, &name)
+                            .await
+                            .map(|count| Reply::RowCount { oid, count })
                     });
                 }
                 Request::Meta { meta } => {
@@ -389,8 +530,42 @@ impl Worker {
                 Request::LoadActivity => {
                     let client = self.monitor_client(id).await;
                     let pids = self.own_pids.clone();
+                    let q = self.activity_q.clone();
                     self.spawn_monitor(id, client, move |c| async move {
-                        activity::sessions(&c, &pids).await.map(Reply::Activity)
+                        activity::snapshot(&c, &q, &pids)
+                            .await
+                            .map(|s| Reply::Activity(Box::new(s)))
+                    });
+                }
+                Request::LoadTopStatements => {
+                    let client = self.monitor_client(id).await;
+                    let q = self.activity_q.clone();
+                    self.spawn_monitor(id, client, move |c| async move {
+                        activity::top_statements(&c, &q, 200)
+                            .await
+                            .map(Reply::TopStatements)
+                    });
+                }
+                Request::ResetStatements => {
+                    let client = self.monitor_client(id).await;
+                    let q = self.activity_q.clone();
+                    self.spawn_monitor(id, client, move |c| async move {
+                        activity::reset_statements(&c, &q)
+                            .await
+                            .map(|()| Reply::StatementsReset)
+                    });
+                }
+                Request::SignalSession { session, signal } => {
+                    let client = self.monitor_client(id).await;
+                    let pids = self.own_pids.clone();
+                    self.spawn_monitor(id, client, move |c| async move {
+                        activity::signal(&c, &session, signal, &pids)
+                            .await
+                            .map(|outcome| Reply::Signalled {
+                                pid: session.pid,
+                                signal,
+                                outcome,
+                            })
                     });
                 }
             }
@@ -412,8 +587,18 @@ impl Worker {
     {
         let Some(client) = client else { return };
         let events = self.events.clone();
+        // statement_timeout ends a slow monitor query on the server; a server that does not run at
+        // all (SIGSTOP, a dead network) never sends that error, so the client gives up a little later.
+        let timeout = match self.settings.statement_timeout_ms {
+            0 => Duration::from_secs(60),
+            ms => Duration::from_millis(ms),
+        };
+        let limit = timeout + NO_ANSWER_GRACE;
         tokio::spawn(async move {
-            let reply = f(client).await;
+            let reply = match tokio::time::timeout(limit, f(client)).await {
+                Ok(reply) => reply,
+                Err(_) => Err(DbError::NoAnswer(limit.as_secs())),
+            };
             let _ = events.send(WorkerEvent::Response(Response {
                 id,
                 reply,
@@ -430,7 +615,9 @@ impl Worker {
         }
         match conn::connect(&self.target, MONITOR_APP_NAME).await {
             Ok(c) => {
-                if let Err(e) = server::prepare_monitor(&c.client, &self.settings).await {
+                if !self.pooled
+                    && let Err(e) = server::prepare_monitor(&c.client, &self.settings).await
+                {
                     self.reply(id, Err(e), true);
                     return None;
                 }
@@ -457,6 +644,155 @@ impl Worker {
         }
     }
 
+    /// Opens a new work connection in place of a lost one; says so either way. The error is the
+    /// reason it could not connect.
+    async fn replace_work(&mut self, work: &mut WireConn) -> Result<(), String> {
+        match WireConn::connect(&self.target, WORK_APP_NAME).await {
+            Ok(mut c) => {
+                if self.settings.read_only {
+                    let _ = c
+                        .batch_execute("set default_transaction_read_only = on")
+                        .await;
+                }
+                if let Ok(pid) = work_pid(&mut c).await {
+                    self.own_pids[0] = pid;
+                }
+                self.work_cancel = c.cancel_handle();
+                *work = c;
+                let was_in_tx = self
+                    .tx_status
+                    .lock()
+                    .map(|mut s| std::mem::replace(&mut *s, TxStatus::Idle) != TxStatus::Idle)
+                    .unwrap_or(false);
+                self.work_lost = false;
+                self.notify(
+                    Which::Work,
+                    if was_in_tx {
+                        "the connection was lost and has been re-established; the open \
+                         transaction was rolled back by the server"
+                            .into()
+                    } else {
+                        "the connection was lost and has been re-established".into()
+                    },
+                    true,
+                );
+                Ok(())
+            }
+            Err(e) => {
+                if !self.work_lost {
+                    self.notify(
+                        Which::Work,
+                        format!("connection lost: {e}; reconnecting…"),
+                        false,
+                    );
+                }
+                self.work_lost = true;
+                Err(e.to_string())
+            }
+        }
+    }
+
+    /// Every second: a connection found dead while idle (server restart, backend terminated) is
+    /// reopened by itself, so the status bar recovers without the user running anything. A work
+    /// connection busy with a run is left alone: the run reports what happens to it.
+    async fn watch_connections(&mut self) {
+        if self.monitor.is_closed() {
+            match conn::connect(&self.target, MONITOR_APP_NAME).await {
+                Ok(c)
+                    if self.pooled
+                        || server::prepare_monitor(&c.client, &self.settings)
+                            .await
+                            .is_ok() =>
+                {
+                    if let Ok(pid) = server::backend_pid(&c.client).await {
+                        self.own_pids[1] = pid;
+                    }
+                    self.monitor = Arc::new(c.client);
+                    self.monitor_lost = false;
+                    self.notify(
+                        Which::Monitor,
+                        "monitor connection re-established".into(),
+                        true,
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    if !self.monitor_lost {
+                        self.notify(
+                            Which::Monitor,
+                            format!("monitor connection lost: {e}; reconnecting…"),
+                            false,
+                        );
+                    }
+                    self.monitor_lost = true;
+                }
+            }
+        }
+        let idle = self.running.lock().map(|r| r.is_none()).unwrap_or(false);
+        if !idle {
+            return;
+        }
+        let work = self.work.clone();
+        let Ok(mut work) = work.try_lock() else {
+            return;
+        };
+        if work.check_alive().is_err() {
+            let _ = self.replace_work(&mut work).await;
+        }
+    }
+
+    /// The server ignored a cancel for [`ABANDON_AFTER`] (its backend is stopped or the network is
+    /// gone) and the user asked again: stop waiting. The run's task is dropped, its connection
+    /// closed and replaced, and the run reported as interrupted (never re-run); the rows it received
+    /// stay on screen.
+    async fn abandon_run(&mut self, id: RequestId, run_id: RequestId) {
+        if let Some((rid, task)) = self.run_task.take() {
+            if rid == run_id {
+                task.abort();
+                // the task holds the connection's lock until it is gone
+                let _ = task.await;
+            } else {
+                self.run_task = Some((rid, task));
+            }
+        }
+        let waited = self
+            .cancel_sent
+            .take()
+            .map_or(0, |(_, at)| at.elapsed().as_secs());
+        if let Ok(mut r) = self.running.lock() {
+            *r = None;
+        }
+        let work = self.work.clone();
+        let mut conn = work.lock().await;
+        let replaced =
+            tokio::time::timeout(Duration::from_secs(10), self.replace_work(&mut conn)).await;
+        drop(conn);
+        let reconnected = matches!(replaced, Ok(Ok(())));
+        let outcome = RunOutcome {
+            error: Some(DbError::ConnectionLost(format!(
+                "the server did not answer the cancel request for {waited} s, so pgdeck stopped \
+                 waiting and closed the connection{}; the statement may still be running on the \
+                 server and was not re-run",
+                if reconnected {
+                    " (a new one is open)"
+                } else {
+                    ""
+                }
+            ))),
+            tx: TxStatus::Idle,
+            elapsed: Duration::ZERO,
+            completed: 0,
+            rows: 0,
+            capped: false,
+            text_offset: 0,
+        };
+        if let Ok(mut s) = self.tx_status.lock() {
+            *s = TxStatus::Idle;
+        }
+        self.reply(run_id, Ok(Reply::RunFinished(outcome)), true);
+        self.reply(id, Ok(Reply::CancelSent), true);
+    }
+
     fn notify(&self, which: Which, message: String, connected: bool) {
         let _ = self.events.send(WorkerEvent::Connection {
             which,
@@ -477,37 +813,15 @@ impl Worker {
             return;
         }
         // No run holds the connection now (`running` is clear), so the lock is free.
-        let mut work = self.work.lock().await;
+        let work_conn = self.work.clone();
+        let mut work = work_conn.lock().await;
         // A connection that died while idle is replaced before the run; one that dies during the
         // run is reported by the run and never re-run.
-        if work.check_alive().is_err() {
-            match WireConn::connect(&self.target, WORK_APP_NAME).await {
-                Ok(mut c) => {
-                    if self.settings.read_only {
-                        let _ = c
-                            .batch_execute("set default_transaction_read_only = on")
-                            .await;
-                    }
-                    if let Ok(pid) = work_pid(&mut c).await {
-                        self.own_pids[0] = pid;
-                    }
-                    self.work_cancel = c.cancel_handle();
-                    *work = c;
-                    if let Ok(mut s) = self.tx_status.lock() {
-                        *s = TxStatus::Idle;
-                    }
-                    self.notify(
-                        Which::Work,
-                        "the connection was lost and has been re-established; any open transaction was rolled back".into(),
-                        true,
-                    );
-                }
-                Err(e) => {
-                    self.notify(Which::Work, format!("connection lost: {e}"), false);
-                    self.reply(id, Err(DbError::NotConnected(e.to_string())), true);
-                    return;
-                }
-            }
+        if work.check_alive().is_err()
+            && let Err(e) = self.replace_work(&mut work).await
+        {
+            self.reply(id, Err(DbError::NotConnected(e)), true);
+            return;
         }
         drop(work);
         if let Ok(mut r) = self.running.lock() {
@@ -525,7 +839,7 @@ impl Worker {
                 wire: self.work_cancel.clone(),
             },
         };
-        tokio::spawn(session::run(ctx, sql, Instant::now()));
+        self.run_task = Some((id, tokio::spawn(session::run(ctx, sql, Instant::now()))));
     }
 
     /// EXPLAIN on the work connection, on its own task; cancellable like a run.
@@ -582,11 +896,19 @@ impl Worker {
         });
     }
 
-    fn cancel(&self, id: RequestId) {
+    async fn cancel(&mut self, id: RequestId) {
         let Some(run_id) = self.running.lock().ok().and_then(|r| *r) else {
             self.reply(id, Err(DbError::Refused("nothing is running".into())), true);
             return;
         };
+        match self.cancel_sent {
+            Some((rid, at)) if rid == run_id && at.elapsed() >= ABANDON_AFTER => {
+                self.abandon_run(id, run_id).await;
+                return;
+            }
+            Some((rid, _)) if rid == run_id => {}
+            _ => self.cancel_sent = Some((run_id, Instant::now())),
+        }
         let handle = CancelHandle {
             wire: self.work_cancel.clone(),
         };

@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod catalog;
 pub mod completion;
+pub mod ddl;
 pub mod export;
 pub mod health;
 pub mod ident;
@@ -16,5 +17,6 @@ pub mod sql_keywords;
 pub mod sql_lex;
 pub mod sql_split;
 pub mod table;
+pub mod table_detail;
 pub mod text;
 pub mod txn;

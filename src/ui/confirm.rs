@@ -18,6 +18,8 @@ pub enum OnConfirm {
     CloseBuffer,
     /// Run the statement held by the app (safe mode asked first).
     RunPending,
+    /// The activity pane's pending cancel/terminate or statistics reset.
+    Activity,
 }
 
 /// An open confirmation dialog.

@@ -369,6 +369,11 @@ impl EditorPane {
         });
     }
 
+    /// Close the completion popup (the editor lost the focus).
+    pub fn close_popup(&mut self) {
+        self.popup = None;
+    }
+
     /// Whether the completion popup is open.
     pub fn completion_open(&self) -> bool {
         self.popup.is_some()

@@ -25,6 +25,10 @@ use crate::model::result_set::ResultSet;
 pub const NULL_MARKER: &str = "∅";
 /// Rows looked at to size columns.
 const WIDTH_SAMPLE_ROWS: usize = 1000;
+/// The inspector shows at most this much of a value: wrapping a 40 MB value on every frame would
+/// freeze the UI. `y` still copies all of it.
+const INSPECT_MAX_BYTES: usize = 1 << 20;
+
 /// Widest a column gets in the grid; the full value is for the cell inspector.
 const MAX_COL_WIDTH: usize = 40;
 
@@ -82,7 +86,10 @@ enum Scope {
 enum Overlay {
     Inspect {
         title: String,
+        /// What is shown: the value (JSON pretty-printed), cut at [`INSPECT_MAX_BYTES`].
         text: String,
+        /// Set when `text` is cut: the whole value's size in bytes.
+        cut_from: Option<usize>,
         scroll: usize,
     },
     CopyScope,
@@ -212,14 +219,22 @@ impl ResultsPane {
             return;
         };
         let title = format!(" {} · row {} ", visible(&col.name), self.row + 1);
-        let text = match set.get(self.row, self.col) {
-            None if set.is_null(self.row, self.col) => "NULL (SQL null)".to_string(),
+        let (text, cut_from) = match set.get(self.row, self.col) {
+            None if set.is_null(self.row, self.col) => ("NULL (SQL null)".to_string(), None),
             None => return,
-            Some(v) => pretty(v),
+            Some(v) if v.len() > INSPECT_MAX_BYTES => {
+                let mut end = INSPECT_MAX_BYTES;
+                while !v.is_char_boundary(end) {
+                    end -= 1;
+                }
+                (v[..end].to_string(), Some(v.len()))
+            }
+            Some(v) => (pretty(v), None),
         };
         self.overlay = Some(Overlay::Inspect {
             title,
             text,
+            cut_from,
             scroll: 0,
         });
     }
@@ -343,6 +358,7 @@ impl ResultsPane {
                 Overlay::Inspect {
                     title,
                     text,
+                    cut_from,
                     scroll,
                 },
                 code,
@@ -353,7 +369,14 @@ impl ResultsPane {
                     KeyCode::PageDown => scroll + 10,
                     KeyCode::PageUp => scroll.saturating_sub(10),
                     KeyCode::Char('y') => {
-                        self.clipboard = Some(text.clone());
+                        // a cut value is copied whole, as the server sent it
+                        let full = match cut_from {
+                            Some(_) => self
+                                .current_set()
+                                .and_then(|set| set.get(self.row, self.col).map(str::to_string)),
+                            None => None,
+                        };
+                        self.clipboard = Some(full.unwrap_or_else(|| text.clone()));
                         self.message = Some("copied the value".into());
                         scroll
                     }
@@ -366,6 +389,7 @@ impl ResultsPane {
                 self.overlay = Some(Overlay::Inspect {
                     title,
                     text,
+                    cut_from,
                     scroll,
                 });
             }
@@ -418,6 +442,43 @@ impl ResultsPane {
             _ => {}
         }
         true
+    }
+}
+
+/// The first `limit` display lines of `text` wrapped at `width` columns: newlines break lines, every
+/// other control character is shown as an escape, long lines are cut at the width.
+fn wrap_window(text: &str, width: usize, limit: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    for line in text.split('\n') {
+        let line = visible(line);
+        let mut cur = String::new();
+        let mut w = 0;
+        for c in line.chars() {
+            let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+            if w + cw > width && !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+                w = 0;
+                if out.len() >= limit {
+                    return out;
+                }
+            }
+            cur.push(c);
+            w += cw;
+        }
+        out.push(cur);
+        if out.len() >= limit {
+            return out;
+        }
+    }
+    out
+}
+
+fn human_bytes(n: usize) -> String {
+    if n >= 1 << 20 {
+        format!("{:.1} MB", n as f64 / (1u64 << 20) as f64)
+    } else {
+        format!("{:.0} kB", n as f64 / 1024.0)
     }
 }
 
@@ -736,6 +797,7 @@ impl Pane for ResultsPane {
         if let Some(Overlay::Inspect {
             title,
             text,
+            cut_from,
             scroll,
         }) = &mut self.overlay
         {
@@ -752,19 +814,30 @@ impl Pane for ResultsPane {
             )));
             let inner = b.inner(r);
             frame.render_widget(b, r);
-            // keep newlines as line breaks, escape every other control character
-            let lines: Vec<Line> = text
-                .split('\n')
-                .map(|l| Line::raw(visible(l).into_owned()))
-                .collect();
-            let max_scroll = lines.len().saturating_sub(1);
-            *scroll = (*scroll).min(max_scroll);
-            frame.render_widget(
-                Paragraph::new(lines)
-                    .wrap(Wrap { trim: false })
-                    .scroll((u16::try_from(*scroll).unwrap_or(u16::MAX), 0)),
-                inner,
+            let mut height = inner.height as usize;
+            let mut lines: Vec<Line> = Vec::new();
+            if let Some(total) = cut_from {
+                lines.push(Line::styled(
+                    format!(
+                        "showing the first {} of {}; y copies the whole value",
+                        human_bytes(text.len()),
+                        human_bytes(*total)
+                    ),
+                    cx.theme.muted,
+                ));
+                height = height.saturating_sub(1);
+            }
+            // Wrap only as far as the window reaches: a long value costs what is shown.
+            let wrapped = wrap_window(text, inner.width as usize, *scroll + height);
+            *scroll = (*scroll).min(wrapped.len().saturating_sub(1));
+            lines.extend(
+                wrapped
+                    .into_iter()
+                    .skip(*scroll)
+                    .take(height)
+                    .map(Line::raw),
             );
+            frame.render_widget(Paragraph::new(lines), inner);
         }
     }
 }
@@ -1043,6 +1116,33 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_huge_value_opens_cut_in_the_inspector_and_copies_whole() {
+        let (req, _rx) = Requests::detached();
+        let huge = "ab".repeat(3 << 20);
+        let mut p = pane_with(&[[Some("1"), Some(huge.as_str())]]);
+        p.update(Action::Top, &req);
+        p.update(Action::Right, &req);
+        p.update(Action::Select, &req);
+        match &p.overlay {
+            Some(Overlay::Inspect { text, cut_from, .. }) => {
+                assert_eq!(text.len(), INSPECT_MAX_BYTES);
+                assert_eq!(*cut_from, Some(huge.len()));
+            }
+            other => panic!("{other:?}"),
+        }
+        p.input(key('y'));
+        assert_eq!(p.clipboard.as_deref().map(str::len), Some(huge.len()));
+    }
+
+    #[test]
+    fn wrapping_stops_at_the_window_and_escapes_controls() {
+        assert_eq!(wrap_window("abcdef", 4, 10), vec!["abcd", "ef"]);
+        assert_eq!(wrap_window("a\nb\x1bc", 10, 10), vec!["a", "b\\ec"]);
+        assert_eq!(wrap_window("日本語", 4, 10), vec!["日本", "語"]);
+        assert_eq!(wrap_window(&"x".repeat(1000), 10, 3).len(), 3);
     }
 
     #[test]

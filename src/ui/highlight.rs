@@ -29,7 +29,7 @@ pub enum Class {
 }
 
 impl Class {
-    fn style(self, t: &Theme) -> Style {
+    pub fn style(self, t: &Theme) -> Style {
         match self {
             Class::Keyword => t.syntax_keyword,
             Class::Type => t.syntax_type,

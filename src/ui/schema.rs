@@ -1,5 +1,7 @@
 //! The schema sidebar: schemas, their relation groups and relations, with counts, a filter as you type,
 //! and a preview of a relation's rows on `select`. Identifiers that leave this pane as SQL are quoted.
+//! On a relation it also opens the table's detail or its DDL (drawn over the main area by the app),
+//! counts rows exactly, copies the qualified name and writes a SELECT of every column for the editor.
 
 use std::collections::HashSet;
 
@@ -16,6 +18,47 @@ use crate::action::Action;
 use crate::db::{Reply, Request, RequestId, Requests, Response};
 use crate::model::catalog::{RelKind, SchemaTree};
 use crate::model::ident::quote_ident;
+use crate::model::table_detail::{LineKind, TableDetail};
+
+/// What the detail area shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DetailMode {
+    Detail,
+    Ddl,
+}
+
+/// The detail (or DDL) of one relation, drawn over the main area while open.
+#[derive(Debug)]
+struct DetailView {
+    oid: u32,
+    schema: String,
+    name: String,
+    mode: DetailMode,
+    detail: Option<TableDetail>,
+    ddl: Option<String>,
+    error: Option<String>,
+    /// An exact count, when asked for.
+    count: Option<i64>,
+    scroll: usize,
+}
+
+impl DetailView {
+    fn title(&self) -> String {
+        format!("{}.{}", quote_ident(&self.schema), quote_ident(&self.name))
+    }
+}
+
+/// The `pg_class.relkind` letter of a tree kind, as `db::ddl` names objects.
+fn relkind_code(kind: RelKind) -> &'static str {
+    match kind {
+        RelKind::Table => "rel:r",
+        RelKind::PartitionedTable => "rel:p",
+        RelKind::View => "rel:v",
+        RelKind::MaterializedView => "rel:m",
+        RelKind::ForeignTable => "rel:f",
+        RelKind::Sequence => "rel:S",
+    }
+}
 
 /// A line of the flattened tree.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,8 +75,33 @@ enum Node {
     Relation {
         schema: usize,
         rel: usize,
+        /// 0 for a table, 1+ for partitions shown under their parent.
+        depth: u8,
+    },
+    Routine {
+        schema: usize,
+        idx: usize,
+    },
+    Type {
+        schema: usize,
+        idx: usize,
+    },
+    /// `extensions` (0) or `roles` (1), after the schemas.
+    Section {
+        which: u8,
+        count: usize,
+    },
+    Extension {
+        idx: usize,
+    },
+    Role {
+        idx: usize,
     },
 }
+
+/// Group numbers after the relation kinds' (0-4).
+const GROUP_FUNCTIONS: u8 = 5;
+const GROUP_TYPES: u8 = 6;
 
 /// The schema pane.
 #[derive(Default)]
@@ -43,6 +111,12 @@ pub struct SchemaPane {
     error: Option<String>,
     expanded_schemas: HashSet<u32>,
     expanded_groups: HashSet<(u32, u8)>,
+    /// Partitioned tables whose partitions are shown.
+    expanded_parts: HashSet<u32>,
+    /// Extensions (0) and roles (1) sections that are open.
+    expanded_sections: HashSet<u8>,
+    /// Partitions by parent oid, (schema index, relation index); built when the tree arrives.
+    children: std::collections::HashMap<u32, Vec<(usize, usize)>>,
     show_system: bool,
     filter: String,
     filtering: bool,
@@ -51,6 +125,24 @@ pub struct SchemaPane {
     page: usize,
     /// SQL the app should run as a preview (set by `select` on a relation).
     preview: Option<String>,
+    /// SQL the app should put into the editor (not run).
+    to_editor: Option<String>,
+    /// Text the app should copy.
+    clipboard: Option<String>,
+    /// A message for the status bar.
+    message: Option<String>,
+    detail: Option<DetailView>,
+    /// Detail, DDL and count requests in flight.
+    pending: Vec<RequestId>,
+    /// `select` on a function or type: open its DDL on the next update.
+    select_ddl: bool,
+    /// First node drawn (the tree draws only the window it shows).
+    offset: usize,
+    /// The flattened tree, rebuilt only when the tree, the filter or an expansion changes.
+    nodes_cache: std::cell::RefCell<Option<std::rc::Rc<Vec<Node>>>>,
+    /// Put a SELECT of every column into the editor when this table's detail arrives.
+    select_when_loaded: Option<u32>,
+    detail_page: usize,
 }
 
 impl SchemaPane {
@@ -69,6 +161,216 @@ impl SchemaPane {
         self.preview.take()
     }
 
+    /// SQL for the editor (DDL, generated SELECT), once.
+    pub fn take_editor_text(&mut self) -> Option<String> {
+        self.to_editor.take()
+    }
+
+    /// Text to copy (a qualified name), once.
+    pub fn take_clipboard(&mut self) -> Option<String> {
+        self.clipboard.take()
+    }
+
+    /// A status-bar message, once.
+    pub fn take_message(&mut self) -> Option<String> {
+        self.message.take()
+    }
+
+    /// Close the detail or DDL view.
+    pub fn close_detail(&mut self) {
+        self.detail = None;
+    }
+
+    /// Whether a detail or DDL view is open (the app draws it over the main area).
+    pub fn detail_open(&self) -> bool {
+        self.detail.is_some()
+    }
+
+    /// The lines of the open detail view, as plain text (for tests).
+    pub fn detail_text(&self) -> Vec<String> {
+        self.detail_lines().into_iter().map(|(_, l)| l).collect()
+    }
+
+    fn detail_lines(&self) -> Vec<(LineKind, String)> {
+        let Some(d) = &self.detail else {
+            return vec![];
+        };
+        let mut lines = vec![(LineKind::Title, d.title())];
+        if let Some(e) = &d.error {
+            lines.push((LineKind::Warn, e.clone()));
+            return lines;
+        }
+        match d.mode {
+            DetailMode::Detail => match &d.detail {
+                Some(t) => {
+                    lines = t.lines();
+                    if let Some(n) = d.count {
+                        lines.insert(1, (LineKind::Text, format!("{n} rows (exact count)")));
+                    }
+                }
+                None => lines.push((LineKind::Text, "loading…".into())),
+            },
+            DetailMode::Ddl => match &d.ddl {
+                Some(t) => lines.extend(t.lines().map(|l| (LineKind::Text, l.to_string()))),
+                None => lines.push((LineKind::Text, "loading…".into())),
+            },
+        }
+        lines
+    }
+
+    /// The relation under the cursor: (schema, name, oid, kind).
+    fn current_relation(&self) -> Option<(String, String, u32, RelKind)> {
+        let tree = self.tree.as_ref()?;
+        match self.nodes().get(self.selected)? {
+            Node::Relation { schema, rel, .. } => {
+                let s = &tree.schemas[*schema];
+                let r = &s.relations[*rel];
+                Some((s.name.clone(), r.name.clone(), r.oid, r.kind))
+            }
+            _ => None,
+        }
+    }
+
+    /// The object under the cursor that has DDL: (schema, name, oid, `db::ddl` kind, relation kind).
+    fn current_object(&self) -> Option<(String, String, u32, String, Option<RelKind>)> {
+        let tree = self.tree.as_ref()?;
+        match self.nodes().get(self.selected)? {
+            Node::Relation { schema, rel, .. } => {
+                let s = &tree.schemas[*schema];
+                let r = &s.relations[*rel];
+                let kind = relkind_code(r.kind).to_string();
+                Some((s.name.clone(), r.name.clone(), r.oid, kind, Some(r.kind)))
+            }
+            Node::Routine { schema, idx } => {
+                let s = &tree.schemas[*schema];
+                let r = &s.routines[*idx];
+                Some((s.name.clone(), r.signature(), r.oid, "fn:f".into(), None))
+            }
+            Node::Type { schema, idx } => {
+                let s = &tree.schemas[*schema];
+                let t = &s.types[*idx];
+                Some((s.name.clone(), t.name.clone(), t.oid, "type:".into(), None))
+            }
+            _ => None,
+        }
+    }
+
+    fn open_detail(&mut self, mode: DetailMode, requests: &Requests) {
+        let Some((schema, name, oid, ddl_kind, rel_kind)) = self.current_object() else {
+            return;
+        };
+        // `d` on an open DDL puts it into the editor.
+        if mode == DetailMode::Ddl
+            && let Some(d) = &self.detail
+            && d.oid == oid
+            && d.mode == DetailMode::Ddl
+            && let Some(text) = &d.ddl
+        {
+            self.to_editor = Some(text.clone());
+            return;
+        }
+        let keep = self.detail.take().filter(|d| d.oid == oid);
+        let mut view = keep.unwrap_or(DetailView {
+            oid,
+            schema,
+            name,
+            mode,
+            detail: None,
+            ddl: None,
+            error: None,
+            count: None,
+            scroll: 0,
+        });
+        view.mode = mode;
+        view.scroll = 0;
+        view.error = None;
+        match mode {
+            DetailMode::Detail if view.detail.is_none() => {
+                if !matches!(
+                    rel_kind,
+                    Some(
+                        RelKind::Table
+                            | RelKind::PartitionedTable
+                            | RelKind::MaterializedView
+                            | RelKind::ForeignTable
+                            | RelKind::View
+                    )
+                ) {
+                    view.error = Some("no table detail for this object; `d` shows its DDL".into());
+                } else {
+                    self.pending
+                        .push(requests.send(Request::LoadTableDetail { oid }));
+                }
+            }
+            DetailMode::Ddl if view.ddl.is_none() => {
+                self.pending.push(requests.send(Request::LoadDdl {
+                    oid,
+                    kind: ddl_kind,
+                }));
+            }
+            _ => {}
+        }
+        self.detail = Some(view);
+    }
+
+    fn detail_update(&mut self, action: Action) -> bool {
+        let Some(d) = &mut self.detail else {
+            return false;
+        };
+        let page = self.detail_page.max(1);
+        match action {
+            Action::Up => d.scroll = d.scroll.saturating_sub(1),
+            Action::Down => d.scroll += 1,
+            Action::PageUp => d.scroll = d.scroll.saturating_sub(page),
+            Action::PageDown => d.scroll += page,
+            Action::Top => d.scroll = 0,
+            Action::Back | Action::Left => self.detail = None,
+            _ => return false,
+        }
+        true
+    }
+
+    /// Draw the open detail or DDL view in `area` (the main area).
+    pub fn render_detail(&mut self, frame: &mut Frame, area: Rect, cx: &RenderCx) {
+        let lines = self.detail_lines();
+        let Some(d) = &mut self.detail else { return };
+        let what = match d.mode {
+            DetailMode::Detail => "detail",
+            DetailMode::Ddl => "DDL",
+        };
+        let mut title = vec![Span::raw(format!(" {what} "))];
+        if !self.pending.is_empty() {
+            title.push(Span::styled(
+                format!("{} ", spinner(cx.tick)),
+                cx.theme.spinner,
+            ));
+        }
+        let block = cx.block(Line::from(title));
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        self.detail_page = inner.height as usize;
+        let max = lines.len().saturating_sub(inner.height as usize);
+        d.scroll = d.scroll.min(max);
+        let shown: Vec<Line> = lines
+            .into_iter()
+            .skip(d.scroll)
+            .take(inner.height as usize)
+            .map(|(k, l)| {
+                let style = match k {
+                    LineKind::Title => cx.theme.title_focused,
+                    LineKind::Section => cx.theme.title,
+                    LineKind::Warn => cx.theme.warning,
+                    LineKind::Text => cx.theme.base,
+                };
+                Line::styled(
+                    truncate(&visible(&l), inner.width as usize).into_owned(),
+                    style,
+                )
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(shown), inner);
+    }
+
     /// The lines currently shown, as plain text (for tests and the startup benchmark's checks).
     pub fn visible_labels(&self) -> Vec<String> {
         let Some(tree) = &self.tree else {
@@ -79,9 +381,14 @@ impl SchemaPane {
             .map(|n| match n {
                 Node::Schema { schema, .. } => tree.schemas[*schema].name.clone(),
                 Node::Group { group, .. } => group_label(*group).to_string(),
-                Node::Relation { schema, rel } => {
+                Node::Relation { schema, rel, .. } => {
                     tree.schemas[*schema].relations[*rel].name.clone()
                 }
+                Node::Routine { schema, idx } => tree.schemas[*schema].routines[*idx].signature(),
+                Node::Type { schema, idx } => tree.schemas[*schema].types[*idx].name.clone(),
+                Node::Section { which, .. } => section_label(*which).to_string(),
+                Node::Extension { idx } => tree.extensions[*idx].name.clone(),
+                Node::Role { idx } => tree.roles[*idx].name.clone(),
             })
             .collect()
     }
@@ -98,26 +405,56 @@ impl SchemaPane {
             .all(|f| hay.any(|h| h == f))
     }
 
-    fn nodes(&self) -> Vec<Node> {
+    fn nodes(&self) -> std::rc::Rc<Vec<Node>> {
+        if let Some(n) = self.nodes_cache.borrow().as_ref() {
+            return n.clone();
+        }
+        let n = std::rc::Rc::new(self.build_nodes());
+        *self.nodes_cache.borrow_mut() = Some(n.clone());
+        n
+    }
+
+    /// Forget the flattened tree (after a change to what it shows).
+    fn dirty(&self) {
+        *self.nodes_cache.borrow_mut() = None;
+    }
+
+    fn build_nodes(&self) -> Vec<Node> {
         let Some(tree) = &self.tree else {
             return vec![];
         };
+        let filtering = !self.filter.is_empty();
         let mut out = Vec::new();
         for (si, s) in tree.schemas.iter().enumerate() {
             if s.system && !self.show_system {
                 continue;
             }
+            // Without a filter, partitions whose parent is listed sit under it, not in the group.
             let rels: Vec<usize> = (0..s.relations.len())
-                .filter(|&ri| self.matches(&s.relations[ri].name))
+                .filter(|&ri| {
+                    let r = &s.relations[ri];
+                    if filtering {
+                        self.matches(&r.name)
+                    } else {
+                        !r.parent_oid.is_some_and(|p| self.children.contains_key(&p))
+                    }
+                })
                 .collect();
-            if !self.filter.is_empty() && rels.is_empty() && !self.matches(&s.name) {
+            let routines: Vec<usize> = (0..s.routines.len())
+                .filter(|&i| self.matches(&s.routines[i].name))
+                .collect();
+            let types: Vec<usize> = (0..s.types.len())
+                .filter(|&i| self.matches(&s.types[i].name))
+                .collect();
+            let total = rels.len() + routines.len() + types.len();
+            if filtering && total == 0 && !self.matches(&s.name) {
                 continue;
             }
             out.push(Node::Schema {
                 schema: si,
-                count: rels.len(),
+                count: total,
             });
-            let open = !self.filter.is_empty() || self.expanded_schemas.contains(&s.oid);
+            let open = filtering || self.expanded_schemas.contains(&s.oid);
             if !open {
                 continue;
             }
@@ -138,19 +475,82 @@ impl SchemaPane {
                     group: g,
                     count: members.len(),
                 });
-                if self.filter.is_empty() && !self.expanded_groups.contains(&(s.oid, g)) {
+                if !filtering && !self.expanded_groups.contains(&(s.oid, g)) {
                     continue;
                 }
-                out.extend(members.into_iter().map(|ri| Node::Relation {
+                for ri in members {
+                    self.push_relation(&mut out, si, ri, 0);
+                }
+            }
+            for (g, items) in [(GROUP_FUNCTIONS, &routines), (GROUP_TYPES, &types)] {
+                if items.is_empty() {
+                    continue;
+                }
+                out.push(Node::Group {
                     schema: si,
-                    rel: ri,
+                    group: g,
+                    count: items.len(),
+                });
+                if !filtering && !self.expanded_groups.contains(&(s.oid, g)) {
+                    continue;
+                }
+                out.extend(items.iter().map(|&idx| {
+                    if g == GROUP_FUNCTIONS {
+                        Node::Routine { schema: si, idx }
+                    } else {
+                        Node::Type { schema: si, idx }
+                    }
                 }));
             }
+        }
+        let exts: Vec<usize> = (0..tree.extensions.len())
+            .filter(|&i| self.matches(&tree.extensions[i].name))
+            .collect();
+        let roles: Vec<usize> = (0..tree.roles.len())
+            .filter(|&i| self.matches(&tree.roles[i].name))
+            .collect();
+        for (which, items) in [(0u8, exts), (1u8, roles)] {
+            if items.is_empty() {
+                continue;
+            }
+            out.push(Node::Section {
+                which,
+                count: items.len(),
+            });
+            if !filtering && !self.expanded_sections.contains(&which) {
+                continue;
+            }
+            out.extend(items.into_iter().map(|idx| {
+                if which == 0 {
+                    Node::Extension { idx }
+                } else {
+                    Node::Role { idx }
+                }
+            }));
         }
         out
     }
 
+    /// A relation, and under an open partitioned table its partitions (recursively).
+    fn push_relation(&self, out: &mut Vec<Node>, schema: usize, rel: usize, depth: u8) {
+        out.push(Node::Relation { schema, rel, depth });
+        if !self.filter.is_empty() || depth > 8 {
+            return;
+        }
+        let Some(tree) = &self.tree else { return };
+        let oid = tree.schemas[schema].relations[rel].oid;
+        if !self.expanded_parts.contains(&oid) {
+            return;
+        }
+        if let Some(kids) = self.children.get(&oid) {
+            for &(s, r) in kids {
+                self.push_relation(out, s, r, depth + 1);
+            }
+        }
+    }
+
     fn toggle(&mut self, node: &Node, open: Option<bool>) {
+        self.dirty();
         let Some(tree) = &self.tree else { return };
         match *node {
             Node::Schema { schema, .. } => {
@@ -161,14 +561,22 @@ impl SchemaPane {
                 let oid = tree.schemas[schema].oid;
                 flip(&mut self.expanded_groups, (oid, group), open);
             }
-            Node::Relation { .. } => {}
+            Node::Relation { schema, rel, .. } => {
+                let r = &tree.schemas[schema].relations[rel];
+                if r.kind == RelKind::PartitionedTable {
+                    let oid = r.oid;
+                    flip(&mut self.expanded_parts, oid, open);
+                }
+            }
+            Node::Section { which, .. } => flip(&mut self.expanded_sections, which, open),
+            _ => {}
         }
     }
 
     fn select(&mut self, node: &Node) {
         let Some(tree) = &self.tree else { return };
         match *node {
-            Node::Relation { schema, rel } => {
+            Node::Relation { schema, rel, .. } => {
                 let s = &tree.schemas[schema];
                 let r = &s.relations[rel];
                 if r.kind == RelKind::Sequence {
@@ -185,6 +593,10 @@ impl SchemaPane {
                     ));
                 }
             }
+            Node::Routine { .. } | Node::Type { .. } => {
+                // no rows to preview: show the definition
+                self.select_ddl = true;
+            }
             _ => self.toggle(node, None),
         }
     }
@@ -196,9 +608,68 @@ impl SchemaPane {
             self.expanded_schemas.insert(s.oid);
             self.expanded_groups.insert((s.oid, 0));
         }
+        let present: std::collections::HashMap<u32, ()> = tree
+            .schemas
+            .iter()
+            .flat_map(|s| &s.relations)
+            .filter(|r| r.kind == RelKind::PartitionedTable)
+            .map(|r| (r.oid, ()))
+            .collect();
+        self.children.clear();
+        for (si, s) in tree.schemas.iter().enumerate() {
+            for (ri, r) in s.relations.iter().enumerate() {
+                if let Some(p) = r.parent_oid
+                    && present.contains_key(&p)
+                {
+                    self.children.entry(p).or_default().push((si, ri));
+                }
+            }
+        }
         self.tree = Some(tree);
+        self.dirty();
         let n = self.nodes().len();
         self.selected = self.selected.min(n.saturating_sub(1));
+    }
+}
+
+impl SchemaPane {
+    fn on_detail_reply(&mut self, response: Response) {
+        match response.reply {
+            Ok(Reply::TableDetail(t)) => {
+                if self.select_when_loaded == Some(t.oid) {
+                    self.select_when_loaded = None;
+                    self.to_editor = Some(t.select_all_columns());
+                }
+                if let Some(d) = &mut self.detail
+                    && d.oid == t.oid
+                {
+                    d.detail = Some(*t);
+                }
+            }
+            Ok(Reply::Ddl { oid, text }) => {
+                if let Some(d) = &mut self.detail
+                    && d.oid == oid
+                {
+                    d.ddl = Some(text);
+                }
+            }
+            Ok(Reply::RowCount { oid, count }) => {
+                self.message = Some(format!("{count} rows"));
+                if let Some(d) = &mut self.detail
+                    && d.oid == oid
+                {
+                    d.count = Some(count);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                self.select_when_loaded = None;
+                match &mut self.detail {
+                    Some(d) => d.error = Some(e.to_string()),
+                    None => self.message = Some(e.to_string()),
+                }
+            }
+        }
     }
 }
 
@@ -211,8 +682,14 @@ fn flip<T: std::hash::Hash + Eq>(set: &mut HashSet<T>, key: T, open: Option<bool
     }
 }
 
+fn section_label(which: u8) -> &'static str {
+    if which == 0 { "extensions" } else { "roles" }
+}
+
 fn group_label(order: u8) -> &'static str {
     match order {
+        GROUP_FUNCTIONS => "functions",
+        GROUP_TYPES => "types",
         0 => RelKind::Table.group_label(),
         1 => RelKind::View.group_label(),
         2 => RelKind::MaterializedView.group_label(),
@@ -236,6 +713,66 @@ fn short_count(n: f64) -> String {
 
 impl Pane for SchemaPane {
     fn update(&mut self, action: Action, requests: &Requests) -> Handled {
+        if self.detail_update(action) {
+            return Handled::Yes;
+        }
+        match action {
+            Action::ShowDetail => {
+                self.open_detail(DetailMode::Detail, requests);
+                return Handled::Yes;
+            }
+            Action::ShowDdl => {
+                self.open_detail(DetailMode::Ddl, requests);
+                return Handled::Yes;
+            }
+            Action::CopyName => {
+                if let Some((schema, name, ..)) = self.current_relation() {
+                    let q = format!("{}.{}", quote_ident(&schema), quote_ident(&name));
+                    self.message = Some(format!("copied {q}"));
+                    self.clipboard = Some(q);
+                }
+                return Handled::Yes;
+            }
+            Action::GenerateSelect => {
+                if let Some((schema, name, oid, _)) = self.current_relation() {
+                    match self.detail.as_ref().and_then(|d| d.detail.as_ref()) {
+                        Some(t) if t.oid == oid => self.to_editor = Some(t.select_all_columns()),
+                        _ => {
+                            self.select_when_loaded = Some(oid);
+                            self.pending
+                                .push(requests.send(Request::LoadTableDetail { oid }));
+                            self.message = Some(format!(
+                                "reading the columns of {}.{}…",
+                                quote_ident(&schema),
+                                quote_ident(&name)
+                            ));
+                        }
+                    }
+                }
+                return Handled::Yes;
+            }
+            Action::CountRows => {
+                if let Some((schema, name, oid, kind)) = self.current_relation()
+                    && kind != RelKind::Sequence
+                {
+                    self.message = Some(format!(
+                        "counting {}.{}…",
+                        quote_ident(&schema),
+                        quote_ident(&name)
+                    ));
+                    self.pending
+                        .push(requests.send(Request::CountRows { oid, schema, name }));
+                }
+                return Handled::Yes;
+            }
+            Action::ToggleSystem => {
+                self.show_system = !self.show_system;
+                self.dirty();
+                self.selected = 0;
+                return Handled::Yes;
+            }
+            _ => {}
+        }
         let nodes = self.nodes();
         let n = nodes.len();
         if super::list::move_selection(&mut self.selected, action, n, self.page) {
@@ -253,22 +790,43 @@ impl Pane for SchemaPane {
                         let parent = nodes[..self.selected].iter().rposition(|p| {
                             matches!(
                                 (&node, p),
-                                (Node::Relation { .. }, Node::Group { .. })
-                                    | (Node::Group { .. }, Node::Schema { .. })
+                                (
+                                    Node::Relation { .. }
+                                        | Node::Routine { .. }
+                                        | Node::Type { .. },
+                                    Node::Group { .. }
+                                ) | (Node::Group { .. }, Node::Schema { .. })
+                                    | (
+                                        Node::Extension { .. } | Node::Role { .. },
+                                        Node::Section { .. }
+                                    )
                             )
                         });
                         match (&node, parent) {
-                            (Node::Relation { .. }, Some(p)) => self.selected = p,
+                            (
+                                Node::Relation { .. }
+                                | Node::Routine { .. }
+                                | Node::Type { .. }
+                                | Node::Extension { .. }
+                                | Node::Role { .. },
+                                Some(p),
+                            ) => self.selected = p,
                             _ => self.toggle(&node, Some(false)),
                         }
                     }
                     Action::Toggle => self.toggle(&node, None),
-                    _ => self.select(&node),
+                    _ => {
+                        self.select(&node);
+                        if std::mem::take(&mut self.select_ddl) {
+                            self.open_detail(DetailMode::Ddl, requests);
+                        }
+                    }
                 }
             }
             Action::Filter => self.filtering = true,
             Action::Back => {
                 self.filter.clear();
+                self.dirty();
                 self.filtering = false;
             }
             Action::Refresh => self.load(requests),
@@ -292,11 +850,13 @@ impl Pane for SchemaPane {
         match key.code {
             KeyCode::Esc => {
                 self.filter.clear();
+                self.dirty();
                 self.filtering = false;
             }
             KeyCode::Enter => self.filtering = false,
             KeyCode::Backspace => {
                 self.filter.pop();
+                self.dirty();
             }
             KeyCode::Char(c)
                 if !key
@@ -304,6 +864,7 @@ impl Pane for SchemaPane {
                     .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
             {
                 self.filter.push(c);
+                self.dirty();
                 self.selected = 0;
             }
             KeyCode::Up => self.selected = self.selected.saturating_sub(1),
@@ -320,10 +881,15 @@ impl Pane for SchemaPane {
     }
 
     fn waits_for(&self, id: RequestId) -> bool {
-        self.waiting == Some(id)
+        self.waiting == Some(id) || self.pending.contains(&id)
     }
 
     fn on_reply(&mut self, response: Response) {
+        if self.pending.contains(&response.id) {
+            self.pending.retain(|&p| p != response.id);
+            self.on_detail_reply(response);
+            return;
+        }
         if response.last {
             self.waiting = None;
         }
@@ -396,8 +962,27 @@ impl Pane for SchemaPane {
         let nodes = self.nodes();
         self.page = list_area.height as usize;
         let w = list_area.width as usize;
-        let items: Vec<ListItem> = nodes
+        let h = list_area.height as usize;
+        if nodes.is_empty() {
+            let msg = if self.filter.is_empty() {
+                "no schemas"
+            } else {
+                "nothing matches"
+            };
+            frame.render_widget(Paragraph::new(Line::styled(msg, cx.theme.muted)), list_area);
+            return;
+        }
+        // Only the window on screen is built: a frame costs the same with 10 or 100,000 nodes.
+        let selected = self.selected.min(nodes.len() - 1);
+        if selected < self.offset {
+            self.offset = selected;
+        } else if h > 0 && selected >= self.offset + h {
+            self.offset = selected + 1 - h;
+        }
+        self.offset = self.offset.min(nodes.len().saturating_sub(h.max(1)));
+        let items: Vec<ListItem> = nodes[self.offset..]
             .iter()
+            .take(h)
             .map(|node| {
                 let (indent, marker, name, right, style) = match *node {
                     Node::Schema { schema, count } => {
@@ -428,7 +1013,7 @@ impl Pane for SchemaPane {
                             cx.theme.muted,
                         )
                     }
-                    Node::Relation { schema, rel } => {
+                    Node::Relation { schema, rel, depth } => {
                         let r = &tree.schemas[schema].relations[rel];
                         let style = if !r.readable || r.is_partition {
                             cx.theme.muted
@@ -438,14 +1023,86 @@ impl Pane for SchemaPane {
                         let right = if !r.readable {
                             "no access".to_string()
                         } else if r.kind == RelKind::PartitionedTable {
+                            let n = self.children.get(&r.oid).map_or(0, Vec::len);
                             // narrow sidebars keep room for the name
-                            if w < 30 { "part." } else { "partitioned" }.to_string()
+                            if w < 30 {
+                                format!("{n}p")
+                            } else {
+                                format!("{n} parts")
+                            }
                         } else if matches!(r.kind, RelKind::Table | RelKind::MaterializedView) {
                             short_count(r.estimated_rows)
                         } else {
                             String::new()
                         };
-                        (4, "", r.name.clone(), right, style)
+                        let marker =
+                            if r.kind == RelKind::PartitionedTable && self.filter.is_empty() {
+                                if self.expanded_parts.contains(&r.oid) {
+                                    "▾ "
+                                } else {
+                                    "▸ "
+                                }
+                            } else {
+                                ""
+                            };
+                        let mut name = r.name.clone();
+                        if depth > 0
+                            && let Some(b) = &r.partition_bound
+                        {
+                            name.push(' ');
+                            name.push_str(b.strip_prefix("FOR VALUES ").unwrap_or(b));
+                        }
+                        (4 + 2 * depth as usize, marker, name, right, style)
+                    }
+                    Node::Routine { schema, idx } => {
+                        let r = &tree.schemas[schema].routines[idx];
+                        let right = if r.kind == "function" { "" } else { r.kind };
+                        (4, "", r.signature(), right.to_string(), cx.theme.base)
+                    }
+                    Node::Type { schema, idx } => {
+                        let t = &tree.schemas[schema].types[idx];
+                        (4, "", t.name.clone(), t.kind.to_string(), cx.theme.base)
+                    }
+                    Node::Section { which, count } => {
+                        let open =
+                            !self.filter.is_empty() || self.expanded_sections.contains(&which);
+                        (
+                            0,
+                            if open { "▾ " } else { "▸ " },
+                            section_label(which).to_string(),
+                            count.to_string(),
+                            cx.theme.title,
+                        )
+                    }
+                    Node::Extension { idx } => {
+                        let e = &tree.extensions[idx];
+                        match &e.installed_version {
+                            Some(v) => (
+                                2,
+                                "",
+                                format!("{} {v}", e.name),
+                                String::new(),
+                                cx.theme.base,
+                            ),
+                            None => (
+                                2,
+                                "",
+                                e.name.clone(),
+                                e.default_version.clone().unwrap_or_default(),
+                                cx.theme.muted,
+                            ),
+                        }
+                    }
+                    Node::Role { idx } => {
+                        let r = &tree.roles[idx];
+                        let right = if r.attributes.iter().any(|a| a == "superuser") {
+                            "superuser"
+                        } else if r.attributes.iter().any(|a| a == "login") {
+                            "login"
+                        } else {
+                            ""
+                        };
+                        (2, "", r.name.clone(), right.to_string(), cx.theme.base)
                     }
                 };
                 let name = visible(&name).into_owned();
@@ -460,17 +1117,8 @@ impl Pane for SchemaPane {
                 ]))
             })
             .collect();
-        if items.is_empty() {
-            let msg = if self.filter.is_empty() {
-                "no schemas"
-            } else {
-                "nothing matches"
-            };
-            frame.render_widget(Paragraph::new(Line::styled(msg, cx.theme.muted)), list_area);
-            return;
-        }
-        self.list_state
-            .select(Some(self.selected.min(items.len() - 1)));
+        *self.list_state.offset_mut() = 0;
+        self.list_state.select(Some(selected - self.offset));
         let list = List::new(items).highlight_style(if cx.focused {
             cx.theme.selection
         } else {
@@ -493,6 +1141,8 @@ mod tests {
             is_partition: false,
             estimated_rows: 10.0,
             readable: true,
+            parent_oid: None,
+            partition_bound: None,
         };
         SchemaTree {
             schemas: vec![
@@ -505,14 +1155,19 @@ mod tests {
                         rel(11, "user_roles", RelKind::Table),
                         rel(12, "active_users", RelKind::View),
                     ],
+                    routines: vec![],
+                    types: vec![],
                 },
                 Schema {
                     oid: 2,
                     name: "pg_catalog".into(),
                     system: true,
                     relations: vec![rel(20, "pg_class", RelKind::Table)],
+                    routines: vec![],
+                    types: vec![],
                 },
             ],
+            ..SchemaTree::default()
         }
     }
 
@@ -531,6 +1186,7 @@ mod tests {
         let mut p = SchemaPane::default();
         p.on_tree(tree());
         p.filter = "URl".into();
+        p.dirty();
         assert_eq!(p.visible_labels(), vec!["public", "tables", "user_roles"]);
     }
 

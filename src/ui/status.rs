@@ -150,7 +150,13 @@ impl StatusLine {
             }
         }
         let right_w = if show_hints { hints_w } else { 0 };
-        let target_w = avail.saturating_sub(used(&parts) + right_w);
+        // A message needs room more than the full target does: the target is shortened for it.
+        let target_cap = if self.message.is_some() {
+            24.max(min_target)
+        } else {
+            usize::MAX
+        };
+        let target_w = avail.saturating_sub(used(&parts) + right_w).min(target_cap);
         let mut spans = vec![Span::styled(
             truncate(&target, target_w).into_owned(),
             t.status_bar,
@@ -187,6 +193,20 @@ mod tests {
     use crate::theme::Theme;
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
+
+    #[test]
+    fn a_message_is_shown_beside_a_long_target() {
+        let status = StatusLine {
+            target: "postgres@/tmp/pgdeck-8760-0/sock:5432/pgdeck_demo".into(),
+            version: "15.18".into(),
+            connected: true,
+            message: Some((Level::Warning, "copy too large for the terminal".into())),
+            ..Default::default()
+        };
+        let line = draw(&status, 120);
+        assert!(line.contains("copy too large"), "{line}");
+        assert!(line.contains("postgres@/tmp/"), "{line}");
+    }
 
     fn draw(status: &StatusLine, w: u16) -> String {
         let theme = Theme::load("dark", None).expect("theme");

@@ -405,3 +405,62 @@ fn pgdeck_check_exit_codes_text_and_json() {
     let (code, _, _) = pgdeck_check(&["host=/nonexistent port=1 dbname=x"]);
     assert_eq!(code, 2);
 }
+
+#[tokio::test]
+async fn bloat_is_estimated_measured_with_pgstattuple_and_reindex_fixes_index_bloat() {
+    let (name, ci) = fresh_db("health_bloat");
+    cluster()
+        .psql(
+            &name,
+            "create table bloated (id int primary key, pad text) with (autovacuum_enabled = off);
+             insert into bloated select g, repeat('x', 200) from generate_series(1, 60000) g;
+             delete from bloated where id % 10 <> 0;
+             vacuum bloated;
+             analyze bloated;
+             create table tidy (id int primary key, pad text);
+             insert into tidy select g, repeat('x', 200) from generate_series(1, 60000) g;
+             analyze tidy;",
+        )
+        .expect("bloat a table");
+    // some server builds (the PyPI wheels of 13 and 16) ship without contrib: then only the estimate
+    let measured = cluster()
+        .psql(
+            &name,
+            "select count(*) from pg_available_extensions where name = 'pgstattuple';",
+        )
+        .expect("available extensions")
+        .trim()
+        == "1";
+    if measured {
+        cluster()
+            .psql(&name, "create extension pgstattuple;")
+            .expect("pgstattuple");
+    }
+    let (findings, errors) = report(&ci, HealthConfig::default()).await;
+    assert!(errors.is_empty(), "{errors:?}");
+    let table = found(&findings, "table_bloat", "bloated").expect("table bloat");
+    let index = found(&findings, "index_bloat", "bloated_pkey").expect("index bloat");
+    for f in [table, index] {
+        assert_eq!(
+            f.evidence.iter().any(|(k, _)| k == "measured_bloat_pct"),
+            measured,
+            "pgstattuple figure (installed: {measured}): {f:#?}"
+        );
+        assert!(f.message.contains("measured"), "{}", f.message);
+    }
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f.table.as_deref() == Some("tidy") && f.check.ends_with("bloat")),
+        "the freshly loaded control table draws no bloat finding"
+    );
+    let conn = pgdeck::conn::connect(&target(&ci), "fixer")
+        .await
+        .expect("connect");
+    conn.client
+        .batch_execute(index.fix.as_deref().expect("fix"))
+        .await
+        .expect("reindex");
+    let (after, _) = report(&ci, HealthConfig::default()).await;
+    assert!(found(&after, "index_bloat", "bloated_pkey").is_none());
+}

@@ -2,11 +2,14 @@
 //! for this test binary, a fresh database per test). No binaries found is a failure that says how to
 //! install them, never a skip.
 
+mod activity;
 mod cli;
 mod common;
 mod health;
 mod plan;
+mod pooler;
 mod query;
+mod schema;
 mod tui;
 mod wire;
 mod worker;

@@ -314,9 +314,10 @@ async fn schema_tree_and_activity_come_from_the_monitor() {
     );
     assert_eq!(tree.table_count(), 2);
 
-    let Ok(Reply::Activity(sessions)) = h.request(Request::LoadActivity).await else {
+    let Ok(Reply::Activity(snap)) = h.request(Request::LoadActivity).await else {
         panic!("activity reply")
     };
+    let sessions = &snap.sessions;
     let own: Vec<i32> = sessions.iter().filter(|s| s.own).map(|s| s.pid).collect();
     assert_eq!(own.len(), 2, "both of pgdeck's sessions are marked");
     assert!(own.iter().all(|p| h.own_pids.contains(p)));
@@ -609,4 +610,152 @@ async fn on_error_rollback_keeps_the_transaction_alive() {
         psql(&name, "select string_agg(a::text, ',' order by a) from t").trim(),
         "1,5"
     );
+}
+
+impl Harness {
+    /// Waits for the worker to say that both connections are back, skipping other events;
+    /// returns the messages it sent on the way.
+    async fn until_both_reconnected(&mut self, within: Duration) -> Vec<String> {
+        let mut messages = Vec::new();
+        let (mut work, mut monitor) = (false, false);
+        let deadline = tokio::time::Instant::now() + within;
+        while !(work && monitor) {
+            let ev = tokio::time::timeout_at(deadline, self.events.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no reconnect within {within:?}; saw {messages:?}"))
+                .expect("worker alive");
+            match ev {
+                WorkerEvent::Connection {
+                    which,
+                    message,
+                    connected,
+                } => {
+                    messages.push(format!("{which:?}: {message}"));
+                    match which {
+                        db::Which::Work => work = connected,
+                        db::Which::Monitor => monitor = connected,
+                    }
+                }
+                WorkerEvent::Response(r) => self.stash.push(r),
+            }
+        }
+        messages
+    }
+}
+
+#[tokio::test]
+async fn after_a_server_restart_both_connections_come_back_by_themselves() {
+    use pgdeck::cluster::{ClusterOptions, TempCluster};
+    let mut own = TempCluster::start(ClusterOptions::default().preload_pg_stat_statements(false))
+        .expect("a cluster of this test's own");
+    own.create_database("restart").expect("database");
+    let mut h = start(&own.conninfo("restart"), Settings::default()).await;
+    h.run("begin").await;
+    own.restart().expect("restart the server");
+    let back = std::time::Instant::now();
+    // Nothing is asked of the worker: it notices and reconnects on its own.
+    let messages = h.until_both_reconnected(Duration::from_secs(10)).await;
+    let took = back.elapsed();
+    eprintln!("reconnected {took:?} after the server accepted connections again: {messages:?}");
+    assert!(
+        took <= Duration::from_millis(2500),
+        "reconnect took {took:?}: {messages:?}"
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("Work:") && m.contains("transaction was rolled back")),
+        "the lost transaction is mentioned: {messages:?}"
+    );
+    let r = h.run("select 6 * 7").await;
+    assert!(
+        r.outcome.as_ref().is_some_and(|o| o.error.is_none()),
+        "{:?}",
+        r.outcome
+    );
+    assert_eq!(r.sets[0].get(0, 0), Some("42"));
+    assert_eq!(r.outcome.expect("outcome").tx, TxStatus::Idle);
+}
+
+#[tokio::test]
+async fn terminated_backends_are_replaced_without_a_request() {
+    let (name, ci) = fresh_db("terminated_both");
+    let mut h = start(&ci, Settings::default()).await;
+    let pids = h.own_pids.clone();
+    psql(
+        &name,
+        &format!(
+            "select pg_terminate_backend(pid) from pg_stat_activity where pid in ({}, {})",
+            pids[0], pids[1]
+        ),
+    );
+    let messages = h.until_both_reconnected(Duration::from_secs(10)).await;
+    assert!(
+        messages.iter().any(|m| m.contains("re-established")),
+        "{messages:?}"
+    );
+    let r = h.run("select 1").await;
+    assert!(
+        r.outcome.as_ref().is_some_and(|o| o.error.is_none()),
+        "{:?}",
+        r.outcome
+    );
+}
+
+/// SIGSTOP/SIGCONT to a server process (the tests may run as root and the server as postgres).
+fn signal(pid: i32, sig: i32) {
+    // SAFETY: kill(2) with a pid read from the server; a wrong pid only fails.
+    let r = unsafe { libc::kill(pid, sig) };
+    assert_eq!(r, 0, "kill({pid}, {sig})");
+}
+
+#[tokio::test]
+async fn a_stopped_backend_never_freezes_the_worker() {
+    let (name, ci) = fresh_db("sigstop");
+    let settings = Settings {
+        statement_timeout_ms: 1000,
+        ..Settings::default()
+    };
+    let mut h = start(&ci, settings).await;
+    let (work_pid, monitor_pid) = (h.own_pids[0], h.own_pids[1]);
+
+    // The monitor's backend stops: the request fails with a timeout instead of hanging.
+    signal(monitor_pid, libc::SIGSTOP);
+    let started = std::time::Instant::now();
+    let reply = h.request(Request::LoadActivity).await;
+    signal(monitor_pid, libc::SIGCONT);
+    let err = reply.expect_err("no answer from a stopped backend");
+    assert!(matches!(err, db::DbError::NoAnswer(_)), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // The work connection's backend stops in the middle of a statement: cancel cannot reach it;
+    // asking again after a few seconds abandons the run and opens a new connection.
+    let id = h.requests.send(Request::Run {
+        sql: "select pg_sleep(30) as stopped_marker".into(),
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    signal(work_pid, libc::SIGSTOP);
+    h.requests.send(Request::CancelRun);
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    h.requests.send(Request::CancelRun);
+    let run = tokio::time::timeout(Duration::from_secs(15), h.collect(id))
+        .await
+        .expect("the run ends once abandoned");
+    signal(work_pid, libc::SIGCONT);
+    let o = run.outcome.expect("outcome");
+    let e = o.error.expect("reported as interrupted");
+    assert!(e.to_string().contains("did not answer the cancel"), "{e}");
+    let r = h.run("select 'alive'").await;
+    assert!(
+        r.outcome.as_ref().is_some_and(|o| o.error.is_none()),
+        "{:?}",
+        r.outcome
+    );
+    assert_eq!(r.sets[0].get(0, 0), Some("alive"));
+    // the abandoned backend goes away once it runs again and finds its client gone
+    let _ = name;
 }

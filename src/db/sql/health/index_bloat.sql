@@ -1,4 +1,4 @@
--- B-tree bloat estimate (ioguix method, 2022 formula: 8-byte index tuple header, +4 with a null bitmap; reltuples < 0 clamped to 0): real and expected pages per index. Indexes with a key column lacking statistics are left out (no estimate). Params: $1 = schema (NULL: every user schema).
+-- B-tree bloat estimate (ioguix method, 2022 formula: 8-byte index tuple header, +4 with a null bitmap; reltuples < 0 clamped to 0): real and expected pages per index. Indexes with a key column lacking statistics are left out (no estimate). Relations smaller than the minimum bloat cannot reach it and are skipped; with none left, pg_stats (slow to read: a security-barrier view) is not read at all. Params: $1 = schema (NULL: every user schema), $2 = minimum bloat in bytes.
 with idx as (
   select i.indexrelid, i.indrelid, n.nspname, t.relname as tbl, c.relname as idx_name,
          c.relpages::int8 as relpages, greatest(c.reltuples, 0)::float8 as reltuples,
@@ -14,6 +14,18 @@ with idx as (
     and n.nspname not in ('pg_catalog', 'information_schema')
     and n.nspname !~ '^pg_(toast|temp_)'
     and ($1::text is null or n.nspname = $1::text)
+    and c.relpages::int8 * current_setting('block_size')::int8 >= $2::int8
+), st as materialized (
+  -- pg_stats read once, keyed by one text value: pg_stats is a security-barrier view, and a join on
+  -- its name columns plans as a nested loop over the whole view; on one key it hashes
+  select array[s.schemaname::text, s.tablename::text, s.attname::text]::text as k,
+         s.null_frac::float8 as null_frac, s.avg_width::float8 as avg_width
+  from pg_stats s
+  where not s.inherited
+    and s.schemaname not in ('pg_catalog', 'information_schema')
+    and s.schemaname !~ '^pg_(toast|temp_)'
+    and ($1::text is null or s.schemaname = $1::text)
+    and exists (select 1 from idx)
 ), cols as (
   -- the index's own attributes: a table column, or an expression whose stats are kept under the index name
   select x.indexrelid, coalesce(ts.null_frac, es.null_frac) as null_frac,
@@ -22,10 +34,8 @@ with idx as (
   join pg_attribute ia on ia.attrelid = x.indexrelid and ia.attnum > 0
   left join pg_attribute ta on ta.attrelid = x.indrelid and ta.attnum = x.indkey[ia.attnum - 1]
        and x.indkey[ia.attnum - 1] <> 0
-  left join pg_stats ts on ts.schemaname = x.nspname and ts.tablename = x.tbl
-       and ts.attname = ta.attname and not ts.inherited
-  left join pg_stats es on es.schemaname = x.nspname and es.tablename = x.idx_name
-       and es.attname = ia.attname and not es.inherited and ta.attname is null
+  left join st ts on ts.k = array[x.nspname::text, x.tbl::text, ta.attname::text]::text
+  left join st es on es.k = array[x.nspname::text, x.idx_name::text, ia.attname::text]::text
 ), per_index as (
   select indexrelid, bool_or(avg_width is null) as no_stats,
          coalesce(sum((1 - null_frac) * avg_width), 0)::float8 as data_width,

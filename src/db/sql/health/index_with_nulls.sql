@@ -12,8 +12,9 @@ join pg_am am on am.oid = c.relam
 join pg_class t on t.oid = i.indrelid
 join pg_namespace n on n.oid = t.relnamespace
 join pg_attribute a on a.attrelid = i.indrelid and a.attnum = (i.indkey::int2[])[0]
-join pg_stats s on s.schemaname = n.nspname and s.tablename = t.relname
-               and s.attname = a.attname and not s.inherited
+join lateral (select st.null_frac from pg_stats st
+              where st.schemaname = n.nspname and st.tablename = t.relname
+                and st.attname = a.attname and not st.inherited) s on true
 where i.indpred is null and not i.indisunique and i.indisvalid
   and c.relkind = 'i' and not c.relispartition
   and (i.indkey::int2[])[0] <> 0

@@ -1,4 +1,4 @@
--- Heap bloat estimate (ioguix method, TOAST counted at 4 tuples a page, reltuples < 0 clamped to 0): real and expected pages per table and materialized view. Tables with a column lacking statistics are left out (no estimate). Params: $1 = schema (NULL: every user schema).
+-- Heap bloat estimate (ioguix method, TOAST counted at 4 tuples a page, reltuples < 0 clamped to 0): real and expected pages per table and materialized view. Tables with a column lacking statistics are left out (no estimate). Relations smaller than the minimum bloat cannot reach it and are skipped; with none left, pg_stats (slow to read: a security-barrier view) is not read at all. Params: $1 = schema (NULL: every user schema), $2 = minimum bloat in bytes.
 with tbl as (
   select c.oid, n.nspname, c.relname,
          c.relpages::int8 + coalesce(toast.relpages, 0)::int8 as pages,
@@ -13,14 +13,25 @@ with tbl as (
     and n.nspname not in ('pg_catalog', 'information_schema')
     and n.nspname !~ '^pg_(toast|temp_)'
     and ($1::text is null or n.nspname = $1::text)
+    and (c.relpages::int8 + coalesce(toast.relpages, 0)::int8) * current_setting('block_size')::int8 >= $2::int8
+), st as materialized (
+  -- pg_stats read once, keyed by one text value: pg_stats is a security-barrier view, and a join on
+  -- its name columns plans as a nested loop over the whole view; on one key it hashes
+  select array[s.schemaname::text, s.tablename::text, s.attname::text]::text as k,
+         s.null_frac::float8 as null_frac, s.avg_width::float8 as avg_width
+  from pg_stats s
+  where not s.inherited
+    and s.schemaname not in ('pg_catalog', 'information_schema')
+    and s.schemaname !~ '^pg_(toast|temp_)'
+    and ($1::text is null or s.schemaname = $1::text)
+    and exists (select 1 from tbl)
 ), cols as (
   select t.oid, count(*) as ncols, bool_or(s.avg_width is null) as no_stats,
          coalesce(sum((1 - s.null_frac) * s.avg_width), 0)::float8 as data_width,
          max(coalesce(s.null_frac, 0)) > 0 as has_nulls
   from tbl t
   join pg_attribute a on a.attrelid = t.oid and a.attnum > 0 and not a.attisdropped
-  left join pg_stats s on s.schemaname = t.nspname and s.tablename = t.relname
-       and s.attname = a.attname and not s.inherited
+  left join st s on s.k = array[t.nspname::text, t.relname::text, a.attname::text]::text
   group by t.oid
 ), est as (
   select t.nspname, t.relname, t.pages, t.fillfactor,
