@@ -1204,4 +1204,100 @@ mod tests {
             Some("select * from public.\"x\"\"; drop table y; --\" limit 200;")
         );
     }
+
+    #[test]
+    fn partitions_sit_under_their_parent_and_routines_and_types_get_groups() {
+        use crate::model::catalog::{Routine, TypeItem};
+        let mut t = tree();
+        let mut parent = t.schemas[0].relations[0].clone();
+        parent.oid = 30;
+        parent.name = "events".into();
+        parent.kind = RelKind::PartitionedTable;
+        let mut part = parent.clone();
+        part.oid = 31;
+        part.name = "events_2024".into();
+        part.kind = RelKind::Table;
+        part.is_partition = true;
+        part.parent_oid = Some(30);
+        part.partition_bound = Some("FOR VALUES FROM (1) TO (2)".into());
+        t.schemas[0].relations.push(parent);
+        t.schemas[0].relations.push(part);
+        t.schemas[0].routines.push(Routine {
+            oid: 40,
+            name: "add".into(),
+            arguments: "a integer, b integer".into(),
+            result: "integer".into(),
+            kind: "function",
+        });
+        t.schemas[0].types.push(TypeItem {
+            oid: 50,
+            name: "mood".into(),
+            kind: "enum",
+            detail: "'sad'".into(),
+        });
+        let mut p = SchemaPane::default();
+        p.on_tree(t);
+        assert_eq!(
+            p.visible_labels(),
+            vec![
+                "public",
+                "tables",
+                "users",
+                "user_roles",
+                "events",
+                "views",
+                "functions",
+                "types"
+            ]
+        );
+        let (req, _rx) = Requests::detached();
+        p.selected = 4; // events
+        p.update(Action::Toggle, &req);
+        p.selected = 6; // views
+        p.update(Action::Down, &req); // functions
+        p.update(Action::Toggle, &req);
+        let labels = p.visible_labels();
+        assert_eq!(labels[4..7], ["events", "events_2024", "views"]);
+        assert!(
+            labels.contains(&"add(a integer, b integer)".to_string()),
+            "{labels:?}"
+        );
+        // the filter lists partitions flat
+        p.filter = "2024".into();
+        p.dirty();
+        assert_eq!(p.visible_labels(), vec!["public", "tables", "events_2024"]);
+    }
+
+    #[test]
+    fn a_large_tree_draws_the_window_around_the_selection() {
+        use ratatui::Terminal;
+        use ratatui::backend::TestBackend;
+        let mut t = tree();
+        let base = t.schemas[0].relations[0].clone();
+        t.schemas[0].relations = (0..5000)
+            .map(|i| {
+                let mut r = base.clone();
+                r.oid = 1000 + i;
+                r.name = format!("t{i:05}");
+                r
+            })
+            .collect();
+        let mut p = SchemaPane::default();
+        p.on_tree(t);
+        let (req, _rx) = Requests::detached();
+        p.update(Action::Bottom, &req);
+        let theme = crate::theme::Theme::load("dark", None).expect("theme");
+        let keymap = crate::keymap::Keymap::default_keymap();
+        let cx = RenderCx {
+            theme: &theme,
+            keymap: &keymap,
+            focused: true,
+            tick: 0,
+        };
+        let mut term = Terminal::new(TestBackend::new(30, 12)).expect("terminal");
+        term.draw(|f| p.render(f, f.area(), &cx)).expect("draw");
+        let screen = format!("{:?}", term.backend().buffer());
+        assert!(screen.contains("t04999"), "{screen}");
+        assert!(!screen.contains("t00000"), "{screen}");
+    }
 }
