@@ -232,6 +232,27 @@ fn ddl_of_functions_types_and_missing_objects() {
         text.contains("CREATE OR REPLACE FUNCTION app.next_code()"),
         "{text}"
     );
+    cluster()
+        .psql(
+            &a,
+            "create table \"Mixed Case\" (id int); create index \"Idx; x\" on \"Mixed Case\" (id) where id > 0;
+             comment on index \"Idx; x\" is 'partial';",
+        )
+        .expect("table in public");
+    // unqualified names are looked up on the search_path; the output is qualified
+    let out = pgdeck(&["ddl", &ci, "\"Idx; x\""], home.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text,
+        "CREATE INDEX \"Idx; x\" ON public.\"Mixed Case\" USING btree (id) WHERE (id > 0);\nCOMMENT ON INDEX public.\"Idx; x\" IS 'partial';\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = pgdeck(&["ddl", &ci, "\"Mixed Case\""], home.path());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("CREATE INDEX \"Idx; x\""),
+        "a table's DDL includes its indexes"
+    );
     let out = pgdeck(&["ddl", &ci, "app.\"No Such\""], home.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(
