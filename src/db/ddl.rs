@@ -226,6 +226,7 @@ pub async fn sequence_def(client: &Client, oid: u32) -> Result<SequenceDef, DbEr
         cycle: r.try_get("cycle")?,
         unlogged: r.try_get::<_, String>("persistence")? == "u",
         comment: r.try_get("comment")?,
+        identity: r.try_get("identity")?,
         owned_by: opt_qual(r, "owner_schema", "owner_table")?
             .zip(r.try_get::<_, Option<String>>("owner_column")?),
     })

@@ -198,6 +198,8 @@ pub struct SequenceDef {
     pub comment: Option<String>,
     /// The column owning it (`OWNED BY`), for a standalone sequence's DDL.
     pub owned_by: Option<(QualName, String)>,
+    /// An identity column's sequence (the column creates it; its DDL is the table's).
+    pub identity: bool,
 }
 
 impl SequenceDef {
@@ -969,6 +971,18 @@ fn table_ddl(rel: &RelationDef) -> String {
                 &seq.comment,
             );
         }
+        for seq in r
+            .columns
+            .iter()
+            .filter(|c| !c.identity.is_empty())
+            .filter_map(|c| c.sequence.as_ref())
+        {
+            comment_on(
+                &mut rest,
+                &format!("SEQUENCE {}", seq.name.quoted()),
+                &seq.comment,
+            );
+        }
         comments(&mut rest, r);
         grants(&mut rest, r);
     }
@@ -1046,6 +1060,19 @@ fn view_ddl(rel: &RelationDef) -> String {
 fn sequence_ddl(rel: &RelationDef) -> String {
     let mut out = String::new();
     if let Some(seq) = &rel.sequence {
+        if seq.identity
+            && let Some((table, column)) = &seq.owned_by
+        {
+            let _ = writeln!(
+                out,
+                "-- the identity sequence of {}.{}: the table's DDL creates it with these options",
+                table.quoted(),
+                quote_ident(column)
+            );
+            let _ = write!(out, "-- ");
+            out.push_str(&seq.create_statement());
+            return out;
+        }
         out.push_str(&seq.create_statement());
         if let Some((table, column)) = &seq.owned_by {
             let _ = writeln!(
