@@ -139,6 +139,7 @@ async fn one_relation(client: &Client, oid: u32) -> Result<RelationDef, DbError>
     rel.populated = row.try_get("populated")?;
     rel.comment = row.try_get("comment")?;
     rel.owner = row.try_get("owner")?;
+    rel.owned_by_me = row.try_get("owned_by_me")?;
     rel.foreign_server = row.try_get("foreign_server")?;
     rel.inherits = row.try_get("inherits")?;
     rel.foreign_options = row.try_get("foreign_options")?;

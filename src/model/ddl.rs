@@ -335,6 +335,9 @@ pub struct RelationDef {
     pub populated: bool,
     pub comment: Option<String>,
     pub owner: String,
+    /// The owner is the role reading the catalogs: no `OWNER TO` is written (the role running
+    /// the DDL owns what it creates).
+    pub owned_by_me: bool,
     /// Parents of a table that inherits (not a partition), quoted and qualified.
     pub inherits: Vec<String>,
     /// A foreign table's server.
@@ -375,6 +378,7 @@ impl RelationDef {
             populated: true,
             comment: None,
             owner: String::new(),
+            owned_by_me: true,
             inherits: Vec::new(),
             foreign_server: None,
             foreign_options: Vec::new(),
@@ -876,7 +880,29 @@ fn comments(out: &mut String, rel: &RelationDef) {
     }
 }
 
+/// `ALTER ... OWNER TO` when someone other than the reading role owns it.
+fn owner(out: &mut String, rel: &RelationDef) {
+    if rel.owned_by_me || rel.owner.is_empty() {
+        return;
+    }
+    let word = match rel.kind {
+        DdlRelKind::View => "VIEW",
+        DdlRelKind::MaterializedView => "MATERIALIZED VIEW",
+        DdlRelKind::Sequence => "SEQUENCE",
+        DdlRelKind::ForeignTable => "FOREIGN TABLE",
+        DdlRelKind::Index | DdlRelKind::PartitionedIndex => return,
+        DdlRelKind::Table | DdlRelKind::PartitionedTable => "TABLE",
+    };
+    let _ = writeln!(
+        out,
+        "ALTER {word} {} OWNER TO {};",
+        rel.name.quoted(),
+        quote_ident(&rel.owner)
+    );
+}
+
 fn grants(out: &mut String, rel: &RelationDef) {
+    owner(out, rel);
     let word = match rel.kind {
         DdlRelKind::Sequence => "SEQUENCE",
         _ => "TABLE",

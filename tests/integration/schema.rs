@@ -171,8 +171,22 @@ fn ddl_round_trips_through_an_empty_database_as_pg_dump_sees_it() {
     let (a, ci_a) = fresh_db("ddl_a");
     let (b, ci_b) = fresh_db("ddl_b");
     let home = Scratch::new("ddl");
+    // a table owned by another role: the DDL hands it over
+    let role = format!("Owner; {}", std::process::id());
+    cluster()
+        .psql(
+            &a,
+            &format!("do $$ begin create role \"{role}\"; exception when duplicate_object then null; end $$;"),
+        )
+        .expect("role");
     cluster().psql(&a, PRELUDE).expect("prelude in A");
     cluster().psql(&a, OBJECTS).expect("objects in A");
+    cluster()
+        .psql(
+            &a,
+            &format!("alter table app.scratch owner to \"{role}\"; alter view app.\"Odd View\" owner to \"{role}\";"),
+        )
+        .expect("owner");
     cluster().psql(&b, PRELUDE).expect("prelude in B");
     let mut all = String::new();
     for name in NAMES {
