@@ -422,3 +422,41 @@ async fn a_locked_table_times_out_naming_the_holder_and_a_dropped_one_says_so() 
         .to_string();
     assert!(msg.contains("no longer exists"), "{msg}");
 }
+
+/// A role that may not read a table still gets the whole tree, with the table marked; its DDL and
+/// the tree's other objects load as for anyone.
+#[test]
+fn objects_the_user_may_not_read_show_as_such() {
+    let (a, ci) = fresh_db("schema_priv");
+    let home = Scratch::new("schema_priv");
+    let role = format!("reader_{}", std::process::id());
+    cluster()
+        .psql(
+            &a,
+            &format!(
+                "do $$ begin create role {role} login; exception when duplicate_object then null; end $$;
+                 create table secret (id int); create table open_t (id int);
+                 grant select on open_t to {role};"
+            ),
+        )
+        .expect("setup");
+    let ci = ci.replace("user=postgres", &format!("user={role}"));
+    let out = pgdeck(&["schema", &ci], home.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("    secret  ~0 rows  (no SELECT privilege)"),
+        "{text}"
+    );
+    assert!(text.contains("    open_t  ~0 rows\n"), "{text}");
+    let out = pgdeck(&["ddl", &ci, "secret"], home.path());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("CREATE TABLE public.secret ("),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
