@@ -86,6 +86,11 @@ enum Node {
         schema: usize,
         idx: usize,
     },
+    /// A trigger or policy (index into the tree's members).
+    Member {
+        schema: usize,
+        idx: usize,
+    },
     /// `extensions` (0) or `roles` (1), after the schemas.
     Section {
         which: u8,
@@ -102,6 +107,8 @@ enum Node {
 /// Group numbers after the relation kinds' (0-4).
 const GROUP_FUNCTIONS: u8 = 5;
 const GROUP_TYPES: u8 = 6;
+const GROUP_TRIGGERS: u8 = 7;
+const GROUP_POLICIES: u8 = 8;
 
 /// The schema pane.
 #[derive(Default)]
@@ -117,6 +124,8 @@ pub struct SchemaPane {
     expanded_sections: HashSet<u8>,
     /// Partitions by parent oid, (schema index, relation index); built when the tree arrives.
     children: std::collections::HashMap<u32, Vec<(usize, usize)>>,
+    /// Triggers and policies by schema oid (indexes into the tree's members).
+    members_by_schema: std::collections::HashMap<u32, Vec<usize>>,
     show_system: bool,
     filter: String,
     filtering: bool,
@@ -250,6 +259,18 @@ impl SchemaPane {
                 let s = &tree.schemas[*schema];
                 let t = &s.types[*idx];
                 Some((s.name.clone(), t.name.clone(), t.oid, "type:".into(), None))
+            }
+            // a trigger or policy opens its table
+            Node::Member { schema, idx } => {
+                let s = &tree.schemas[*schema];
+                let m = &tree.members[*idx];
+                Some((
+                    s.name.clone(),
+                    m.table.clone(),
+                    m.table_oid,
+                    "rel:r".into(),
+                    Some(RelKind::Table),
+                ))
             }
             _ => None,
         }
@@ -386,6 +407,10 @@ impl SchemaPane {
                 }
                 Node::Routine { schema, idx } => tree.schemas[*schema].routines[*idx].signature(),
                 Node::Type { schema, idx } => tree.schemas[*schema].types[*idx].name.clone(),
+                Node::Member { idx, .. } => {
+                    let m = &tree.members[*idx];
+                    format!("{} on {}", m.name, m.table)
+                }
                 Node::Section { which, .. } => section_label(*which).to_string(),
                 Node::Extension { idx } => tree.extensions[*idx].name.clone(),
                 Node::Role { idx } => tree.roles[*idx].name.clone(),
@@ -446,7 +471,26 @@ impl SchemaPane {
             let types: Vec<usize> = (0..s.types.len())
                 .filter(|&i| self.matches(&s.types[i].name))
                 .collect();
-            let total = rels.len() + routines.len() + types.len();
+            let members: &[usize] = self
+                .members_by_schema
+                .get(&s.oid)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let triggers: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    tree.members[i].kind == "trigger" && self.matches(&tree.members[i].name)
+                })
+                .collect();
+            let policies: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    tree.members[i].kind == "policy" && self.matches(&tree.members[i].name)
+                })
+                .collect();
+            let total = rels.len() + routines.len() + types.len() + triggers.len() + policies.len();
             if filtering && total == 0 && !self.matches(&s.name) {
                 continue;
             }
@@ -482,7 +526,12 @@ impl SchemaPane {
                     self.push_relation(&mut out, si, ri, 0);
                 }
             }
-            for (g, items) in [(GROUP_FUNCTIONS, &routines), (GROUP_TYPES, &types)] {
+            for (g, items) in [
+                (GROUP_FUNCTIONS, &routines),
+                (GROUP_TYPES, &types),
+                (GROUP_TRIGGERS, &triggers),
+                (GROUP_POLICIES, &policies),
+            ] {
                 if items.is_empty() {
                     continue;
                 }
@@ -494,12 +543,10 @@ impl SchemaPane {
                 if !filtering && !self.expanded_groups.contains(&(s.oid, g)) {
                     continue;
                 }
-                out.extend(items.iter().map(|&idx| {
-                    if g == GROUP_FUNCTIONS {
-                        Node::Routine { schema: si, idx }
-                    } else {
-                        Node::Type { schema: si, idx }
-                    }
+                out.extend(items.iter().map(|&idx| match g {
+                    GROUP_FUNCTIONS => Node::Routine { schema: si, idx },
+                    GROUP_TYPES => Node::Type { schema: si, idx },
+                    _ => Node::Member { schema: si, idx },
                 }));
             }
         }
@@ -593,8 +640,8 @@ impl SchemaPane {
                     ));
                 }
             }
-            Node::Routine { .. } | Node::Type { .. } => {
-                // no rows to preview: show the definition
+            Node::Routine { .. } | Node::Type { .. } | Node::Member { .. } => {
+                // no rows to preview: show the definition (a trigger's or policy's table DDL)
                 self.select_ddl = true;
             }
             _ => self.toggle(node, None),
@@ -624,6 +671,13 @@ impl SchemaPane {
                     self.children.entry(p).or_default().push((si, ri));
                 }
             }
+        }
+        self.members_by_schema.clear();
+        for (i, m) in tree.members.iter().enumerate() {
+            self.members_by_schema
+                .entry(m.schema_oid)
+                .or_default()
+                .push(i);
         }
         self.tree = Some(tree);
         self.dirty();
@@ -690,6 +744,8 @@ fn group_label(order: u8) -> &'static str {
     match order {
         GROUP_FUNCTIONS => "functions",
         GROUP_TYPES => "types",
+        GROUP_TRIGGERS => "triggers",
+        GROUP_POLICIES => "policies",
         0 => RelKind::Table.group_label(),
         1 => RelKind::View.group_label(),
         2 => RelKind::MaterializedView.group_label(),
@@ -807,6 +863,7 @@ impl Pane for SchemaPane {
                                 Node::Relation { .. }
                                 | Node::Routine { .. }
                                 | Node::Type { .. }
+                                | Node::Member { .. }
                                 | Node::Extension { .. }
                                 | Node::Role { .. },
                                 Some(p),
@@ -1062,6 +1119,16 @@ impl Pane for SchemaPane {
                     Node::Type { schema, idx } => {
                         let t = &tree.schemas[schema].types[idx];
                         (4, "", t.name.clone(), t.kind.to_string(), cx.theme.base)
+                    }
+                    Node::Member { idx, .. } => {
+                        let m = &tree.members[idx];
+                        (
+                            4,
+                            "",
+                            format!("{} on {}", m.name, m.table),
+                            m.detail.clone(),
+                            cx.theme.base,
+                        )
                     }
                     Node::Section { which, count } => {
                         let open =

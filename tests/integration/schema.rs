@@ -310,6 +310,14 @@ fn schema_prints_partitions_under_their_parent_and_filters() {
     assert!(text.contains("    \"Odd Name\"  ~"), "{text}");
     assert!(text.contains("    next_code() → integer"), "{text}");
     assert!(
+        text.contains("  triggers (1)\n    \"Touch it\" on \"Odd Name\"  disabled\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  policies (2)\n    \"own rows\" on \"Odd Name\"  update\n    p_read on \"Odd Name\"  select\n"),
+        "{text}"
+    );
+    assert!(
         text.contains("    mood  enum 'sad', 'ok', 'it''s fine'"),
         "{text}"
     );
