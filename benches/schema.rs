@@ -4,6 +4,9 @@
 //! frame). Runs the real App with a TestBackend and the real db functions on a temporary cluster.
 //!
 //! Run: `cargo bench --bench schema` (optionally `-- 10` for the number of runs per figure).
+//!
+//! Measured (release, 2 shared cores, PostgreSQL 15, 10 runs): first paint 71 ms median / 105 ms max,
+//! filter keystroke + frame 0.97 / 1.40 ms, table detail 13.9 / 17.7 ms (of which 13.4 ms queries).
 
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@ use tokio_postgres::Client;
 
 use super::DbError;
 use crate::model::catalog::{
-    Extension, RelKind, Relation, RoleItem, Routine, Schema, SchemaTree, TypeItem,
+    Extension, RelKind, Relation, RoleItem, Routine, Schema, SchemaTree, TableMember, TypeItem,
 };
 
 const SCHEMA_TREE: &str = include_str!("sql/schema_tree.sql");
@@ -12,6 +12,7 @@ const SCHEMA_ROUTINES: &str = include_str!("sql/schema_routines.sql");
 const SCHEMA_TYPES: &str = include_str!("sql/schema_types.sql");
 const SCHEMA_EXTENSIONS: &str = include_str!("sql/schema_extensions.sql");
 const SCHEMA_ROLES: &str = include_str!("sql/schema_roles.sql");
+const SCHEMA_MEMBERS: &str = include_str!("sql/schema_members.sql");
 const COMPLETION_NAMES: &str = include_str!("sql/completion_names.sql");
 
 /// Names for editor completion.
@@ -50,16 +51,18 @@ pub async fn completion_names(
     Ok(names)
 }
 
-/// Load every schema with its relations, routines and types, plus extensions and roles (five
+/// Load every schema with its relations, routines and types, plus triggers, policies, extensions
+/// and roles (six
 /// queries sent together on the one connection, pipelined).
 #[allow(clippy::result_large_err)] // DbError is large by design (the server's fields)
 pub async fn schema_tree(client: &Client) -> Result<SchemaTree, DbError> {
-    let (rows, routines, types, extensions, roles) = tokio::try_join!(
+    let (rows, routines, types, extensions, roles, members) = tokio::try_join!(
         client.query_typed(SCHEMA_TREE, &[]),
         client.query_typed(SCHEMA_ROUTINES, &[]),
         client.query_typed(SCHEMA_TYPES, &[]),
         client.query_typed(SCHEMA_EXTENSIONS, &[]),
         client.query_typed(SCHEMA_ROLES, &[]),
+        client.query_typed(SCHEMA_MEMBERS, &[]),
     )?;
     let mut schemas: Vec<Schema> = Vec::new();
     for row in &rows {
@@ -168,9 +171,28 @@ pub async fn schema_tree(client: &Client) -> Result<SchemaTree, DbError> {
     schemas.sort_by(|a, b| {
         (a.system, a.name != "public", &a.name).cmp(&(b.system, b.name != "public", &b.name))
     });
+    let members = members
+        .iter()
+        .map(|r| {
+            let kind: String = r.try_get("kind")?;
+            Ok(TableMember {
+                kind: if kind == "trigger" {
+                    "trigger"
+                } else {
+                    "policy"
+                },
+                schema_oid: r.try_get("schema_oid")?,
+                table_oid: r.try_get("table_oid")?,
+                table: r.try_get("table_name")?,
+                name: r.try_get("name")?,
+                detail: r.try_get("detail")?,
+            })
+        })
+        .collect::<Result<Vec<_>, DbError>>()?;
     Ok(SchemaTree {
         schemas,
         extensions,
         roles,
+        members,
     })
 }

@@ -139,6 +139,7 @@ async fn one_relation(client: &Client, oid: u32) -> Result<RelationDef, DbError>
     rel.populated = row.try_get("populated")?;
     rel.comment = row.try_get("comment")?;
     rel.owner = row.try_get("owner")?;
+    rel.owned_by_me = row.try_get("owned_by_me")?;
     rel.foreign_server = row.try_get("foreign_server")?;
     rel.inherits = row.try_get("inherits")?;
     rel.foreign_options = row.try_get("foreign_options")?;
@@ -226,6 +227,7 @@ pub async fn sequence_def(client: &Client, oid: u32) -> Result<SequenceDef, DbEr
         cycle: r.try_get("cycle")?,
         unlogged: r.try_get::<_, String>("persistence")? == "u",
         comment: r.try_get("comment")?,
+        identity: r.try_get("identity")?,
         owned_by: opt_qual(r, "owner_schema", "owner_table")?
             .zip(r.try_get::<_, Option<String>>("owner_column")?),
     })

@@ -125,6 +125,19 @@ impl TypeItem {
     }
 }
 
+/// A trigger or policy, listed under its table's schema.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TableMember {
+    /// `trigger` or `policy`.
+    pub kind: &'static str,
+    pub schema_oid: u32,
+    pub table_oid: u32,
+    pub table: String,
+    pub name: String,
+    /// `disabled` for a trigger; the command for a policy.
+    pub detail: String,
+}
+
 /// An extension, installed or available.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Extension {
@@ -163,6 +176,8 @@ pub struct SchemaTree {
     pub schemas: Vec<Schema>,
     pub extensions: Vec<Extension>,
     pub roles: Vec<RoleItem>,
+    /// Triggers and policies of every user schema.
+    pub members: Vec<TableMember>,
 }
 
 impl SchemaTree {
@@ -241,10 +256,17 @@ impl SchemaTree {
             .filter(|r| fuzzy_match(pattern, &r.name))
             .cloned()
             .collect();
+        let members = self
+            .members
+            .iter()
+            .filter(|m| fuzzy_match(pattern, &m.name))
+            .cloned()
+            .collect();
         SchemaTree {
             schemas,
             extensions,
             roles,
+            members,
         }
     }
 
@@ -289,6 +311,30 @@ impl SchemaTree {
                         let _ = write!(line, "  [{}]", r.kind);
                     }
                     let _ = writeln!(out, "{line}");
+                }
+            }
+            for (kind, label) in [("trigger", "triggers"), ("policy", "policies")] {
+                let items: Vec<&TableMember> = self
+                    .members
+                    .iter()
+                    .filter(|m| m.schema_oid == s.oid && m.kind == kind)
+                    .collect();
+                if items.is_empty() {
+                    continue;
+                }
+                let _ = writeln!(out, "  {label} ({})", items.len());
+                for m in items {
+                    let _ = writeln!(
+                        out,
+                        "    {} on {}{}",
+                        quote_ident(&m.name),
+                        quote_ident(&m.table),
+                        if m.detail.is_empty() {
+                            String::new()
+                        } else {
+                            format!("  {}", m.detail)
+                        }
+                    );
                 }
             }
             if !s.types.is_empty() {

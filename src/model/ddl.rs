@@ -198,6 +198,8 @@ pub struct SequenceDef {
     pub comment: Option<String>,
     /// The column owning it (`OWNED BY`), for a standalone sequence's DDL.
     pub owned_by: Option<(QualName, String)>,
+    /// An identity column's sequence (the column creates it; its DDL is the table's).
+    pub identity: bool,
 }
 
 impl SequenceDef {
@@ -333,6 +335,9 @@ pub struct RelationDef {
     pub populated: bool,
     pub comment: Option<String>,
     pub owner: String,
+    /// The owner is the role reading the catalogs: no `OWNER TO` is written (the role running
+    /// the DDL owns what it creates).
+    pub owned_by_me: bool,
     /// Parents of a table that inherits (not a partition), quoted and qualified.
     pub inherits: Vec<String>,
     /// A foreign table's server.
@@ -373,6 +378,7 @@ impl RelationDef {
             populated: true,
             comment: None,
             owner: String::new(),
+            owned_by_me: true,
             inherits: Vec::new(),
             foreign_server: None,
             foreign_options: Vec::new(),
@@ -874,7 +880,29 @@ fn comments(out: &mut String, rel: &RelationDef) {
     }
 }
 
+/// `ALTER ... OWNER TO` when someone other than the reading role owns it.
+fn owner(out: &mut String, rel: &RelationDef) {
+    if rel.owned_by_me || rel.owner.is_empty() {
+        return;
+    }
+    let word = match rel.kind {
+        DdlRelKind::View => "VIEW",
+        DdlRelKind::MaterializedView => "MATERIALIZED VIEW",
+        DdlRelKind::Sequence => "SEQUENCE",
+        DdlRelKind::ForeignTable => "FOREIGN TABLE",
+        DdlRelKind::Index | DdlRelKind::PartitionedIndex => return,
+        DdlRelKind::Table | DdlRelKind::PartitionedTable => "TABLE",
+    };
+    let _ = writeln!(
+        out,
+        "ALTER {word} {} OWNER TO {};",
+        rel.name.quoted(),
+        quote_ident(&rel.owner)
+    );
+}
+
 fn grants(out: &mut String, rel: &RelationDef) {
+    owner(out, rel);
     let word = match rel.kind {
         DdlRelKind::Sequence => "SEQUENCE",
         _ => "TABLE",
@@ -969,6 +997,18 @@ fn table_ddl(rel: &RelationDef) -> String {
                 &seq.comment,
             );
         }
+        for seq in r
+            .columns
+            .iter()
+            .filter(|c| !c.identity.is_empty())
+            .filter_map(|c| c.sequence.as_ref())
+        {
+            comment_on(
+                &mut rest,
+                &format!("SEQUENCE {}", seq.name.quoted()),
+                &seq.comment,
+            );
+        }
         comments(&mut rest, r);
         grants(&mut rest, r);
     }
@@ -1046,6 +1086,19 @@ fn view_ddl(rel: &RelationDef) -> String {
 fn sequence_ddl(rel: &RelationDef) -> String {
     let mut out = String::new();
     if let Some(seq) = &rel.sequence {
+        if seq.identity
+            && let Some((table, column)) = &seq.owned_by
+        {
+            let _ = writeln!(
+                out,
+                "-- the identity sequence of {}.{}: the table's DDL creates it with these options",
+                table.quoted(),
+                quote_ident(column)
+            );
+            let _ = write!(out, "-- ");
+            out.push_str(&seq.create_statement());
+            return out;
+        }
         out.push_str(&seq.create_statement());
         if let Some((table, column)) = &seq.owned_by {
             let _ = writeln!(

@@ -86,6 +86,11 @@ enum Node {
         schema: usize,
         idx: usize,
     },
+    /// A trigger or policy (index into the tree's members).
+    Member {
+        schema: usize,
+        idx: usize,
+    },
     /// `extensions` (0) or `roles` (1), after the schemas.
     Section {
         which: u8,
@@ -102,6 +107,8 @@ enum Node {
 /// Group numbers after the relation kinds' (0-4).
 const GROUP_FUNCTIONS: u8 = 5;
 const GROUP_TYPES: u8 = 6;
+const GROUP_TRIGGERS: u8 = 7;
+const GROUP_POLICIES: u8 = 8;
 
 /// The schema pane.
 #[derive(Default)]
@@ -117,6 +124,8 @@ pub struct SchemaPane {
     expanded_sections: HashSet<u8>,
     /// Partitions by parent oid, (schema index, relation index); built when the tree arrives.
     children: std::collections::HashMap<u32, Vec<(usize, usize)>>,
+    /// Triggers and policies by schema oid (indexes into the tree's members).
+    members_by_schema: std::collections::HashMap<u32, Vec<usize>>,
     show_system: bool,
     filter: String,
     filtering: bool,
@@ -250,6 +259,18 @@ impl SchemaPane {
                 let s = &tree.schemas[*schema];
                 let t = &s.types[*idx];
                 Some((s.name.clone(), t.name.clone(), t.oid, "type:".into(), None))
+            }
+            // a trigger or policy opens its table
+            Node::Member { schema, idx } => {
+                let s = &tree.schemas[*schema];
+                let m = &tree.members[*idx];
+                Some((
+                    s.name.clone(),
+                    m.table.clone(),
+                    m.table_oid,
+                    "rel:r".into(),
+                    Some(RelKind::Table),
+                ))
             }
             _ => None,
         }
@@ -386,6 +407,10 @@ impl SchemaPane {
                 }
                 Node::Routine { schema, idx } => tree.schemas[*schema].routines[*idx].signature(),
                 Node::Type { schema, idx } => tree.schemas[*schema].types[*idx].name.clone(),
+                Node::Member { idx, .. } => {
+                    let m = &tree.members[*idx];
+                    format!("{} on {}", m.name, m.table)
+                }
                 Node::Section { which, .. } => section_label(*which).to_string(),
                 Node::Extension { idx } => tree.extensions[*idx].name.clone(),
                 Node::Role { idx } => tree.roles[*idx].name.clone(),
@@ -446,7 +471,26 @@ impl SchemaPane {
             let types: Vec<usize> = (0..s.types.len())
                 .filter(|&i| self.matches(&s.types[i].name))
                 .collect();
-            let total = rels.len() + routines.len() + types.len();
+            let members: &[usize] = self
+                .members_by_schema
+                .get(&s.oid)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let triggers: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    tree.members[i].kind == "trigger" && self.matches(&tree.members[i].name)
+                })
+                .collect();
+            let policies: Vec<usize> = members
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    tree.members[i].kind == "policy" && self.matches(&tree.members[i].name)
+                })
+                .collect();
+            let total = rels.len() + routines.len() + types.len() + triggers.len() + policies.len();
             if filtering && total == 0 && !self.matches(&s.name) {
                 continue;
             }
@@ -482,7 +526,12 @@ impl SchemaPane {
                     self.push_relation(&mut out, si, ri, 0);
                 }
             }
-            for (g, items) in [(GROUP_FUNCTIONS, &routines), (GROUP_TYPES, &types)] {
+            for (g, items) in [
+                (GROUP_FUNCTIONS, &routines),
+                (GROUP_TYPES, &types),
+                (GROUP_TRIGGERS, &triggers),
+                (GROUP_POLICIES, &policies),
+            ] {
                 if items.is_empty() {
                     continue;
                 }
@@ -494,12 +543,10 @@ impl SchemaPane {
                 if !filtering && !self.expanded_groups.contains(&(s.oid, g)) {
                     continue;
                 }
-                out.extend(items.iter().map(|&idx| {
-                    if g == GROUP_FUNCTIONS {
-                        Node::Routine { schema: si, idx }
-                    } else {
-                        Node::Type { schema: si, idx }
-                    }
+                out.extend(items.iter().map(|&idx| match g {
+                    GROUP_FUNCTIONS => Node::Routine { schema: si, idx },
+                    GROUP_TYPES => Node::Type { schema: si, idx },
+                    _ => Node::Member { schema: si, idx },
                 }));
             }
         }
@@ -593,8 +640,8 @@ impl SchemaPane {
                     ));
                 }
             }
-            Node::Routine { .. } | Node::Type { .. } => {
-                // no rows to preview: show the definition
+            Node::Routine { .. } | Node::Type { .. } | Node::Member { .. } => {
+                // no rows to preview: show the definition (a trigger's or policy's table DDL)
                 self.select_ddl = true;
             }
             _ => self.toggle(node, None),
@@ -624,6 +671,13 @@ impl SchemaPane {
                     self.children.entry(p).or_default().push((si, ri));
                 }
             }
+        }
+        self.members_by_schema.clear();
+        for (i, m) in tree.members.iter().enumerate() {
+            self.members_by_schema
+                .entry(m.schema_oid)
+                .or_default()
+                .push(i);
         }
         self.tree = Some(tree);
         self.dirty();
@@ -690,6 +744,8 @@ fn group_label(order: u8) -> &'static str {
     match order {
         GROUP_FUNCTIONS => "functions",
         GROUP_TYPES => "types",
+        GROUP_TRIGGERS => "triggers",
+        GROUP_POLICIES => "policies",
         0 => RelKind::Table.group_label(),
         1 => RelKind::View.group_label(),
         2 => RelKind::MaterializedView.group_label(),
@@ -807,6 +863,7 @@ impl Pane for SchemaPane {
                                 Node::Relation { .. }
                                 | Node::Routine { .. }
                                 | Node::Type { .. }
+                                | Node::Member { .. }
                                 | Node::Extension { .. }
                                 | Node::Role { .. },
                                 Some(p),
@@ -1063,6 +1120,16 @@ impl Pane for SchemaPane {
                         let t = &tree.schemas[schema].types[idx];
                         (4, "", t.name.clone(), t.kind.to_string(), cx.theme.base)
                     }
+                    Node::Member { idx, .. } => {
+                        let m = &tree.members[idx];
+                        (
+                            4,
+                            "",
+                            format!("{} on {}", m.name, m.table),
+                            m.detail.clone(),
+                            cx.theme.base,
+                        )
+                    }
                     Node::Section { which, count } => {
                         let open =
                             !self.filter.is_empty() || self.expanded_sections.contains(&which);
@@ -1203,5 +1270,101 @@ mod tests {
             p.take_preview().as_deref(),
             Some("select * from public.\"x\"\"; drop table y; --\" limit 200;")
         );
+    }
+
+    #[test]
+    fn partitions_sit_under_their_parent_and_routines_and_types_get_groups() {
+        use crate::model::catalog::{Routine, TypeItem};
+        let mut t = tree();
+        let mut parent = t.schemas[0].relations[0].clone();
+        parent.oid = 30;
+        parent.name = "events".into();
+        parent.kind = RelKind::PartitionedTable;
+        let mut part = parent.clone();
+        part.oid = 31;
+        part.name = "events_2024".into();
+        part.kind = RelKind::Table;
+        part.is_partition = true;
+        part.parent_oid = Some(30);
+        part.partition_bound = Some("FOR VALUES FROM (1) TO (2)".into());
+        t.schemas[0].relations.push(parent);
+        t.schemas[0].relations.push(part);
+        t.schemas[0].routines.push(Routine {
+            oid: 40,
+            name: "add".into(),
+            arguments: "a integer, b integer".into(),
+            result: "integer".into(),
+            kind: "function",
+        });
+        t.schemas[0].types.push(TypeItem {
+            oid: 50,
+            name: "mood".into(),
+            kind: "enum",
+            detail: "'sad'".into(),
+        });
+        let mut p = SchemaPane::default();
+        p.on_tree(t);
+        assert_eq!(
+            p.visible_labels(),
+            vec![
+                "public",
+                "tables",
+                "users",
+                "user_roles",
+                "events",
+                "views",
+                "functions",
+                "types"
+            ]
+        );
+        let (req, _rx) = Requests::detached();
+        p.selected = 4; // events
+        p.update(Action::Toggle, &req);
+        p.selected = 6; // views
+        p.update(Action::Down, &req); // functions
+        p.update(Action::Toggle, &req);
+        let labels = p.visible_labels();
+        assert_eq!(labels[4..7], ["events", "events_2024", "views"]);
+        assert!(
+            labels.contains(&"add(a integer, b integer)".to_string()),
+            "{labels:?}"
+        );
+        // the filter lists partitions flat
+        p.filter = "2024".into();
+        p.dirty();
+        assert_eq!(p.visible_labels(), vec!["public", "tables", "events_2024"]);
+    }
+
+    #[test]
+    fn a_large_tree_draws_the_window_around_the_selection() {
+        use ratatui::Terminal;
+        use ratatui::backend::TestBackend;
+        let mut t = tree();
+        let base = t.schemas[0].relations[0].clone();
+        t.schemas[0].relations = (0..5000)
+            .map(|i| {
+                let mut r = base.clone();
+                r.oid = 1000 + i;
+                r.name = format!("t{i:05}");
+                r
+            })
+            .collect();
+        let mut p = SchemaPane::default();
+        p.on_tree(t);
+        let (req, _rx) = Requests::detached();
+        p.update(Action::Bottom, &req);
+        let theme = crate::theme::Theme::load("dark", None).expect("theme");
+        let keymap = crate::keymap::Keymap::default_keymap();
+        let cx = RenderCx {
+            theme: &theme,
+            keymap: &keymap,
+            focused: true,
+            tick: 0,
+        };
+        let mut term = Terminal::new(TestBackend::new(30, 12)).expect("terminal");
+        term.draw(|f| p.render(f, f.area(), &cx)).expect("draw");
+        let screen = format!("{:?}", term.backend().buffer());
+        assert!(screen.contains("t04999"), "{screen}");
+        assert!(!screen.contains("t00000"), "{screen}");
     }
 }

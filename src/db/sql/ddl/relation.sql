@@ -1,4 +1,4 @@
--- One relation's own facts for its DDL: names, kind, persistence, storage parameters (heap and TOAST), access method, tablespace, partition key and bound, parent, RLS flags, replica identity, view definition, comment, owner, foreign server and options, parents of a (non-partition) inheritance child (quoted, qualified, in order), ACL entries for other roles (JSON array of {grantee, privilege, grantable}; grantee null = PUBLIC). Params: $1 = oid of the relation.
+-- One relation's own facts for its DDL: names, kind, persistence, storage parameters (heap and TOAST), access method, tablespace, partition key and bound, parent, RLS flags, replica identity, view definition, comment, owner (and whether it is the current user), foreign server and options, parents of a (non-partition) inheritance child (quoted, qualified, in order), ACL entries for other roles (JSON array of {grantee, privilege, grantable}; grantee null = PUBLIC). Params: $1 = oid of the relation.
 select n.nspname::text as schema,
        c.relname::text as name,
        c.relkind::text as relkind,
@@ -19,6 +19,7 @@ select n.nspname::text as schema,
        c.relispopulated as populated,
        obj_description(c.oid, 'pg_class') as comment,
        pg_get_userbyid(c.relowner)::text as owner,
+       (pg_get_userbyid(c.relowner) = current_user) as owned_by_me,
        fs.srvname::text as foreign_server,
        coalesce((select array_agg(quote_ident(ipn.nspname) || '.' || quote_ident(ipc.relname) order by ih.inhseqno)
                  from pg_inherits ih

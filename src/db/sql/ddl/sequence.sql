@@ -1,4 +1,4 @@
--- A sequence for its DDL: names, data type, start, increment, bounds, cache, cycle, persistence, comment, the column owning it (schema, table, column).  Params: $1 = oid of the sequence.
+-- A sequence for its DDL: names, data type, start, increment, bounds, cache, cycle, persistence, comment, the column owning it (schema, table, column) and whether it is that column's identity sequence.  Params: $1 = oid of the sequence.
 select n.nspname::text as schema,
        c.relname::text as name,
        format_type(s.seqtypid, null) as data_type,
@@ -12,7 +12,8 @@ select n.nspname::text as schema,
        obj_description(c.oid, 'pg_class') as comment,
        tn.nspname::text as owner_schema,
        tc.relname::text as owner_table,
-       ta.attname::text as owner_column
+       ta.attname::text as owner_column,
+       coalesce(d.deptype = 'i', false) as identity
 from pg_sequence s
 join pg_class c on c.oid = s.seqrelid
 join pg_namespace n on n.oid = c.relnamespace
