@@ -175,7 +175,17 @@ async fn one_relation(client: &Client, oid: u32) -> Result<RelationDef, DbError>
 }
 
 async fn columns(client: &Client, oid: u32) -> Result<Vec<ColumnDef>, DbError> {
-    let rows = query_oid(client, COLUMNS, oid).await?;
+    // pg_attribute.attcompression came with PostgreSQL 14: older servers have no column compression.
+    let version: i32 = client
+        .query_typed_one("select current_setting('server_version_num')::int4", &[])
+        .await?
+        .try_get(0)?;
+    let sql = if version < 140000 {
+        std::borrow::Cow::Owned(COLUMNS.replace("a.attcompression::text", "''::text"))
+    } else {
+        std::borrow::Cow::Borrowed(COLUMNS)
+    };
+    let rows = query_oid(client, &sql, oid).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let seq_oid: Option<u32> = r.try_get("sequence_oid")?;
