@@ -308,6 +308,7 @@ Execution Time: 81.0 ms
 ";
     let (_, advice) = parse_and_analyse(text).unwrap();
     let a = advice.iter().find(|a| a.rule == "sort_spill").unwrap();
+    // 3 × 10,000 kB, rounded up to a power of two in MB
     assert_eq!(a.suggestion.as_deref(), Some("SET work_mem = '32MB';"));
 }
 
