@@ -539,6 +539,10 @@ impl App {
                 if focus == PaneId::Activity {
                     self.after_activity();
                 }
+                // the detail is drawn over the Query view: show that view, whichever was up
+                if focus == PaneId::Schema && self.schema.detail_open() {
+                    self.view = View::Query;
+                }
                 if let Some(sql) = self.schema.take_editor_text() {
                     self.editor.append_statement(&sql);
                     self.schema.close_detail();

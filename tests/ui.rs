@@ -1296,11 +1296,15 @@ fn schema_detail_ddl_copy_and_generated_select() {
     app.start();
     let (id, _) = drain(&mut rx)[0].clone();
     reply(&mut app, id, Reply::Schema(tree()), true);
+    // the Activity view is up: opening a detail shows the view it is drawn on
+    app.on_event(key_mod(KeyCode::Char('5'), KeyModifiers::ALT));
     app.on_event(key_mod(KeyCode::Char('1'), KeyModifiers::ALT));
+    assert_eq!(app.view, View::Activity);
     // public, tables, orders: select "orders"
     app.dispatch(Action::Down);
     app.dispatch(Action::Down);
     app.on_event(key(KeyCode::Char('i')));
+    assert_eq!(app.view, View::Query);
     let sent = drain(&mut rx);
     let (detail_id, req) = sent.last().cloned().expect("a request");
     assert_eq!(req, Request::LoadTableDetail { oid: 1 });
