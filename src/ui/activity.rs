@@ -5,9 +5,10 @@
 //! terminate and the statistics reset go through the app's confirm modal ([`ActivityPane::take_confirm`]);
 //! statements go into the editor, never run from here. No SQL and no driver here.
 
+use super::list::{FilterKey, edit_filter};
 use std::time::{Duration, Instant};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
@@ -534,23 +535,10 @@ impl Pane for ActivityPane {
         if !self.filtering {
             return false;
         }
-        match key.code {
-            KeyCode::Esc => {
-                self.filter.text.clear();
-                self.filtering = false;
-            }
-            KeyCode::Enter => self.filtering = false,
-            KeyCode::Backspace => {
-                self.filter.text.pop();
-            }
-            KeyCode::Char(c)
-                if !key
-                    .modifiers
-                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
-            {
-                self.filter.text.push(c);
-            }
-            _ => return false,
+        match edit_filter(&mut self.filter.text, key) {
+            FilterKey::Cleared | FilterKey::Kept => self.filtering = false,
+            FilterKey::Erased | FilterKey::Typed => {}
+            FilterKey::Up | FilterKey::Down | FilterKey::Other => return false,
         }
         self.rebuild();
         true

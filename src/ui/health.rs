@@ -4,9 +4,10 @@
 //! finding's evidence and fix SQL. `edit_fix` hands the fix to the editor, where it runs only when the
 //! user runs it; this pane never runs SQL by itself.
 
+use super::list::{FilterKey, edit_filter};
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -206,26 +207,13 @@ impl Pane for HealthPane {
         if !self.filtering {
             return false;
         }
-        match key.code {
-            KeyCode::Esc => {
-                self.filter.clear();
-                self.filtering = false;
-            }
-            KeyCode::Enter => self.filtering = false,
-            KeyCode::Backspace => {
-                self.filter.pop();
-            }
-            KeyCode::Char(c)
-                if !key
-                    .modifiers
-                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
-            {
-                self.filter.push(c);
-                self.selected = 0;
-            }
-            KeyCode::Up => self.selected = self.selected.saturating_sub(1),
-            KeyCode::Down => self.selected += 1,
-            _ => return false,
+        match edit_filter(&mut self.filter, key) {
+            FilterKey::Cleared | FilterKey::Kept => self.filtering = false,
+            FilterKey::Erased => {}
+            FilterKey::Typed => self.selected = 0,
+            FilterKey::Up => self.selected = self.selected.saturating_sub(1),
+            FilterKey::Down => self.selected += 1,
+            FilterKey::Other => return false,
         }
         self.clamp();
         true

@@ -1,6 +1,52 @@
 //! Moving a selection through a list with the shared `[list]` actions, for every list-like pane.
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
 use crate::action::Action;
+
+/// What a key did to a typed filter (the `/` filter of list panes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterKey {
+    /// Esc: the filter was emptied; stop typing.
+    Cleared,
+    /// Enter: keep the filter; stop typing.
+    Kept,
+    /// Backspace removed a character.
+    Erased,
+    /// A character was added (the selection goes back to the first match).
+    Typed,
+    /// Up or down: move the selection while typing.
+    Up,
+    Down,
+    /// Not a filter key: the pane's bindings may take it.
+    Other,
+}
+
+/// Apply `key` to `filter` as the list panes' typed filters do.
+pub fn edit_filter(filter: &mut String, key: KeyEvent) -> FilterKey {
+    match key.code {
+        KeyCode::Esc => {
+            filter.clear();
+            FilterKey::Cleared
+        }
+        KeyCode::Enter => FilterKey::Kept,
+        KeyCode::Backspace => {
+            filter.pop();
+            FilterKey::Erased
+        }
+        KeyCode::Char(c)
+            if !key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
+            filter.push(c);
+            FilterKey::Typed
+        }
+        KeyCode::Up => FilterKey::Up,
+        KeyCode::Down => FilterKey::Down,
+        _ => FilterKey::Other,
+    }
+}
 
 /// Apply a movement action to `selected` in a list of `len` items with `page` rows on screen.
 /// Returns false when `action` is not a movement, so the pane can handle it.
@@ -22,6 +68,26 @@ pub fn move_selection(selected: &mut usize, action: Action, len: usize, page: us
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filter_keys() {
+        let k = |c| KeyEvent::new(c, KeyModifiers::NONE);
+        let mut f = String::new();
+        assert_eq!(edit_filter(&mut f, k(KeyCode::Char('a'))), FilterKey::Typed);
+        assert_eq!(edit_filter(&mut f, k(KeyCode::Char('b'))), FilterKey::Typed);
+        assert_eq!(f, "ab");
+        assert_eq!(
+            edit_filter(&mut f, k(KeyCode::Backspace)),
+            FilterKey::Erased
+        );
+        assert_eq!(f, "a");
+        let ctrl = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(edit_filter(&mut f, ctrl), FilterKey::Other);
+        assert_eq!(edit_filter(&mut f, k(KeyCode::Enter)), FilterKey::Kept);
+        assert_eq!(f, "a");
+        assert_eq!(edit_filter(&mut f, k(KeyCode::Esc)), FilterKey::Cleared);
+        assert!(f.is_empty());
+    }
 
     #[test]
     fn movements_stay_in_bounds() {

@@ -3,9 +3,10 @@
 //! On a relation it also opens the table's detail or its DDL (drawn over the main area by the app),
 //! counts rows exactly, copies the qualified name and writes a SELECT of every column for the editor.
 
+use super::list::{FilterKey, edit_filter};
 use std::collections::HashSet;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -904,29 +905,20 @@ impl Pane for SchemaPane {
         if !self.filtering {
             return false;
         }
-        match key.code {
-            KeyCode::Esc => {
-                self.filter.clear();
+        match edit_filter(&mut self.filter, key) {
+            FilterKey::Cleared => {
                 self.dirty();
                 self.filtering = false;
             }
-            KeyCode::Enter => self.filtering = false,
-            KeyCode::Backspace => {
-                self.filter.pop();
-                self.dirty();
-            }
-            KeyCode::Char(c)
-                if !key
-                    .modifiers
-                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
-            {
-                self.filter.push(c);
+            FilterKey::Kept => self.filtering = false,
+            FilterKey::Erased => self.dirty(),
+            FilterKey::Typed => {
                 self.dirty();
                 self.selected = 0;
             }
-            KeyCode::Up => self.selected = self.selected.saturating_sub(1),
-            KeyCode::Down => self.selected += 1,
-            _ => return false,
+            FilterKey::Up => self.selected = self.selected.saturating_sub(1),
+            FilterKey::Down => self.selected += 1,
+            FilterKey::Other => return false,
         }
         let n = self.nodes().len();
         self.selected = self.selected.min(n.saturating_sub(1));
