@@ -17,57 +17,13 @@ use pgdeck::ui::status::StatusLine;
 use pgdeck::ui::{PaneId, View};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use tokio::sync::mpsc::UnboundedReceiver;
 
-type Sent = UnboundedReceiver<(RequestId, Request)>;
-
-fn app_with(keymap: Keymap) -> (App, Sent) {
-    let (requests, rx) = Requests::detached();
-    let app = App::new(AppOptions {
-        keymap,
-        theme: Theme::load("dark", None).expect("dark theme"),
-        requests,
-        status: StatusLine {
-            target: "alice@/tmp:5432/shop".into(),
-            version: "15.18".into(),
-            connected: true,
-            ..Default::default()
-        },
-        editor_text: String::new(),
-        tab_width: 4,
-        activity_interval: Duration::from_secs(2),
-        confirm_quit: true,
-        state_dir: None,
-        database: "shop".into(),
-        safe_mode: false,
-    });
-    (app, rx)
-}
+#[path = "support/ui_app.rs"]
+mod ui_app;
+use ui_app::{Sent, app_with, drain, screen};
 
 fn app() -> (App, Sent) {
     app_with(Keymap::default_keymap())
-}
-
-fn screen(app: &mut App, w: u16, h: u16) -> String {
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-    term.draw(|f| app.render(f)).expect("draw");
-    let buf = term.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        let mut skip = 0;
-        for x in 0..w {
-            // a wide character fills two cells; the second holds nothing of its own
-            if skip > 0 {
-                skip -= 1;
-                continue;
-            }
-            let sym = buf[(x, y)].symbol();
-            skip = unicode_width::UnicodeWidthStr::width(sym).saturating_sub(1);
-            out.push_str(sym);
-        }
-        out.push('\n');
-    }
-    out
 }
 
 fn key(code: KeyCode) -> Event {
@@ -93,14 +49,6 @@ fn reply(app: &mut App, id: RequestId, reply: Reply, last: bool) {
         reply: Ok(reply),
         last,
     })));
-}
-
-fn drain(rx: &mut Sent) -> Vec<(RequestId, Request)> {
-    let mut v = Vec::new();
-    while let Ok(x) = rx.try_recv() {
-        v.push(x);
-    }
-    v
 }
 
 fn tree() -> SchemaTree {

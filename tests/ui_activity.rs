@@ -4,64 +4,21 @@
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use pgdeck::app::{App, AppOptions, Modal};
-use pgdeck::db::{DbError, Reply, Request, RequestId, Requests, Response, WorkerEvent};
+use pgdeck::app::{App, Modal};
+use pgdeck::db::{DbError, Reply, Request, RequestId, Response, WorkerEvent};
 use pgdeck::event::Event;
 use pgdeck::keymap::Keymap;
 use pgdeck::model::activity::{
     LockWait, Session, Signal, SignalOutcome, Snapshot, TopStatement, Vitals,
 };
-use pgdeck::theme::Theme;
 use pgdeck::ui::PaneId;
-use pgdeck::ui::status::StatusLine;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use tokio::sync::mpsc::UnboundedReceiver;
 
-type Sent = UnboundedReceiver<(RequestId, Request)>;
+#[path = "support/ui_app.rs"]
+mod ui_app;
+use ui_app::{Sent, app_with, drain, screen};
 
 fn app() -> (App, Sent) {
-    let (requests, rx) = Requests::detached();
-    let app = App::new(AppOptions {
-        keymap: Keymap::default_keymap(),
-        theme: Theme::load("dark", None).expect("dark theme"),
-        requests,
-        status: StatusLine {
-            target: "alice@/tmp:5432/shop".into(),
-            version: "15.18".into(),
-            connected: true,
-            ..Default::default()
-        },
-        editor_text: String::new(),
-        tab_width: 4,
-        activity_interval: Duration::from_secs(2),
-        confirm_quit: true,
-        state_dir: None,
-        database: "shop".into(),
-        safe_mode: false,
-    });
-    (app, rx)
-}
-
-fn screen(app: &mut App, w: u16, h: u16) -> String {
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-    term.draw(|f| app.render(f)).expect("draw");
-    let buf = term.backend().buffer().clone();
-    let mut out = String::new();
-    for y in 0..h {
-        let mut skip = 0;
-        for x in 0..w {
-            if skip > 0 {
-                skip -= 1;
-                continue;
-            }
-            let sym = buf[(x, y)].symbol();
-            skip = unicode_width::UnicodeWidthStr::width(sym).saturating_sub(1);
-            out.push_str(sym);
-        }
-        out.push('\n');
-    }
-    out
+    app_with(Keymap::default_keymap())
 }
 
 fn key(c: char) -> Event {
@@ -91,14 +48,6 @@ fn respond(app: &mut App, id: RequestId, reply: Result<Reply, DbError>) {
         reply,
         last: true,
     })));
-}
-
-fn drain(rx: &mut Sent) -> Vec<(RequestId, Request)> {
-    let mut v = Vec::new();
-    while let Ok(x) = rx.try_recv() {
-        v.push(x);
-    }
-    v
 }
 
 fn session(pid: i32, app: &str, state: &str, blocked_by: &[i32]) -> Session {
