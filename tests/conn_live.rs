@@ -11,10 +11,14 @@ use std::fs;
 use std::future::Future;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "support/certs.rs"]
+mod certs;
+use certs::{make_ca, make_leaf};
 
 use pgdeck::conn::{
     self, ConnTarget, ConnectError, Connected, Environment, SslMode, parse_conninfo, resolve,
@@ -75,92 +79,6 @@ fn run(cmd: &mut Command, what: &str) {
         "{what} failed: {}\n{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    run(
-        Command::new("openssl").current_dir(dir).args(args),
-        &format!("openssl {}", args.join(" ")),
-    );
-}
-
-/// A CA (`<name>.crt`/`.key`) in `dir`.
-fn make_ca(dir: &Path, name: &str) {
-    let (key, crt) = (format!("{name}.key"), format!("{name}.crt"));
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &crt,
-            "-days",
-            "2",
-            "-subj",
-            &format!("/CN=pgdeck test {name}"),
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ],
-    );
-}
-
-/// A leaf certificate `<name>.crt`/`.key` for `cn`, signed by CA `ca`, with extensions `ext`.
-fn make_leaf(dir: &Path, name: &str, cn: &str, ca: &str, ext: &str) {
-    let ext_file = format!("{name}.ext");
-    fs::write(dir.join(&ext_file), ext).unwrap();
-    let (key, csr, crt) = (
-        format!("{name}.key"),
-        format!("{name}.csr"),
-        format!("{name}.crt"),
-    );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &csr,
-            "-subj",
-            &format!("/CN={cn}"),
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &csr,
-            "-CA",
-            &format!("{ca}.crt"),
-            "-CAkey",
-            &format!("{ca}.key"),
-            "-set_serial",
-            "4242",
-            "-days",
-            "2",
-            "-out",
-            &crt,
-            "-extfile",
-            &ext_file,
-        ],
     );
 }
 
