@@ -110,6 +110,10 @@ pub enum Command {
         /// Only these checks (ids as in the report; repeat or separate with commas).
         #[arg(long = "check", value_name = "ID", value_delimiter = ',')]
         checks: Vec<String>,
+        /// Only the checks of these groups: indexes, tables, maintenance, settings, security,
+        /// migrations (repeat or separate with commas). With --check, the union of both.
+        #[arg(long = "group", value_name = "GROUP", value_delimiter = ',')]
+        groups: Vec<String>,
         /// Override a threshold of config.toml's [health], e.g. `--threshold unused_index_scans=10`.
         #[arg(long = "threshold", value_name = "NAME=VALUE")]
         thresholds: Vec<String>,

@@ -106,6 +106,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             fail_on,
             schema,
             checks,
+            groups,
             thresholds,
         }) => {
             let mut args = cli.conn.clone();
@@ -117,6 +118,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 fail_on: *fail_on,
                 schema: schema.clone(),
                 checks: checks.clone(),
+                groups: groups.clone(),
                 thresholds: thresholds.clone(),
             };
             crate::commands::check::run(&args, &config, opts).await

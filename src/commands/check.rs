@@ -12,7 +12,8 @@ use crate::cli::{CheckFormat, ConnArgs};
 use crate::config::Config;
 use crate::db::health::{self, HealthEvent};
 use crate::model::health::{
-    CheckError, Finding, HealthConfig, Report, Severity, Value, bytes, check, sort_findings,
+    CheckError, Finding, HealthConfig, Report, Severity, Value, bytes, check, checks_of_groups,
+    sort_findings,
 };
 use crate::run::connect_headless;
 
@@ -23,7 +24,26 @@ pub struct CheckOptions {
     pub fail_on: Severity,
     pub schema: Option<String>,
     pub checks: Vec<String>,
+    /// Groups whose checks run too (`--group`).
+    pub groups: Vec<String>,
     pub thresholds: Vec<String>,
+}
+
+impl CheckOptions {
+    /// The checks to run: `--check` ids plus the checks of the `--group`s; empty means all.
+    pub fn selected_checks(&self) -> anyhow::Result<Vec<String>> {
+        let mut ids = self.checks.clone();
+        for id in checks_of_groups(&self.groups).map_err(anyhow::Error::msg)? {
+            if !ids.iter().any(|c| c == id) {
+                ids.push(id.to_string());
+            }
+        }
+        if ids.is_empty() && !self.groups.is_empty() {
+            // an empty list means "every check"; a group without checks must not turn into that
+            bail!("no checks in group {}", self.groups.join(", "));
+        }
+        Ok(ids)
+    }
 }
 
 /// The health configuration: config.toml's `[health]` with the command line's thresholds over it.
@@ -43,6 +63,7 @@ pub fn health_config(config: &Config, opts: &CheckOptions) -> anyhow::Result<Hea
 
 pub async fn run(args: &ConnArgs, config: &Config, opts: CheckOptions) -> anyhow::Result<ExitCode> {
     let cfg = health_config(config, &opts)?;
+    let only = opts.selected_checks()?;
     let (_target, conns, _settings) = connect_headless(args, config).await?;
     let client = &conns.monitor.client;
     let mut report = Report {
@@ -52,27 +73,21 @@ pub async fn run(args: &ConnArgs, config: &Config, opts: CheckOptions) -> anyhow
         errors: Vec::new(),
     };
     let mut window = None;
-    health::run(
-        client,
-        &cfg,
-        opts.schema.as_deref(),
-        &opts.checks,
-        |ev| match ev {
-            HealthEvent::Started { facts, .. } => {
-                report.server_version = facts.server_version.clone();
-                report.stats_reset = facts.window.stats_reset.clone();
-                window = Some(facts.window);
-            }
-            HealthEvent::Check(outcome) => match outcome.result {
-                Ok(mut f) => report.findings.append(&mut f),
-                Err(message) => report.errors.push(CheckError {
-                    check: outcome.check,
-                    message,
-                }),
-            },
-            HealthEvent::Finished { .. } => {}
+    health::run(client, &cfg, opts.schema.as_deref(), &only, |ev| match ev {
+        HealthEvent::Started { facts, .. } => {
+            report.server_version = facts.server_version.clone();
+            report.stats_reset = facts.window.stats_reset.clone();
+            window = Some(facts.window);
+        }
+        HealthEvent::Check(outcome) => match outcome.result {
+            Ok(mut f) => report.findings.append(&mut f),
+            Err(message) => report.errors.push(CheckError {
+                check: outcome.check,
+                message,
+            }),
         },
-    )
+        HealthEvent::Finished { .. } => {}
+    })
     .await
     .context("could not start the health report")?;
     sort_findings(&mut report.findings);

@@ -61,6 +61,43 @@ pub struct CheckInfo {
     pub why: &'static str,
     /// Based on cumulative statistics (counters since the last reset, per node), not on the catalog.
     pub usage_based: bool,
+    /// The group it belongs to (one of [`GROUPS`]): `pgdeck check --group` picks by it and the Health
+    /// pane heads its findings with it.
+    pub group: &'static str,
+}
+
+/// The finding groups, in report order: id and a heading.
+pub const GROUPS: &[(&str, &str)] = &[
+    ("indexes", "Indexes"),
+    ("tables", "Tables and constraints"),
+    ("maintenance", "Maintenance"),
+    ("settings", "Settings"),
+    ("security", "Security"),
+    ("migrations", "Migrations"),
+];
+
+/// The heading of a group id (the id itself when unknown).
+pub fn group_title(group: &str) -> &str {
+    GROUPS
+        .iter()
+        .find(|(id, _)| *id == group)
+        .map(|(_, title)| *title)
+        .unwrap_or(group)
+}
+
+/// The ids of the checks of these groups, in run order; an unknown group is an error naming the known ones.
+pub fn checks_of_groups(groups: &[String]) -> Result<Vec<&'static str>, String> {
+    for g in groups {
+        if !GROUPS.iter().any(|(id, _)| id == g) {
+            let ids: Vec<&str> = GROUPS.iter().map(|(id, _)| *id).collect();
+            return Err(format!("unknown group `{g}` (one of: {})", ids.join(", ")));
+        }
+    }
+    Ok(CHECKS
+        .iter()
+        .filter(|c| groups.iter().any(|g| g == c.group))
+        .map(|c| c.id)
+        .collect())
 }
 
 /// Every check, in the order they run: catalog-only checks first (fast, so the first findings show
@@ -71,96 +108,112 @@ pub const CHECKS: &[CheckInfo] = &[
         title: "invalid indexes",
         why: "An invalid index is never used by queries but is still updated on every write (and a unique one can still reject rows).",
         usage_based: false,
+        group: "indexes",
     },
     CheckInfo {
         id: "duplicate_index",
         title: "duplicate indexes",
         why: "An identical index doubles the write cost and the space for nothing: every query it could serve, its twin serves.",
         usage_based: false,
+        group: "indexes",
     },
     CheckInfo {
         id: "redundant_index",
         title: "redundant indexes",
         why: "The wider index serves the same lookups through its leading columns; the narrower one only costs writes and space.",
         usage_based: false,
+        group: "indexes",
     },
     CheckInfo {
         id: "fk_without_index",
         title: "foreign keys without an index",
         why: "Deleting or updating a referenced row makes PostgreSQL look for referencing rows; without an index that is a sequential scan of the referencing table, under lock.",
         usage_based: false,
+        group: "indexes",
     },
     CheckInfo {
         id: "no_primary_key",
         title: "tables without a primary key",
         why: "Rows cannot be addressed one by one, tools and ORMs assume a key, and logical replication cannot replicate updates and deletes without one.",
         usage_based: false,
+        group: "tables",
     },
     CheckInfo {
         id: "btree_on_array",
         title: "B-tree indexes on arrays",
         why: "A B-tree on an array column only serves whole-array equality; containment (@>, &&) needs GIN, and large arrays can exceed the B-tree entry size limit.",
         usage_based: false,
+        group: "indexes",
     },
     CheckInfo {
         id: "not_valid_constraint",
         title: "constraints never validated",
         why: "A NOT VALID constraint only checks new rows: old rows may break it, and the planner cannot rely on it.",
         usage_based: false,
+        group: "tables",
     },
     CheckInfo {
         id: "fk_type_mismatch",
         title: "foreign keys with mismatched types",
         why: "Joins and the foreign key's own checks compare values of different types, which costs casts and can stop index use.",
         usage_based: false,
+        group: "tables",
     },
     CheckInfo {
         id: "sequence_exhaustion",
         title: "sequences near their limit",
         why: "When a sequence (or the column it feeds) reaches its maximum, every insert fails until the type is widened.",
         usage_based: false,
+        group: "tables",
     },
     CheckInfo {
         id: "xid_wraparound",
         title: "transaction id wraparound",
         why: "When the oldest unfrozen transaction id nears 2^31 the server forces aggressive vacuums, and close to the limit it stops accepting writes.",
         usage_based: false,
+        group: "maintenance",
     },
     CheckInfo {
         id: "index_with_nulls",
         title: "indexes mostly on NULLs",
         why: "Most entries of the index are NULLs that queries rarely look for; a partial index WHERE col IS NOT NULL is smaller and cheaper to maintain.",
         usage_based: false,
+        group: "indexes",
     },
     CheckInfo {
         id: "unused_index",
         title: "unused indexes",
         why: "An index that queries do not use still costs every insert and update, vacuum time and cache space.",
         usage_based: true,
+        group: "indexes",
     },
     CheckInfo {
         id: "dead_tuples",
         title: "dead tuples",
         why: "Dead row versions make scans read more pages than needed and grow the table until vacuum reclaims them.",
         usage_based: true,
+        group: "maintenance",
     },
     CheckInfo {
         id: "seq_scan_heavy",
         title: "tables read by sequential scans",
         why: "A large table read mostly by sequential scans may be missing an index; EXPLAIN the frequent queries to confirm.",
         usage_based: true,
+        group: "tables",
     },
     CheckInfo {
         id: "index_bloat",
         title: "index bloat",
         why: "A bloated index is larger than its contents need: more pages to read and cache. Estimates overstate bloat after B-tree deduplication (13+).",
         usage_based: false,
+        group: "indexes",
     },
     CheckInfo {
         id: "table_bloat",
         title: "table bloat",
         why: "Free space inside a table makes scans read more pages; VACUUM makes it reusable but does not give it back.",
         usage_based: false,
+        group: "tables",
     },
 ];
 
@@ -282,8 +335,8 @@ impl RawRow {
     }
 }
 
-/// A problem found by a check.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A problem found by a check. Serialised with its check's `group` after `check`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     pub check: String,
     pub severity: Severity,
@@ -293,18 +346,39 @@ pub struct Finding {
     pub table: Option<String>,
     /// Unqualified index, constraint or sequence name (or database name).
     pub object: Option<String>,
-    #[serde(serialize_with = "evidence_map")]
     pub evidence: Vec<(String, Value)>,
     pub message: String,
     pub fix: Option<String>,
 }
 
-fn evidence_map<S: Serializer>(e: &[(String, Value)], s: S) -> Result<S::Ok, S::Error> {
-    let mut m = s.serialize_map(Some(e.len()))?;
-    for (k, v) in e {
-        m.serialize_entry(k, v)?;
+/// The evidence pairs as a JSON object, in their order.
+struct EvidenceMap<'a>(&'a [(String, Value)]);
+
+impl Serialize for EvidenceMap<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
     }
-    m.end()
+}
+
+impl Serialize for Finding {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Finding", 9)?;
+        st.serialize_field("check", &self.check)?;
+        st.serialize_field("group", self.group())?;
+        st.serialize_field("severity", &self.severity)?;
+        st.serialize_field("schema", &self.schema)?;
+        st.serialize_field("table", &self.table)?;
+        st.serialize_field("object", &self.object)?;
+        st.serialize_field("evidence", &EvidenceMap(&self.evidence))?;
+        st.serialize_field("message", &self.message)?;
+        st.serialize_field("fix", &self.fix)?;
+        st.end()
+    }
 }
 
 impl Finding {
@@ -321,6 +395,11 @@ impl Finding {
             parts.push(quote_ident(o));
         }
         parts.join(".")
+    }
+
+    /// The group of its check (`indexes`, `settings`, ...).
+    pub fn group(&self) -> &'static str {
+        check(&self.check).map(|c| c.group).unwrap_or("")
     }
 
     /// Why this kind of finding matters.
@@ -1000,6 +1079,25 @@ pub fn evaluate(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn every_check_is_in_a_known_group_and_groups_select_their_checks() {
+        for c in CHECKS {
+            assert!(
+                GROUPS.iter().any(|(g, _)| *g == c.group),
+                "{} in unknown group {}",
+                c.id,
+                c.group
+            );
+        }
+        let ids = checks_of_groups(&["maintenance".to_string()]).expect("known group");
+        assert!(ids.contains(&"xid_wraparound"), "{ids:?}");
+        assert!(!ids.contains(&"duplicate_index"), "{ids:?}");
+        let err = checks_of_groups(&["nope".to_string()]).expect_err("unknown group");
+        assert!(err.contains("unknown group `nope`"), "{err}");
+        assert_eq!(group_title("security"), "Security");
+    }
+
     use super::*;
 
     fn row(schema: &str, table: &str, object: Option<&str>, values: Vec<(&str, Value)>) -> RawRow {

@@ -354,6 +354,7 @@ fn pgdeck_check_exit_codes_text_and_json() {
     assert_eq!(dup["table"], "dup");
     assert_eq!(dup["severity"], "warning");
     assert_eq!(dup["evidence"]["keep_index"], "dup_a_1");
+    assert_eq!(dup["group"], "indexes");
     assert_eq!(dup["fix"], "DROP INDEX CONCURRENTLY public.dup_a_2;");
     assert!(dup["message"].as_str().is_some());
 
@@ -395,6 +396,19 @@ fn pgdeck_check_exit_codes_text_and_json() {
         "sequence_left_pct=1",
     ]);
     assert_eq!(code, 0, "{out}");
+    // --group picks the checks of a group: only index findings
+    let (code, out, err) = pgdeck_check(&[&ci, "--group", "indexes", "--format", "json"]);
+    assert_eq!(code, 1, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let findings = v["findings"].as_array().expect("findings");
+    assert!(
+        findings.iter().any(|f| f["check"] == "duplicate_index"),
+        "{v}"
+    );
+    assert!(findings.iter().all(|f| f["group"] == "indexes"), "{v}");
+    let (code, _, err) = pgdeck_check(&[&ci, "--group", "no_such_group"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown group `no_such_group`"), "{err}");
     // bad input: exit 2 with a message
     let (code, _, err) = pgdeck_check(&[&ci, "--check", "no_such_check"]);
     assert_eq!(code, 2);
