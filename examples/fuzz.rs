@@ -326,7 +326,7 @@ fn fuzz(target: &Target, budget: Duration, rng: &mut Rng, crash_dir: &Path) -> O
     let mut input = Vec::new();
     while start.elapsed() < budget {
         // a fresh seed every few mutations keeps inputs close to real ones
-        if tried % 16 == 0 {
+        if tried.is_multiple_of(16) {
             input = target
                 .seeds
                 .get(rng.below(target.seeds.len()))
