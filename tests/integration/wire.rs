@@ -742,25 +742,45 @@ fn give_to_server(dir: &Path) {
     .unwrap();
 }
 
-fn auth_cluster(tls: &Path) -> TempCluster {
-    let file = |f: &str| tls.join(f).display().to_string();
-    TempCluster::start(
-        ClusterOptions::default()
-            .tcp(true)
-            .preload_pg_stat_statements(false)
+/// A cluster with password roles on the socket (cleartext, md5, SCRAM) and, with `tls` (the directory
+/// of server.crt/.key and ca.crt), TLS on 127.0.0.1 where only SCRAM over TLS is let in.
+fn auth_cluster(tls: Option<&Path>) -> TempCluster {
+    let mut opts = ClusterOptions::default()
+        .tcp(true)
+        .preload_pg_stat_statements(false);
+    let mut hba: Vec<String> = vec![
+        "local all md5user md5".into(),
+        "local all scramuser scram-sha-256".into(),
+        "local all clearuser password".into(),
+    ];
+    if let Some(tls) = tls {
+        let file = |f: &str| tls.join(f).display().to_string();
+        opts = opts
             .setting("ssl", "on")
             .setting("ssl_cert_file", file("server.crt"))
             .setting("ssl_key_file", file("server.key"))
-            .setting("ssl_ca_file", file("ca.crt"))
-            .hba_lines(vec![
-                "local all md5user md5".into(),
-                "local all scramuser scram-sha-256".into(),
-                "local all clearuser password".into(),
-                "hostssl all all 127.0.0.1/32 scram-sha-256".into(),
-                "hostnossl all all 127.0.0.1/32 reject".into(),
-            ]),
+            .setting("ssl_ca_file", file("ca.crt"));
+        hba.push("hostssl all all 127.0.0.1/32 scram-sha-256".into());
+        hba.push("hostnossl all all 127.0.0.1/32 reject".into());
+    }
+    let pg = TempCluster::start(opts.hba_lines(hba)).expect("start the auth cluster");
+    pg.psql(
+        "postgres",
+        "set password_encryption = 'md5'; create role md5user login password 'md5-pw'; \
+         set password_encryption = 'scram-sha-256'; \
+         create role scramuser login password 'scram-pw'; \
+         create role clearuser login password 'clear-pw';",
     )
-    .expect("start the auth cluster")
+    .expect("roles");
+    pg
+}
+
+fn socket_conninfo(pg: &TempCluster) -> String {
+    format!(
+        "host={} port={} dbname=postgres",
+        pg.socket_dir().display(),
+        pg.port()
+    )
 }
 
 async fn try_connect(conninfo: &str) -> Result<WireConn, ConnectError> {
@@ -774,40 +794,12 @@ async fn current_user(c: &mut WireConn) -> String {
         .expect("a value")
 }
 
+/// Password methods on the socket: no TLS needed, so this runs on every server build (the PyPI wheels
+/// of several majors have no SSL).
 #[tokio::test]
-async fn authentication_methods_and_tls() {
-    let scratch = Scratch::new("wiretls");
-    let tls = scratch.path();
-    make_ca(tls, "ca");
-    make_ca(tls, "otherca");
-    // server.crt/.key for localhost and 127.0.0.1
-    make_leaf(
-        tls,
-        "server",
-        "localhost",
-        "ca",
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
-         keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
-    );
-    give_to_server(tls);
-    let pg = auth_cluster(tls);
-    pg.psql(
-        "postgres",
-        "set password_encryption = 'md5'; create role md5user login password 'md5-pw'; \
-         set password_encryption = 'scram-sha-256'; \
-         create role scramuser login password 'scram-pw'; \
-         create role clearuser login password 'clear-pw';",
-    )
-    .expect("roles");
-    let sock = format!(
-        "host={} port={} dbname=postgres",
-        pg.socket_dir().display(),
-        pg.port()
-    );
-    let tcp = format!(
-        "host=127.0.0.1 port={} dbname=postgres",
-        pg.tcp_port().expect("tcp")
-    );
+async fn password_authentication_methods() {
+    let pg = auth_cluster(None);
+    let sock = socket_conninfo(&pg);
     let mut failures = Vec::new();
     let mut check = |what: &str, ok: bool, detail: String| {
         if !ok {
@@ -856,6 +848,38 @@ async fn authentication_methods_and_tls() {
             Ok(_) => check(&format!("{user} no password"), false, "accepted".into()),
         }
     }
+
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn tls_modes_certificates_and_channel_binding() {
+    let scratch = Scratch::new("wiretls");
+    let tls = scratch.path();
+    make_ca(tls, "ca");
+    make_ca(tls, "otherca");
+    // server.crt/.key for localhost and 127.0.0.1
+    make_leaf(
+        tls,
+        "server",
+        "localhost",
+        "ca",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+    );
+    give_to_server(tls);
+    let pg = auth_cluster(Some(tls));
+    let sock = socket_conninfo(&pg);
+    let tcp = format!(
+        "host=127.0.0.1 port={} dbname=postgres",
+        pg.tcp_port().expect("tcp")
+    );
+    let mut failures = Vec::new();
+    let mut check = |what: &str, ok: bool, detail: String| {
+        if !ok {
+            failures.push(format!("{what}: {detail}"));
+        }
+    };
 
     // TLS: require, prefer, verify-full by name and by address, channel binding (SCRAM-PLUS).
     for (what, extra) in [
