@@ -23,17 +23,17 @@ pub fn init() -> LogGuard {
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let file = match std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-    {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("pgdeck: cannot open the log file {}: {e}", path.display());
-            return LogGuard(None);
-        }
-    };
+    // owner-only: the log names servers, users and statements
+    let file =
+        match crate::state::private_file(std::fs::OpenOptions::new().create(true).append(true))
+            .open(&path)
+        {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("pgdeck: cannot open the log file {}: {e}", path.display());
+                return LogGuard(None);
+            }
+        };
     let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = tracing_subscriber::EnvFilter::try_from_env("PGDECK_LOG_LEVEL")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

@@ -38,9 +38,7 @@ pub fn append(state_dir: &Path, entry: &HistoryEntry) -> std::io::Result<()> {
     e.sql = mask_passwords(&e.sql);
     let mut line = serde_json::to_vec(&e).map_err(std::io::Error::other)?;
     line.push(b'\n');
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
+    let mut f = super::private_file(std::fs::OpenOptions::new().create(true).append(true))
         .open(path(state_dir))?;
     // One write call per line: with O_APPEND the kernel places it whole at the end.
     f.write_all(&line)

@@ -220,3 +220,175 @@ fn kill_9_loses_at_most_two_seconds_of_typing() {
         .expect("saved buffer");
     assert!(saved.contains("typed before the crash"), "{saved}");
 }
+
+/// Every file under `dir` (recursively) whose content contains `needle`, with the file's mode.
+fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<String> {
+    let mut hits = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return hits;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            hits.extend(files_containing(&p, needle));
+        } else if let Ok(bytes) = std::fs::read(&p)
+            && String::from_utf8_lossy(&bytes).contains(needle)
+        {
+            hits.push(p.display().to_string());
+        }
+    }
+    hits
+}
+
+/// The connection password is typed once, in the connection string. It must never come back: not on
+/// any frame the terminal receives, not in history, autosaved buffers or the log (at debug level),
+/// not in the messages of a failed statement, `\conninfo` or a failed connection. A password typed
+/// into the editor (ALTER ROLE) stays in the autosaved buffer (the user's text is never lost) but not
+/// in the history or the log; the state files are private to their owner.
+#[test]
+fn the_connection_password_never_reaches_screen_files_or_messages() {
+    use std::os::unix::fs::PermissionsExt;
+    const PW: &str = "Zebra-9f3k-LeakCheck";
+    const TYPED_PW: &str = "Typed-77q-NotForHistory";
+    let c = super::cli::password_cluster();
+    c.psql("postgres", &format!("alter role pw_user password '{PW}'"))
+        .expect("password");
+    let scratch = Scratch::new("tui-secrets");
+    let cfg = scratch.path().display().to_string();
+    let log = scratch.path().join("pgdeck.log");
+    let ci = format!(
+        "host={} port={} user=pw_user dbname=pwdb password={PW}",
+        c.socket_dir().display(),
+        c.port()
+    );
+    let log_s = log.display().to_string();
+    let mut s = pty::PtySession::spawn(
+        env!("CARGO_BIN_EXE_pgdeck"),
+        &[&ci],
+        &[
+            ("PGDECK_CONFIG_DIR", &cfg),
+            ("HOME", &cfg),
+            ("PGDECK_LOG", &log_s),
+            ("PGDECK_LOG_LEVEL", "debug"),
+        ],
+        120,
+        32,
+    );
+    s.wait_for(WAIT, |sc| sc.contains("pw_user@"))
+        .unwrap_or_else(|sc| panic!("UI did not open:\n{sc}"));
+    s.send(b"\\conninfo");
+    s.send(b"\x1b[15~"); // f5
+    s.wait_for(WAIT, |sc| sc.contains("connected as pw_user@"))
+        .unwrap_or_else(|sc| panic!("no conninfo:\n{sc}"));
+    s.send(b"\x01\x0b"); // ctrl-a, ctrl-k: clear the line
+    s.send(b"select 1/0;");
+    s.send(b"\x1b[15~");
+    s.wait_for(WAIT, |sc| sc.contains("22012"))
+        .unwrap_or_else(|sc| panic!("error not shown:\n{sc}"));
+    s.send(b"\x01\x0b");
+    s.send(format!("alter role pw_user password '{TYPED_PW}';").as_bytes());
+    s.send(b"\x1b[15~");
+    s.wait_for(WAIT, |sc| sc.contains("ALTER ROLE"))
+        .unwrap_or_else(|sc| panic!("alter role not run:\n{sc}"));
+    // give the autosave (every 2 s) a chance to write the buffer with the typed password
+    std::thread::sleep(Duration::from_millis(2500));
+    s.send(b"\x11"); // ctrl-q
+    let status = s.wait_exit(WAIT).expect("exits");
+    assert!(status.success(), "{status:?}");
+    let raw = String::from_utf8_lossy(&s.raw).into_owned();
+    assert!(!raw.contains(PW), "the password reached the terminal");
+
+    // files: the state directory, config directory and the log
+    assert!(
+        std::fs::metadata(&log).is_ok_and(|m| m.len() > 0),
+        "PGDECK_LOG wrote no log"
+    );
+    let leaks = files_containing(scratch.path(), PW);
+    assert!(leaks.is_empty(), "connection password in {leaks:?}");
+    let typed: Vec<String> = files_containing(scratch.path(), TYPED_PW);
+    assert!(
+        typed.iter().all(|f| f.contains("/buffers/")),
+        "a typed password outside the autosaved buffers: {typed:?}"
+    );
+    assert!(
+        !typed.is_empty(),
+        "the autosaved buffer should keep the editor's text"
+    );
+    for f in [log.clone(), scratch.path().join("state/history.jsonl")] {
+        let mode = std::fs::metadata(&f)
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "{} is readable by others", f.display());
+    }
+    for f in std::fs::read_dir(scratch.path().join("state/buffers"))
+        .expect("buffers")
+        .flatten()
+    {
+        let mode = f.metadata().expect("meta").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{:?} is readable by others", f.path());
+    }
+
+    // headless: a failing statement, conninfo, a wrong database, a wrong password
+    c.psql("postgres", &format!("alter role pw_user password '{PW}'"))
+        .expect("password back");
+    let base = format!(
+        "host={} port={} user=pw_user password={PW}",
+        c.socket_dir().display(),
+        c.port()
+    );
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pgdeck"))
+            .args(args)
+            .env("PGDECK_CONFIG_DIR", &cfg)
+            .env("HOME", &cfg)
+            .output()
+            .expect("run pgdeck");
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let uri_pw = format!(
+        "postgresql://pw_user:{PW}@/pwdb?host={}&port={}",
+        c.socket_dir().display(),
+        c.port()
+    );
+    for (what, out) in [
+        (
+            "query error",
+            run(&["query", &format!("{base} dbname=pwdb"), "-c", "select 1/0"]),
+        ),
+        (
+            "conninfo",
+            run(&["conninfo", &format!("{base} dbname=pwdb")]),
+        ),
+        ("conninfo uri", run(&["conninfo", &uri_pw, "--json"])),
+        (
+            "missing database",
+            run(&[
+                "query",
+                &format!("{base} dbname=nosuchdb"),
+                "-c",
+                "select 1",
+            ]),
+        ),
+        (
+            "wrong password",
+            run(&[
+                "query",
+                &format!("{base} dbname=pwdb").replace(PW, &format!("{PW}-but-wrong")),
+                "-c",
+                "select 1",
+            ]),
+        ),
+        (
+            "check on a missing database",
+            run(&["check", &uri_pw.replace("/pwdb", "/nosuchdb")]),
+        ),
+    ] {
+        assert!(!out.contains(PW), "{what} shows the password: {out}");
+        assert!(!out.trim().is_empty(), "{what} printed nothing");
+    }
+}
