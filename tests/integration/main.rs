@@ -6,6 +6,7 @@ mod activity;
 mod cli;
 mod common;
 mod health;
+mod hostile;
 mod plan;
 mod pooler;
 mod query;
