@@ -18,6 +18,7 @@ pub mod health;
 pub mod psql;
 pub mod server;
 pub mod session;
+pub mod settings;
 pub mod wire;
 
 use std::sync::Arc;
