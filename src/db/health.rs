@@ -200,7 +200,11 @@ pub async fn run_check(
     schema: Option<&str>,
 ) -> Result<Vec<Finding>, DbError> {
     if check == "setting" {
-        // server-wide: reads pg_settings whole and rules on the parameters together
+        // server-wide: no schema holds a parameter, so a report narrowed to a schema has none
+        if schema.is_some() {
+            return Ok(Vec::new());
+        }
+        // reads pg_settings whole and rules on the parameters together
         return super::settings::check(client, &config.tune, facts.version_num).await;
     }
     let sql = sql_for(check, facts.version_num)

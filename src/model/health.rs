@@ -427,6 +427,10 @@ pub struct CheckError {
 pub struct Report {
     pub server_version: String,
     pub stats_reset: Option<String>,
+    /// What the reader should know about the report as a whole: where the hardware for the settings
+    /// recommendations came from, or why they were skipped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     pub findings: Vec<Finding>,
     pub errors: Vec<CheckError>,
 }

@@ -219,7 +219,7 @@ impl Setting {
             ("user", _) => "ALTER ROLE (this role)".into(),
             ("database user", _) => "ALTER ROLE ... IN DATABASE (this role here)".into(),
             ("client", _) => "the connection's options (PGOPTIONS)".into(),
-            ("session", _) => "the server's value; pgdeck's monitor session sets its own".into(),
+            ("session", _) => "the server's value (pgdeck's monitor session overrides it)".into(),
             ("override", _) => "set by the server itself".into(),
             (s, _) => s.to_string(),
         }

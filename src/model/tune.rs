@@ -10,17 +10,16 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+use serde::de::{self, Deserializer};
 
 /// How the data is stored: it sets the planner's cost of a random read and how many reads to issue
 /// ahead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Storage {
     Ssd,
     Hdd,
     /// Network storage (SAN, cloud block volumes).
-    #[serde(alias = "network")]
     San,
     Nvme,
 }
@@ -55,15 +54,13 @@ impl std::str::FromStr for Storage {
 }
 
 /// What the server mostly does (PGTune's "DB type").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Workload {
     /// Web application: many short queries.
     Web,
     /// Online transaction processing.
     Oltp,
     /// Data warehouse: few, large analytical queries.
-    #[serde(alias = "datawarehouse", alias = "data-warehouse", alias = "warehouse")]
     Dw,
     /// A developer's or desktop application's database, sharing the machine.
     Desktop,
@@ -113,6 +110,106 @@ impl std::str::FromStr for Workload {
     }
 }
 
+/// Deserialize through `FromStr`, so a config file gets the same words and messages as the command
+/// line.
+fn from_str_de<'de, D: Deserializer<'de>, T: std::str::FromStr<Err = String>>(
+    d: D,
+) -> Result<T, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map_err(de::Error::custom)
+}
+
+impl<'de> Deserialize<'de> for Storage {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        from_str_de(d)
+    }
+}
+
+impl<'de> Deserialize<'de> for Workload {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        from_str_de(d)
+    }
+}
+
+/// A size in a config file: a string with a unit (`"16GB"`), parsed by [`parse_size`].
+fn size_de<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    struct V;
+    impl de::Visitor<'_> for V {
+        type Value = Option<u64>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a size with a unit, such as \"16GB\"")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<u64>, E> {
+            parse_size(v).map(Some).map_err(E::custom)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Option<u64>, E> {
+            Err(E::custom(format!(
+                "{v} has no unit: write it as a string with one, e.g. \"16GB\""
+            )))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Option<u64>, E> {
+            self.visit_i64(v as i64)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// Hardware as stated somewhere (config.toml's `[hardware]`, a profile's `hardware` table, the
+/// command line, the machine itself): any part may be missing. Later sources fill in or override
+/// earlier ones with [`HardwareSpec::over`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    default,
+    expecting = "a hardware table such as { ram = \"16GB\", cpus = 8, storage = \"ssd\", workload = \"oltp\" }"
+)]
+pub struct HardwareSpec {
+    /// RAM in bytes (`ram = "16GB"` in a file).
+    #[serde(deserialize_with = "size_de")]
+    pub ram: Option<u64>,
+    pub cpus: Option<u32>,
+    pub storage: Option<Storage>,
+    pub workload: Option<Workload>,
+    pub max_connections: Option<u32>,
+    /// Read RAM, CPUs and storage from this machine when the server is on it (default true).
+    pub detect: Option<bool>,
+}
+
+impl HardwareSpec {
+    /// `self` with every part `over` states replacing ours.
+    pub fn over(self, over: HardwareSpec) -> HardwareSpec {
+        HardwareSpec {
+            ram: over.ram.or(self.ram),
+            cpus: over.cpus.or(self.cpus),
+            storage: over.storage.or(self.storage),
+            workload: over.workload.or(self.workload),
+            max_connections: over.max_connections.or(self.max_connections),
+            detect: over.detect.or(self.detect),
+        }
+    }
+
+    /// Whether anything about the machine is stated.
+    pub fn is_empty(&self) -> bool {
+        self.ram.is_none()
+            && self.cpus.is_none()
+            && self.storage.is_none()
+            && self.workload.is_none()
+            && self.max_connections.is_none()
+    }
+
+    /// A complete profile, when the RAM is known: storage defaults to ssd and the workload to web,
+    /// PGTune's defaults.
+    pub fn complete(&self) -> Option<Hardware> {
+        Some(Hardware {
+            ram_bytes: self.ram?,
+            cpus: self.cpus.filter(|c| *c > 0),
+            storage: self.storage.unwrap_or(Storage::Ssd),
+            workload: self.workload.unwrap_or(Workload::Web),
+            max_connections: self.max_connections.filter(|c| *c > 0),
+        })
+    }
+}
+
 /// The machine the server runs on and what it is for: the input of [`targets`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hardware {
@@ -135,7 +232,7 @@ impl Hardware {
 
 impl fmt::Display for Hardware {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} RAM", format_size(self.ram_bytes))?;
+        write!(f, "{} RAM", human_size(self.ram_bytes))?;
         if let Some(c) = self.cpus {
             write!(f, ", {c} CPU{}", if c == 1 { "" } else { "s" })?;
         }
@@ -226,6 +323,96 @@ pub fn format_size(bytes: u64) -> String {
         }
     }
     format!("{bytes}B")
+}
+
+/// A size for reading rather than for PostgreSQL: exact when it is (`16GB`), else one decimal in
+/// the largest unit (`23.5GB` for the RAM a machine reports).
+pub fn human_size(bytes: u64) -> String {
+    let exact = format_size(bytes);
+    if bytes < MB || ["TB", "GB", "MB"].iter().any(|u| exact.ends_with(u)) {
+        return exact;
+    }
+    for (unit, m) in [("TB", TB), ("GB", GB), ("MB", MB)] {
+        if bytes >= m {
+            return format!("{:.1}{unit}", bytes as f64 / m as f64);
+        }
+    }
+    exact
+}
+
+/// Where each part of the hardware came from, for the note that says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HardwareOrigin {
+    /// Read from this machine.
+    pub machine: HardwareSpec,
+    /// Stated by the user (config.toml, the profile, the command line), already merged.
+    pub stated: HardwareSpec,
+}
+
+/// One sentence on where the hardware came from: what was read from this machine, what was stated,
+/// what was assumed. `how` says why the machine counts as the server's (`over a unix socket`).
+pub fn hardware_note(origin: &HardwareOrigin, hw: &Hardware, how: &str) -> String {
+    let mut read = Vec::new();
+    let mut stated = Vec::new();
+    let mut assumed = Vec::new();
+    let m = &origin.machine;
+    let st = &origin.stated;
+    let mut put = |from_user: bool, from_machine: bool, text: String| {
+        if from_user {
+            stated.push(text);
+        } else if from_machine {
+            read.push(text);
+        } else {
+            assumed.push(text);
+        }
+    };
+    put(
+        st.ram.is_some(),
+        m.ram.is_some(),
+        format!("{} RAM", human_size(hw.ram_bytes)),
+    );
+    if let Some(c) = hw.cpus {
+        put(st.cpus.is_some(), m.cpus.is_some(), format!("{c} CPUs"));
+    }
+    put(
+        st.storage.is_some(),
+        m.storage.is_some(),
+        format!("{} storage", hw.storage.name()),
+    );
+    put(
+        st.workload.is_some(),
+        false,
+        format!("{} workload", hw.workload.name()),
+    );
+    if let Some(c) = hw.max_connections {
+        stated.push(format!("{c} connections"));
+    }
+    let mut parts = Vec::new();
+    if !read.is_empty() {
+        parts.push(format!(
+            "hardware read from this machine ({how}): {}",
+            read.join(", ")
+        ));
+    }
+    if !stated.is_empty() {
+        parts.push(format!("stated: {}", stated.join(", ")));
+    }
+    if !assumed.is_empty() {
+        parts.push(format!(
+            "assumed (PGTune's defaults): {}",
+            assumed.join(", ")
+        ));
+    }
+    let mut note = parts.join("; ");
+    if !read.is_empty() || !assumed.is_empty() {
+        note.push_str(
+            ". State what differs with --ram, --cpus, --storage, --workload or config.toml's [hardware]",
+        );
+    }
+    if hw.cpus.is_none() {
+        note.push_str(". Without a CPU count the parallel-query settings are left alone");
+    }
+    note
 }
 
 /// A tuned parameter's target value.
@@ -343,7 +530,7 @@ pub fn targets(hw: &Hardware, pg_major: u32) -> Vec<Target> {
     use Workload::*;
     let total = kb(hw.ram_bytes);
     let w = hw.workload;
-    let ram = format_size(hw.ram_bytes);
+    let ram = human_size(hw.ram_bytes);
     let shared = match w {
         Desktop => total / 16,
         _ => total / 4,
@@ -496,6 +683,15 @@ pub fn targets(hw: &Hardware, pg_major: u32) -> Vec<Target> {
 
 // -------------------------------------------------------------------------------------------------
 // Reading the machine (the parsing half; `crate::hardware` reads the files)
+
+/// RAM as the kernel reports it, rounded to what was installed: MemTotal leaves out what the
+/// firmware and kernel reserve (a 16GB machine reports about 15.6GB), so round to the nearest GB
+/// from 2GB up, to the nearest 64MB below. The targets then come out as PGTune gives them for the
+/// RAM people would type.
+pub fn round_ram(bytes: u64) -> u64 {
+    let step = if bytes >= 2 * GB { GB } else { 64 * MB };
+    (((bytes + step / 2) / step) * step).max(step)
+}
 
 /// `MemTotal` of a `/proc/meminfo` text, in bytes.
 pub fn meminfo_total(text: &str) -> Option<u64> {
@@ -880,6 +1076,63 @@ mod tests {
         assert_eq!(format_size(100), "100B");
         assert_eq!(format_size(2 * TB), "2TB");
         assert_eq!(format_size(GB + 512 * MB), "1536MB");
+    }
+
+    #[test]
+    fn the_note_says_what_was_read_stated_and_assumed() {
+        let machine = HardwareSpec {
+            ram: Some(24_683_792 * KB),
+            cpus: Some(2),
+            storage: Some(Storage::Hdd),
+            ..Default::default()
+        };
+        let stated = HardwareSpec {
+            cpus: Some(8),
+            ..Default::default()
+        };
+        let merged = machine.over(stated);
+        let hw = merged.complete().expect("ram known");
+        assert_eq!(hw.cpus, Some(8));
+        let note = hardware_note(
+            &HardwareOrigin { machine, stated },
+            &hw,
+            "over a unix socket",
+        );
+        assert_eq!(
+            note,
+            "hardware read from this machine (over a unix socket): 23.5GB RAM, hdd storage; \
+             stated: 8 CPUs; assumed (PGTune's defaults): web workload. State what differs with \
+             --ram, --cpus, --storage, --workload or config.toml's [hardware]"
+        );
+        let all = HardwareSpec {
+            ram: Some(16 * GB),
+            cpus: None,
+            storage: Some(Storage::Ssd),
+            workload: Some(Workload::Oltp),
+            ..Default::default()
+        };
+        let hw = all.complete().expect("complete");
+        let note = hardware_note(
+            &HardwareOrigin {
+                machine: HardwareSpec::default(),
+                stated: all,
+            },
+            &hw,
+            "",
+        );
+        assert_eq!(
+            note,
+            "stated: 16GB RAM, ssd storage, oltp workload. Without a CPU count the parallel-query settings are left alone"
+        );
+        assert!(HardwareSpec::default().complete().is_none());
+        assert_eq!(human_size(16 * GB), "16GB");
+        assert_eq!(human_size(512 * MB), "512MB");
+        assert_eq!(human_size(24_683_792 * KB), "23.5GB");
+        assert_eq!(round_ram(24_683_792 * KB), 24 * GB);
+        assert_eq!(round_ram(16_318_412 * KB), 16 * GB);
+        assert_eq!(round_ram(2_000 * MB), 2 * GB);
+        assert_eq!(round_ram(1_000 * MB), 1024 * MB);
+        assert_eq!(round_ram(10 * MB), 64 * MB);
     }
 
     #[test]
