@@ -686,10 +686,10 @@ pub fn targets(hw: &Hardware, pg_major: u32) -> Vec<Target> {
 
 /// RAM as the kernel reports it, rounded to what was installed: MemTotal leaves out what the
 /// firmware and kernel reserve (a 16GB machine reports about 15.6GB), so round to the nearest GB
-/// from 2GB up, to the nearest 64MB below. The targets then come out as PGTune gives them for the
+/// from 1.5GB up, to the nearest 64MB below. The targets then come out as PGTune gives them for the
 /// RAM people would type.
 pub fn round_ram(bytes: u64) -> u64 {
-    let step = if bytes >= 2 * GB { GB } else { 64 * MB };
+    let step = if bytes >= GB + GB / 2 { GB } else { 64 * MB };
     (((bytes + step / 2) / step) * step).max(step)
 }
 
@@ -1132,6 +1132,7 @@ mod tests {
         assert_eq!(round_ram(16_318_412 * KB), 16 * GB);
         assert_eq!(round_ram(2_000 * MB), 2 * GB);
         assert_eq!(round_ram(1_000 * MB), 1024 * MB);
+        assert_eq!(round_ram(1_950 * MB), 2 * GB);
         assert_eq!(round_ram(10 * MB), 64 * MB);
     }
 
