@@ -91,8 +91,9 @@ pub enum Command {
     /// Run SQL and stream the results to stdout (table, CSV as `psql --csv` prints it, JSON,
     /// Markdown, TSV). Stops at the first error (stderr, exit code 2).
     Query(QueryArgs),
-    /// Run the index and table health report (the Health pane's checks) and print the findings with
-    /// their evidence and fix SQL. Exit 0 when nothing is at or above --fail-on, 1 when something is,
+    /// Run the health report (the Health pane's checks: indexes, tables, maintenance, settings...)
+    /// and print the findings with their evidence and fix SQL. The settings recommendations use the
+    /// hardware given below, config.toml's [hardware], or this machine's when the server is on it. Exit 0 when nothing is at or above --fail-on, 1 when something is,
     /// 2 on error (including a check that could not run).
     Check {
         /// A `postgres://` URI, a `key=value` connection string, or a database name.

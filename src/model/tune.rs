@@ -707,14 +707,18 @@ pub fn meminfo_total(text: &str) -> Option<u64> {
 
 /// The storage kind of the machine's disks from `(device name, rotational flag)` pairs as
 /// `/sys/block/*/queue/rotational` gives them. Virtual devices (loop, ram, zram, device-mapper,
-/// optical) are left out; `None` when the real disks disagree or there are none.
+/// optical) are left out, and so are a VM's paravirtual disks (virtio `vd*`, Xen `xvd*`), whose flag
+/// says nothing about the storage behind them (virtio disks claim to spin by default); `None` when the
+/// disks left disagree or there are none.
 pub fn storage_from_block_devices(devices: &[(String, bool)]) -> Option<Storage> {
     let real: Vec<&(String, bool)> = devices
         .iter()
         .filter(|(name, _)| {
-            !["loop", "ram", "zram", "dm-", "sr", "fd", "md", "nbd"]
-                .iter()
-                .any(|p| name.starts_with(p))
+            ![
+                "loop", "ram", "zram", "dm-", "sr", "fd", "md", "nbd", "vd", "xvd",
+            ]
+            .iter()
+            .any(|p| name.starts_with(p))
         })
         .collect();
     if real.is_empty() {
@@ -1176,6 +1180,11 @@ mod tests {
             None
         );
         assert_eq!(storage_from_block_devices(&d(&[("loop0", false)])), None);
+        // a VM's virtio disk says it spins whatever backs it: unknown
+        assert_eq!(
+            storage_from_block_devices(&d(&[("vda", true), ("zram0", false)])),
+            None
+        );
     }
 
     mod prop {

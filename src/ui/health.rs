@@ -385,7 +385,7 @@ impl Pane for HealthPane {
             if self.planned.iter().any(|c| c == "setting") {
                 // where the hardware came from, or why its recommendations were skipped
                 for n in &self.config.tune.notes {
-                    for l in wrap_words(n, w).into_iter().take(2) {
+                    for l in wrap_words(n, w).into_iter().take(3) {
                         head.push(Line::styled(l, cx.theme.muted));
                     }
                 }

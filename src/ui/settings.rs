@@ -288,7 +288,7 @@ impl SettingsView {
             ));
         }
         for n in &self.tune.notes {
-            for l in super::health::wrap_words(n, w).into_iter().take(2) {
+            for l in super::health::wrap_words(n, w).into_iter().take(3) {
                 head.push(Line::styled(l, cx.theme.muted));
             }
         }

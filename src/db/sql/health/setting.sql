@@ -13,4 +13,4 @@ select name::text,
        coalesce(short_desc, '')::text as short_desc,
        coalesce(category, '')::text as category
 from pg_catalog.pg_settings
-order by name
+order by lower(name)
