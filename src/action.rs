@@ -43,6 +43,10 @@ pub enum Action {
     // health report
     /// Put the selected finding's fix SQL into the editor (never runs it).
     EditFix,
+    /// Switch the health pane between its findings and the settings view.
+    ShowSettings,
+    /// Settings view: only the parameters changed from their defaults, or all.
+    ChangedOnly,
     // plan
     Explain,
     ExplainAnalyze,
@@ -134,6 +138,8 @@ impl Action {
         Action::ToggleExpanded,
         Action::Mark,
         Action::EditFix,
+        Action::ShowSettings,
+        Action::ChangedOnly,
         Action::Explain,
         Action::ExplainAnalyze,
         Action::UseSuggestion,
@@ -210,6 +216,8 @@ impl Action {
             Action::UseSuggestion => "use_suggestion",
             Action::Mark => "mark",
             Action::EditFix => "edit_fix",
+            Action::ShowSettings => "show_settings",
+            Action::ChangedOnly => "changed_only",
             Action::CancelSession => "cancel_session",
             Action::TerminateSession => "terminate_session",
             Action::CycleSort => "cycle_sort",
@@ -281,7 +289,15 @@ impl Action {
             Action::Export => "export the result to a file (csv, json, md, tsv)",
             Action::ToggleExpanded => "expanded record view (like psql's \\x)",
             Action::Mark => "start or end a selection",
-            Action::EditFix => "put the finding's fix SQL into the editor (it is not run)",
+            Action::EditFix => {
+                "put the finding's (or the parameter's recommended) fix SQL into the editor (it is not run)"
+            }
+            Action::ShowSettings => {
+                "settings view: every server parameter, its source and the recommendation; again: back to the findings"
+            }
+            Action::ChangedOnly => {
+                "settings view: only the parameters changed from their defaults, or all"
+            }
             Action::Explain => "EXPLAIN the statement under the cursor (the plan pane shows it)",
             Action::ExplainAnalyze => {
                 "EXPLAIN ANALYZE the statement under the cursor (writes are rolled back)"

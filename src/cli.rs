@@ -91,8 +91,9 @@ pub enum Command {
     /// Run SQL and stream the results to stdout (table, CSV as `psql --csv` prints it, JSON,
     /// Markdown, TSV). Stops at the first error (stderr, exit code 2).
     Query(QueryArgs),
-    /// Run the index and table health report (the Health pane's checks) and print the findings with
-    /// their evidence and fix SQL. Exit 0 when nothing is at or above --fail-on, 1 when something is,
+    /// Run the health report (the Health pane's checks: indexes, tables, maintenance, settings...)
+    /// and print the findings with their evidence and fix SQL. The settings recommendations use the
+    /// hardware given below, config.toml's [hardware], or this machine's when the server is on it. Exit 0 when nothing is at or above --fail-on, 1 when something is,
     /// 2 on error (including a check that could not run).
     Check {
         /// A `postgres://` URI, a `key=value` connection string, or a database name.
@@ -117,6 +118,8 @@ pub enum Command {
         /// Override a threshold of config.toml's [health], e.g. `--threshold unused_index_scans=10`.
         #[arg(long = "threshold", value_name = "NAME=VALUE")]
         thresholds: Vec<String>,
+        #[command(flatten)]
+        hardware: HardwareArgs,
     },
     /// Show a statement's plan with per-node figures and advice (EXPLAIN on the server), or analyse a
     /// plan saved in a file (`--file`, JSON or text as psql prints it; no connection needed).
@@ -171,6 +174,53 @@ pub enum Command {
     /// `(pid, backend_start)` re-check, never pgdeck's own connection). Exit 0 ok / signalled, 1 not
     /// signalled (not permitted, already gone, refused, declined), 2 error.
     Activity(ActivityArgs),
+}
+
+/// The database server's hardware, for the settings recommendations (over config.toml's
+/// `[hardware]` and what pgdeck reads from this machine when the server is on it).
+#[derive(Debug, Args, Clone, Default)]
+pub struct HardwareArgs {
+    /// The server's RAM: 16GB, 512MB, 1TB (units count in 1024s).
+    #[arg(long, value_name = "SIZE", value_parser = crate::model::tune::parse_size, help_heading = "Hardware")]
+    pub ram: Option<u64>,
+    /// The server's CPU count.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Hardware")]
+    pub cpus: Option<u32>,
+    /// The server's storage: ssd, hdd, san (or network), nvme.
+    #[arg(long, value_name = "KIND", value_parser = parse_storage, help_heading = "Hardware")]
+    pub storage: Option<crate::model::tune::Storage>,
+    /// What the server mostly does: web, oltp, dw (data warehouse), desktop, mixed.
+    #[arg(long, value_name = "KIND", value_parser = parse_workload, help_heading = "Hardware")]
+    pub workload: Option<crate::model::tune::Workload>,
+    /// Connections the applications open (default: PGTune's count for the workload).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Hardware")]
+    pub max_connections: Option<u32>,
+    /// Do not read RAM, CPUs and storage from this machine even when the server is on it (a tunnel
+    /// to a remote server looks local).
+    #[arg(long, help_heading = "Hardware")]
+    pub no_detect_hardware: bool,
+}
+
+fn parse_storage(s: &str) -> Result<crate::model::tune::Storage, String> {
+    s.parse()
+}
+
+fn parse_workload(s: &str) -> Result<crate::model::tune::Workload, String> {
+    s.parse()
+}
+
+impl HardwareArgs {
+    /// The flags as a partial hardware profile.
+    pub fn spec(&self) -> crate::model::tune::HardwareSpec {
+        crate::model::tune::HardwareSpec {
+            ram: self.ram,
+            cpus: self.cpus,
+            storage: self.storage,
+            workload: self.workload,
+            max_connections: self.max_connections,
+            detect: self.no_detect_hardware.then_some(false),
+        }
+    }
 }
 
 /// `pgdeck activity`.

@@ -545,6 +545,8 @@ pub struct Profile {
     pub production: bool,
     /// Status-bar accent colour for this profile (a theme colour: name, 0-255 or #rrggbb).
     pub color: Option<String>,
+    /// The server's hardware, over config.toml's `[hardware]` (the settings recommendations).
+    pub hardware: Option<crate::model::tune::HardwareSpec>,
 }
 
 /// The libpq connection keywords ("Parameter Key Words" in the libpq docs, PostgreSQL 18) a
@@ -602,7 +604,7 @@ pub const LIBPQ_KEYWORDS: &[&str] = &[
 ];
 
 /// pgdeck's own profile keys, besides the libpq keywords.
-const PROFILE_KEYS: &[&str] = &["conninfo", "read_only", "production", "color"];
+const PROFILE_KEYS: &[&str] = &["conninfo", "read_only", "production", "color", "hardware"];
 
 const PASSWORD_HINT: &str = "passwords do not belong in config.toml; put them in ~/.pgpass or the \
                              PGPASSWORD environment variable";
@@ -653,6 +655,7 @@ enum ProfileKey {
     ReadOnly,
     Production,
     Color,
+    Hardware,
     Param(String),
 }
 
@@ -664,6 +667,7 @@ impl<'de> Deserialize<'de> for ProfileKey {
             "read_only" => Ok(ProfileKey::ReadOnly),
             "production" => Ok(ProfileKey::Production),
             "color" => Ok(ProfileKey::Color),
+            "hardware" => Ok(ProfileKey::Hardware),
             "password" => Err(de::Error::custom(PASSWORD_HINT)),
             p if LIBPQ_KEYWORDS.contains(&p) => Ok(ProfileKey::Param(k)),
             _ => Err(de::Error::custom(format!(
@@ -733,7 +737,7 @@ impl<'de> Deserialize<'de> for Profile {
             type Value = Profile;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str(
-                    "a profile table (conninfo, libpq keywords, read_only, production, color)",
+                    "a profile table (conninfo, libpq keywords, read_only, production, color, hardware)",
                 )
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Profile, A::Error> {
@@ -744,6 +748,7 @@ impl<'de> Deserialize<'de> for Profile {
                         ProfileKey::ReadOnly => p.read_only = map.next_value()?,
                         ProfileKey::Production => p.production = map.next_value()?,
                         ProfileKey::Color => p.color = Some(map.next_value::<ColorName>()?.0),
+                        ProfileKey::Hardware => p.hardware = Some(map.next_value()?),
                         ProfileKey::Param(k) => {
                             let v = map.next_value::<ParamValue>()?;
                             p.params.insert(k, v.0);
@@ -775,6 +780,9 @@ pub struct Config {
     pub confirm: ConfirmConfig,
     /// Health report thresholds and exclusions.
     pub health: crate::model::health::HealthConfig,
+    /// The database server's hardware, for the settings recommendations (a profile's `hardware`
+    /// table overrides it, the command line both).
+    pub hardware: crate::model::tune::HardwareSpec,
     /// Named connection profiles.
     pub profiles: BTreeMap<String, Profile>,
 }
@@ -791,6 +799,7 @@ impl Default for Config {
             monitor: MonitorConfig::default(),
             confirm: ConfirmConfig::default(),
             health: crate::model::health::HealthConfig::default(),
+            hardware: crate::model::tune::HardwareSpec::default(),
             profiles: BTreeMap::new(),
         }
     }
@@ -925,6 +934,51 @@ fn check_passwords(text: &str, origin: &str) -> Result<(), ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hardware_in_its_table_and_in_profiles() {
+        use crate::model::tune::{Storage, Workload};
+        let c = Config::from_toml_str(
+            "[hardware]\nram = \"16GB\"\ncpus = 8\nstorage = \"network\"\nworkload = \"OLTP\"\n\n\
+             [profiles.big]\nhost = \"db\"\nhardware = { ram = \"1TB\", workload = \"dw\" }\n",
+            "config.toml",
+        )
+        .expect("valid hardware");
+        assert_eq!(c.hardware.ram, Some(16 << 30));
+        assert_eq!(c.hardware.cpus, Some(8));
+        assert_eq!(c.hardware.storage, Some(Storage::San));
+        assert_eq!(c.hardware.workload, Some(Workload::Oltp));
+        let big = c.profiles["big"].hardware.expect("profile hardware");
+        assert_eq!(big.ram, Some(1 << 40));
+        let merged = c.hardware.over(big);
+        assert_eq!(merged.ram, Some(1 << 40));
+        assert_eq!(merged.cpus, Some(8));
+        assert_eq!(merged.workload, Some(Workload::Dw));
+        for (text, says) in [
+            (
+                "[hardware]\nram = \"16XB\"\n",
+                "config.toml: [hardware] ram: `16XB`: unknown unit",
+            ),
+            ("[hardware]\nram = 16\n", "[hardware] ram: 16 has no unit"),
+            (
+                "[hardware]\nstorage = \"tape\"\n",
+                "[hardware] storage: unknown storage `tape`",
+            ),
+            (
+                "[hardware]\nrma = \"1GB\"\n",
+                "[hardware] unknown key \"rma\"",
+            ),
+            (
+                "[profiles.x]\nhardware = { cpu = 2 }\n",
+                "[profiles.x.hardware] unknown key \"cpu\"",
+            ),
+        ] {
+            let e = Config::from_toml_str(text, "config.toml").expect_err(text);
+            let s = e.to_string();
+            assert!(s.contains(says), "{text}: {s}");
+            assert!(s.contains("(line "), "{s}");
+        }
+    }
 
     #[test]
     fn shipped_default_config_parses_and_matches_the_documented_defaults() {

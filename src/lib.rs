@@ -15,6 +15,7 @@ pub mod conn;
 pub mod db;
 pub mod demo;
 pub mod event;
+pub mod hardware;
 pub mod keymap;
 pub mod logging;
 pub mod model;

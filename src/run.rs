@@ -56,8 +56,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_warnings(&target);
             let settings = settings(&config, read_only);
             let conns = connect_interactive(&mut target, &settings, &cli.conn).await?;
-            let safe = safe_mode(&cli.conn, &config);
-            run_tui(ui, &config, target, settings, conns, None, safe).await?;
+            run_tui(ui, &config, target, settings, conns, None, &cli.conn).await?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Demo {
@@ -108,6 +107,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             checks,
             groups,
             thresholds,
+            hardware,
         }) => {
             let mut args = cli.conn.clone();
             if sub_conninfo.is_some() {
@@ -120,6 +120,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 checks: checks.clone(),
                 groups: groups.clone(),
                 thresholds: thresholds.clone(),
+                hardware: hardware.spec(),
             };
             crate::commands::check::run(&args, &config, opts).await
         }
@@ -300,9 +301,18 @@ async fn run_tui(
     settings: Settings,
     conns: Connections,
     banner: Option<String>,
-    safe_mode: bool,
+    args: &ConnArgs,
 ) -> anyhow::Result<()> {
+    let safe_mode = safe_mode(args, config);
     let info = conns.info.clone();
+    // the settings recommendations: the stated hardware over this machine's when the server is on it
+    let mut health = config.health.clone();
+    health.tune = crate::hardware::resolve(
+        crate::hardware::stated(config, args.profile.as_deref(), Default::default()),
+        &target,
+        conns.pooled,
+        crate::hardware::read_machine,
+    );
     let status = StatusLine {
         target: target.display(),
         version: info.short_version().to_string(),
@@ -328,7 +338,7 @@ async fn run_tui(
         database: info.database.clone(),
         safe_mode,
     });
-    app.health = crate::ui::health::HealthPane::new(config.health.clone());
+    app.health = crate::ui::health::HealthPane::new(health);
     crate::tui::run(&mut app, &mut events).await
 }
 
@@ -385,7 +395,16 @@ async fn demo(
             match connect_interactive(&mut target, &settings, &ConnArgs::default()).await {
                 Ok(conns) => {
                     let banner = format!("demo database (removed on exit): {conninfo}");
-                    run_tui(ui, config, target, settings, conns, Some(banner), false).await
+                    run_tui(
+                        ui,
+                        config,
+                        target,
+                        settings,
+                        conns,
+                        Some(banner),
+                        &ConnArgs::default(),
+                    )
+                    .await
                 }
                 Err(e) => Err(e),
             }

@@ -27,6 +27,8 @@ pub struct CheckOptions {
     /// Groups whose checks run too (`--group`).
     pub groups: Vec<String>,
     pub thresholds: Vec<String>,
+    /// The server's hardware from the command line (`--ram`, `--cpus`...).
+    pub hardware: crate::model::tune::HardwareSpec,
 }
 
 impl CheckOptions {
@@ -62,13 +64,27 @@ pub fn health_config(config: &Config, opts: &CheckOptions) -> anyhow::Result<Hea
 }
 
 pub async fn run(args: &ConnArgs, config: &Config, opts: CheckOptions) -> anyhow::Result<ExitCode> {
-    let cfg = health_config(config, &opts)?;
+    let mut cfg = health_config(config, &opts)?;
     let only = opts.selected_checks()?;
-    let (_target, conns, _settings) = connect_headless(args, config).await?;
+    let (target, conns, _settings) = connect_headless(args, config).await?;
     let client = &conns.monitor.client;
+    cfg.tune = crate::hardware::resolve(
+        crate::hardware::stated(config, args.profile.as_deref(), opts.hardware),
+        &target,
+        conns.pooled,
+        crate::hardware::read_machine,
+    );
+    let settings_run =
+        opts.schema.is_none() && health::selected(&cfg, &only).iter().any(|c| c == "setting");
     let mut report = Report {
         server_version: String::new(),
         stats_reset: None,
+        // where the hardware came from, or why its recommendations were skipped
+        notes: if settings_run {
+            cfg.tune.notes.clone()
+        } else {
+            Vec::new()
+        },
         findings: Vec::new(),
         errors: Vec::new(),
     };
@@ -125,6 +141,9 @@ pub fn evidence_text(f: &Finding) -> String {
 
 fn write_text(out: &mut impl Write, report: &Report, banner: &str) -> std::io::Result<()> {
     writeln!(out, "PostgreSQL {}. {banner}", report.server_version)?;
+    for n in &report.notes {
+        writeln!(out, "Note: {n}.")?;
+    }
     for f in &report.findings {
         writeln!(out)?;
         writeln!(

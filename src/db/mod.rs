@@ -18,6 +18,7 @@ pub mod health;
 pub mod psql;
 pub mod server;
 pub mod session;
+pub mod settings;
 pub mod wire;
 
 use std::sync::Arc;
@@ -86,6 +87,9 @@ pub enum Request {
         schema: Option<String>,
         only: Vec<String>,
     },
+    /// Load every server parameter (pg_settings) and the facts its fixes need, on the monitor
+    /// connection. Answered with [`Reply::Settings`].
+    LoadSettings,
     /// EXPLAIN a statement on the work connection (under ANALYZE, a statement that writes runs inside
     /// BEGIN … ROLLBACK). Answered with [`Reply::Plan`].
     Explain {
@@ -141,6 +145,8 @@ pub enum Reply {
     Completion(crate::model::completion::CatalogNames),
     /// Progress of a health report.
     Health(health::HealthEvent),
+    /// Every server parameter this role can see.
+    Settings(Box<settings::SettingsSnapshot>),
     /// The EXPLAIN (FORMAT JSON) output of a statement.
     Plan(explain::Explained),
 }
@@ -525,6 +531,14 @@ impl Worker {
                         if let Err(e) = result {
                             send(Err(e), true);
                         }
+                    });
+                }
+                Request::LoadSettings => {
+                    let client = self.monitor_client(id).await;
+                    self.spawn_monitor(id, client, |c| async move {
+                        settings::snapshot(&c)
+                            .await
+                            .map(|s| Reply::Settings(Box::new(s)))
                     });
                 }
                 Request::LoadActivity => {

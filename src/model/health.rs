@@ -215,6 +215,13 @@ pub const CHECKS: &[CheckInfo] = &[
         usage_based: false,
         group: "tables",
     },
+    CheckInfo {
+        id: "setting",
+        title: "server settings",
+        why: "A server parameter that risks the data or the server on any hardware, or one far from what the stated hardware calls for (PGTune's rules).",
+        usage_based: false,
+        group: "settings",
+    },
 ];
 
 /// The check with this id.
@@ -420,6 +427,10 @@ pub struct CheckError {
 pub struct Report {
     pub server_version: String,
     pub stats_reset: Option<String>,
+    /// What the reader should know about the report as a whole: where the hardware for the settings
+    /// recommendations came from, or why they were skipped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     pub findings: Vec<Finding>,
     pub errors: Vec<CheckError>,
 }
@@ -468,6 +479,10 @@ pub struct HealthConfig {
     pub exclude_schemas: Vec<String>,
     /// Checks that are not run.
     pub skip_checks: Vec<String>,
+    /// The hardware for the `setting` check and where it came from: not part of `[health]`, filled
+    /// in from `[hardware]`, the profile, the command line or the machine itself.
+    #[serde(skip)]
+    pub tune: super::settings::TuneContext,
 }
 
 impl Default for HealthConfig {
@@ -485,6 +500,7 @@ impl Default for HealthConfig {
             xid_age_pct: 50.0,
             exclude_schemas: Vec::new(),
             skip_checks: Vec::new(),
+            tune: Default::default(),
         }
     }
 }
@@ -1122,7 +1138,7 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), CHECKS.len());
-        assert_eq!(CHECKS.len(), 16);
+        assert_eq!(CHECKS.len(), 17);
     }
 
     #[test]

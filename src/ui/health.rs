@@ -2,7 +2,8 @@
 //! connection runs them one at a time) and are listed grouped by severity and check, with a filter on
 //! schema, table and object, the stats-window banner, the checks that could not run, and the selected
 //! finding's evidence and fix SQL. `edit_fix` hands the fix to the editor, where it runs only when the
-//! user runs it; this pane never runs SQL by itself.
+//! user runs it; this pane never runs SQL by itself. `show_settings` switches to the settings view
+//! (`ui::settings`), which this pane holds and hands its keys and replies to while it is shown.
 
 use super::list::{FilterKey, edit_filter};
 use std::time::Duration;
@@ -15,6 +16,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::grid::spinner;
+use super::settings::SettingsView;
 use super::text::{truncate, visible};
 use super::{Handled, Pane, RenderCx};
 use crate::action::Action;
@@ -47,16 +49,30 @@ pub struct HealthPane {
     fix_out: Option<String>,
     /// The user moved the selection: it stays on its finding while new ones sort in.
     moved: bool,
+    /// The settings view, and whether it is shown instead of the findings.
+    settings: SettingsView,
+    showing_settings: bool,
 }
 
 impl HealthPane {
     /// A pane with the `[health]` thresholds of config.toml.
     pub fn new(config: HealthConfig) -> Self {
         HealthPane {
+            settings: SettingsView::new(config.tune.clone()),
             config,
             page: 10,
             ..Default::default()
         }
+    }
+
+    /// Whether the settings view is shown instead of the findings.
+    pub fn showing_settings(&self) -> bool {
+        self.showing_settings
+    }
+
+    /// The settings view, for tests.
+    pub fn settings_view(&self) -> &SettingsView {
+        &self.settings
     }
 
     /// Run the report the first time the pane is shown.
@@ -80,9 +96,9 @@ impl HealthPane {
         }));
     }
 
-    /// The fix the user asked to edit, once.
+    /// The fix the user asked to edit, once (from the findings or the settings view).
     pub fn take_fix(&mut self) -> Option<String> {
-        self.fix_out.take()
+        self.fix_out.take().or_else(|| self.settings.take_fix())
     }
 
     /// Findings shown (after the filter), for tests.
@@ -132,7 +148,7 @@ impl HealthPane {
 }
 
 /// Break `text` into lines of at most `width` columns at spaces (a longer word gets a line of its own).
-fn wrap_words(text: &str, width: usize) -> Vec<String> {
+pub(super) fn wrap_words(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut cur = String::new();
     for word in text.split_whitespace() {
@@ -165,6 +181,21 @@ fn severity_style(cx: &RenderCx, s: Severity) -> Style {
 
 impl Pane for HealthPane {
     fn update(&mut self, action: Action, requests: &Requests) -> Handled {
+        if action == Action::ShowSettings {
+            self.showing_settings = !self.showing_settings;
+            if self.showing_settings {
+                self.settings.start(requests);
+            }
+            return Handled::Yes;
+        }
+        if self.showing_settings {
+            // esc with nothing to clear goes back to the findings
+            if action == Action::Back && !self.settings.has_filter() {
+                self.showing_settings = false;
+                return Handled::Yes;
+            }
+            return self.settings.update(action, requests);
+        }
         let n = self.filtered().len();
         if super::list::move_selection(&mut self.selected, action, n, self.page) {
             self.moved = true;
@@ -196,14 +227,20 @@ impl Pane for HealthPane {
     }
 
     fn text_entry(&self) -> bool {
+        if self.showing_settings {
+            return self.settings.filtering();
+        }
         self.filtering
     }
 
     fn input_first(&self) -> bool {
-        self.filtering
+        self.text_entry()
     }
 
     fn input(&mut self, key: KeyEvent) -> bool {
+        if self.showing_settings {
+            return self.settings.input(key);
+        }
         if !self.filtering {
             return false;
         }
@@ -224,10 +261,14 @@ impl Pane for HealthPane {
     }
 
     fn waits_for(&self, id: RequestId) -> bool {
-        self.waiting == Some(id)
+        self.waiting == Some(id) || self.settings.waits_for(id)
     }
 
     fn on_reply(&mut self, response: Response) {
+        if self.settings.waits_for(response.id) {
+            self.settings.on_reply(response);
+            return;
+        }
         if response.last {
             self.waiting = None;
         }
@@ -265,6 +306,10 @@ impl Pane for HealthPane {
     }
 
     fn render(&mut self, frame: &mut Frame, area: Rect, cx: &RenderCx) {
+        if self.showing_settings {
+            self.settings.render(frame, area, cx);
+            return;
+        }
         let count = |s: Severity| self.findings.iter().filter(|f| f.severity == s).count();
         let mut title = vec![
             Span::raw(" Health "),
@@ -337,6 +382,19 @@ impl Pane for HealthPane {
             for l in wrap_words(&banner, w) {
                 head.push(Line::styled(l, cx.theme.muted));
             }
+            if self.planned.iter().any(|c| c == "setting") {
+                // where the hardware came from, or why its recommendations were skipped
+                for n in &self.config.tune.notes {
+                    for l in wrap_words(n, w).into_iter().take(3) {
+                        head.push(Line::styled(l, cx.theme.muted));
+                    }
+                }
+            }
+        }
+        let mut keys = cx.hint(Section::Health, Action::ShowSettings, "settings view");
+        keys.extend(cx.hint(Section::Health, Action::EditFix, "fix into the editor"));
+        if !keys.is_empty() {
+            head.push(Line::from(keys));
         }
         for (check, _, err) in &self.done {
             if let Some(e) = err {

@@ -13,6 +13,7 @@ pub mod layout;
 pub mod list;
 pub mod plan;
 pub mod schema;
+pub mod settings;
 pub mod status;
 pub mod text;
 

@@ -11,6 +11,7 @@ mod plan;
 mod pooler;
 mod query;
 mod schema;
+mod settings;
 mod standby;
 mod tui;
 mod wire;
