@@ -15,6 +15,7 @@ pub mod detail;
 pub mod error;
 pub mod explain;
 pub mod health;
+pub mod migrations;
 pub mod psql;
 pub mod server;
 pub mod session;
