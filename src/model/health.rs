@@ -777,6 +777,18 @@ pub fn size_setting(bytes: f64) -> String {
     }
 }
 
+/// A size as PostgreSQL shows a setting: `1GB`, `32MB`, or in kB.
+fn setting_text(bytes: i64) -> String {
+    const MB: i64 = 1024 * 1024;
+    if bytes > 0 && bytes % (1024 * MB) == 0 {
+        format!("{}GB", bytes / (1024 * MB))
+    } else if bytes > 0 && bytes % MB == 0 {
+        format!("{}MB", bytes / MB)
+    } else {
+        format!("{}kB", bytes / 1024)
+    }
+}
+
 /// A work_mem value: the next power of two in megabytes (`64MB`).
 fn work_mem_setting(bytes: f64) -> String {
     let mb = (bytes / (1024.0 * 1024.0)).max(1.0);
@@ -1251,7 +1263,7 @@ pub fn evaluate(
                 format!(
                     "{requested} of {total} checkpoints{standby} ({pct:.0}%) {} were requested rather than timed: WAL reached max_wal_size ({}) before checkpoint_timeout ({timeout:.0} s) ran out, or CHECKPOINT was run by hand. Each one flushes every dirty buffer at once and the full-page writes after it swell WAL. Raise max_wal_size to {target} (a reload applies it); it bounds pg_wal's size, so check the disk has room",
                     since_reset(row.text("stats_reset")),
-                    size_setting(max_wal as f64)
+                    setting_text(max_wal)
                 ),
                 Some(format!(
                     "ALTER SYSTEM SET max_wal_size = '{target}';\nSELECT pg_reload_conf();"
@@ -1285,7 +1297,7 @@ pub fn evaluate(
                     since_reset(row.text("stats_reset")),
                     bytes(per_day as i64),
                     bytes(avg),
-                    bytes(work_mem)
+                    setting_text(work_mem)
                 ),
                 Some(format!(
                     "-- applies to new sessions; ALTER ROLE ... SET work_mem narrows it to the roles that spill\nALTER DATABASE {} SET work_mem = '{target}';",
@@ -2089,6 +2101,9 @@ mod tests {
         assert_eq!(size_setting(130.0 * 1024.0 * 1024.0), "192MB");
         assert_eq!(size_setting(2.5 * 1024.0 * 1024.0 * 1024.0), "3GB");
         assert_eq!(work_mem_setting(5.0 * 1024.0 * 1024.0), "8MB");
+        assert_eq!(setting_text(32 << 20), "32MB");
+        assert_eq!(setting_text(4 << 30), "4GB");
+        assert_eq!(setting_text(64 << 10), "64kB");
         assert_eq!(version_older("1.9", "1.10"), Some(true));
         assert_eq!(version_older("1.10", "1.4"), Some(false));
         assert_eq!(version_older("2.0beta", "2.0"), None);

@@ -3,6 +3,7 @@
 //! install them, never a skip.
 
 mod activity;
+mod advisor;
 mod cli;
 mod common;
 mod health;
