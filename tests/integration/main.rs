@@ -7,6 +7,7 @@ mod advisor;
 mod cli;
 mod common;
 mod health;
+mod migrations;
 mod plan;
 mod pooler;
 mod query;
