@@ -68,6 +68,8 @@ pub enum Action {
     IntervalDown,
     /// next view: sessions, lock tree, top statements
     NextView,
+    /// health: show only the next group's findings (all, indexes, tables, ...)
+    CycleGroup,
     /// put the statement into the editor (it is not run)
     OpenInEditor,
     /// put EXPLAIN of the statement into the editor (it is not run)
@@ -147,6 +149,7 @@ impl Action {
         Action::IntervalUp,
         Action::IntervalDown,
         Action::NextView,
+        Action::CycleGroup,
         Action::OpenInEditor,
         Action::ExplainStatement,
         Action::ResetStatements,
@@ -220,6 +223,7 @@ impl Action {
             Action::IntervalUp => "interval_up",
             Action::IntervalDown => "interval_down",
             Action::NextView => "next_view",
+            Action::CycleGroup => "cycle_group",
             Action::OpenInEditor => "open_in_editor",
             Action::ExplainStatement => "explain_statement",
             Action::ResetStatements => "reset_statements",
@@ -297,6 +301,7 @@ impl Action {
             Action::IntervalUp => "refresh less often",
             Action::IntervalDown => "refresh more often",
             Action::NextView => "next view: sessions, lock tree, top statements",
+            Action::CycleGroup => "show only the next group's findings (all, indexes, tables...)",
             Action::OpenInEditor => "put the statement into the editor (it is not run)",
             Action::ExplainStatement => {
                 "put EXPLAIN of the statement into the editor (it is not run)"

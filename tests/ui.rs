@@ -943,6 +943,151 @@ fn health_filter_narrows_to_a_schema() {
     assert_eq!(app.health.visible_findings().len(), 3);
 }
 
+/// A report with findings in four groups: a critical migration, warnings on indexes, maintenance
+/// and security.
+fn grouped_health_report(app: &mut App, rx: &mut Sent) {
+    use pgdeck::db::health::{CheckOutcome, Facts, HealthEvent};
+    use pgdeck::model::health::{Finding, Severity};
+    app.on_event(key_mod(KeyCode::Char('6'), KeyModifiers::ALT));
+    let id = drain(rx)[0].0;
+    let checks: Vec<String> = [
+        "duplicate_index",
+        "checkpoint_pressure",
+        "superuser_login",
+        "migration_failed",
+    ]
+    .map(String::from)
+    .to_vec();
+    reply(
+        app,
+        id,
+        Reply::Health(HealthEvent::Started {
+            facts: Facts::default(),
+            checks: checks.clone(),
+        }),
+        false,
+    );
+    let cluster_wide = |check: &str, object: &str| Finding {
+        check: check.into(),
+        severity: Severity::Warning,
+        schema: String::new(),
+        table: None,
+        object: Some(object.into()),
+        evidence: vec![],
+        message: format!("message about {object}"),
+        fix: None,
+    };
+    let findings = [
+        health_finding(
+            "duplicate_index",
+            Severity::Warning,
+            "public",
+            "users",
+            Some("users_email_idx"),
+            None,
+        ),
+        cluster_wide("checkpoint_pressure", "max_wal_size"),
+        cluster_wide("superuser_login", "Root Too"),
+        health_finding(
+            "migration_failed",
+            Severity::Critical,
+            "public",
+            "flyway_schema_history",
+            Some("1.2"),
+            None,
+        ),
+    ];
+    for (check, f) in checks.iter().zip(findings) {
+        reply(
+            app,
+            id,
+            Reply::Health(HealthEvent::Check(CheckOutcome {
+                check: check.clone(),
+                elapsed: Duration::from_millis(2),
+                result: Ok(vec![f]),
+            })),
+            false,
+        );
+    }
+    reply(
+        app,
+        id,
+        Reply::Health(HealthEvent::Finished {
+            elapsed: Duration::from_millis(20),
+        }),
+        true,
+    );
+}
+
+#[test]
+fn health_findings_are_headed_by_group_and_one_group_can_be_shown_alone() {
+    let (mut app, mut rx) = app();
+    grouped_health_report(&mut app, &mut rx);
+    let s = screen(&mut app, 100, 40);
+    // the group with the critical finding first, then the others in catalogue order
+    let at = |needle: &str| s.find(needle).unwrap_or_else(|| panic!("{needle}:\n{s}"));
+    let order = [
+        at("── Migrations (1)"),
+        at("── Indexes (1)"),
+        at("── Maintenance (1)"),
+        at("── Security (1)"),
+    ];
+    assert!(order.is_sorted(), "{s}");
+    assert!(
+        at("CRITICAL failed schema migrations (1)") < order[1],
+        "{s}"
+    );
+    assert!(s.contains("\"Root Too\""), "{s}");
+
+    // `v` shows one group at a time, in catalogue order, then all again
+    let shown = |app: &App| -> Vec<String> {
+        app.health
+            .visible_findings()
+            .iter()
+            .map(|f| f.check.clone())
+            .collect()
+    };
+    app.on_event(key(KeyCode::Char('v')));
+    assert_eq!(app.health.group_shown(), Some("indexes"));
+    assert_eq!(shown(&app), ["duplicate_index"]);
+    let s = screen(&mut app, 100, 40);
+    assert!(
+        s.contains("group: Indexes only") && s.contains("v next group"),
+        "{s}"
+    );
+    assert!(!s.contains("Root Too"), "{s}");
+    app.on_event(key(KeyCode::Char('v')));
+    assert_eq!(app.health.group_shown(), Some("tables"));
+    let s = screen(&mut app, 100, 40);
+    assert!(s.contains("No findings in Tables and constraints."), "{s}");
+    for _ in 0..3 {
+        app.on_event(key(KeyCode::Char('v')));
+    }
+    assert_eq!(app.health.group_shown(), Some("security"));
+    assert_eq!(shown(&app), ["superuser_login"]);
+    // the selected finding's details follow the group
+    let s = screen(&mut app, 100, 40);
+    assert!(s.contains("message about Root Too"), "{s}");
+    app.on_event(key(KeyCode::Char('v')));
+    app.on_event(key(KeyCode::Char('v')));
+    assert_eq!(app.health.group_shown(), None);
+    assert_eq!(app.health.visible_findings().len(), 4);
+
+    // the typed filter matches a group by its id or title
+    app.on_event(key(KeyCode::Char('/')));
+    type_text(&mut app, "maint");
+    assert_eq!(shown(&app), ["checkpoint_pressure"]);
+    app.on_event(key(KeyCode::Esc));
+    app.on_event(key(KeyCode::Char('v')));
+    app.on_event(key(KeyCode::Esc));
+    assert_eq!(
+        app.health.group_shown(),
+        None,
+        "esc shows every group again"
+    );
+    assert_eq!(app.health.visible_findings().len(), 4);
+}
+
 #[test]
 fn a_huge_value_is_inspected_cut_and_a_copy_too_big_for_osc52_says_so() {
     let (mut app, mut rx) = app();
