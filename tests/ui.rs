@@ -1383,6 +1383,94 @@ fn a_plan_pasted_into_the_editor_is_shown_without_the_server() {
 }
 
 #[test]
+fn a_migration_history_table_gets_a_node_that_opens_its_applied_history() {
+    use pgdeck::model::migrations::{Entry, EntryState, History, HistoryTable, Tool};
+    let (mut app, mut rx) = app();
+    app.start();
+    let (id, _) = drain(&mut rx)[0].clone();
+    let mut t = tree();
+    t.schemas[0].relations.push(Relation {
+        oid: 9,
+        name: "flyway_schema_history".into(),
+        kind: RelKind::Table,
+        is_partition: false,
+        estimated_rows: 3.0,
+        readable: true,
+        parent_oid: None,
+        partition_bound: None,
+    });
+    reply(&mut app, id, Reply::Schema(t), true);
+    let labels = app.schema.visible_labels();
+    let at = labels
+        .iter()
+        .position(|l| l == "migrations: Flyway")
+        .unwrap_or_else(|| panic!("{labels:?}"));
+    assert!(
+        !labels
+            .iter()
+            .any(|l| l.starts_with("migrations: ") && l != "migrations: Flyway"),
+        "only the history table gets a node: {labels:?}"
+    );
+    app.on_event(key_mod(KeyCode::Char('1'), KeyModifiers::ALT));
+    for _ in 0..at {
+        app.dispatch(Action::Down);
+    }
+    app.on_event(key(KeyCode::Enter));
+    let (mid, req) = drain(&mut rx).last().cloned().expect("a request");
+    assert_eq!(
+        req,
+        Request::LoadMigrations {
+            schema: "public".into(),
+            table: "flyway_schema_history".into()
+        }
+    );
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("migrations") && s.contains("loading…"), "{s}");
+    let e = |version: &str, state: EntryState| Entry {
+        key: Some(version.into()),
+        version: Some(version.into()),
+        description: Some(format!("step {version}")),
+        applied_at: Some("2026-01-12 09:00:00".into()),
+        applied_by: Some("deploy".into()),
+        state,
+        rolled_back_at: None,
+        detail: None,
+    };
+    let history = History {
+        table: HistoryTable {
+            tool: Tool::Flyway,
+            schema: "public".into(),
+            table: "flyway_schema_history".into(),
+            columns: vec![],
+        },
+        entries: vec![e("1.2", EntryState::Failed), e("1.1", EntryState::Applied)],
+        truncated: false,
+    };
+    reply(&mut app, mid, Reply::Migrations(Box::new(history)), true);
+    let s = screen(&mut app, 120, 30);
+    assert!(
+        s.contains("Flyway history in public.flyway_schema_history, newest first")
+            && s.contains("2 entries, 1 not applied cleanly"),
+        "{s}"
+    );
+    assert!(s.contains("version") && s.contains("applied at"), "{s}");
+    let failed = s
+        .lines()
+        .find(|l| l.contains("step 1.2"))
+        .expect("the failed entry");
+    assert!(
+        failed.contains("2026-01-12 09:00") && failed.contains("failed"),
+        "{s}"
+    );
+    // `i` on the node opens the table's own detail; Esc closes the history
+    app.on_event(key(KeyCode::Esc));
+    assert!(!screen(&mut app, 120, 30).contains("Flyway history"));
+    app.on_event(key(KeyCode::Char('i')));
+    let (_, req) = drain(&mut rx).last().cloned().expect("detail request");
+    assert_eq!(req, Request::LoadTableDetail { oid: 9 });
+}
+
+#[test]
 fn schema_detail_ddl_copy_and_generated_select() {
     use pgdeck::model::table_detail::{Activity, DetailColumn, TableDetail};
     let (mut app, mut rx) = app();
