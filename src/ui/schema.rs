@@ -235,7 +235,7 @@ impl SchemaPane {
                 None => lines.push((LineKind::Text, "loading…".into())),
             },
             DetailMode::Migrations => match &d.migrations {
-                Some(h) => lines = super::migrations::history_lines(h),
+                Some(h) => lines = h.lines(),
                 None => lines.push((LineKind::Text, "loading…".into())),
             },
         }

@@ -361,4 +361,28 @@ fn pgdeck_check_group_migrations_reports_failures_and_exits_1() {
     let (_, clean) = fresh_db("migrations_clean");
     let (code, out, err) = pgdeck(&["check", &clean, "--group", "migrations"]);
     assert_eq!(code, 0, "{out}\n{err}");
+
+    // the histories, headless
+    let (code, out, err) = pgdeck(&["schema", "--migrations", &ci]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("Flyway history in public.flyway_schema_history, newest first"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Prisma history in \"App \"\"Prisma\"\"\"._prisma_migrations"),
+        "{out}"
+    );
+    let failed = out
+        .lines()
+        .find(|l| l.starts_with("1.2 "))
+        .expect("the failed Flyway entry");
+    assert!(failed.ends_with("failed"), "{failed}");
+    let (code, out, err) = pgdeck(&["schema", "--migrations", &ci, "billing", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v.as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(v[0]["table"]["tool"], "golang_migrate");
+    assert_eq!(v[0]["entries"][0]["version"], "20260115093000");
+    assert_eq!(v[0]["entries"][0]["state"], "dirty");
 }
