@@ -555,6 +555,9 @@ pub struct HealthConfig {
     pub sequence_left_pct: f64,
     /// xid_wraparound: transaction id age as a percent of 2^31.
     pub xid_age_pct: f64,
+    /// never_analyzed: tables of at least this many rows (autovacuum leaves small tables alone,
+    /// and a few rows are planned well enough without statistics).
+    pub analyze_min_rows: i64,
     /// checkpoint_pressure: requested checkpoints as a percent of all...
     pub checkpoint_req_pct: f64,
     /// ...counted over at least this many checkpoints (a fresh server is not judged).
@@ -582,6 +585,7 @@ impl Default for HealthConfig {
             seq_scan_min: 50,
             sequence_left_pct: 10.0,
             xid_age_pct: 50.0,
+            analyze_min_rows: 1000,
             checkpoint_req_pct: 30.0,
             checkpoint_min: 10,
             temp_bytes_per_day: 1 << 30,
@@ -604,6 +608,7 @@ pub const THRESHOLD_NAMES: &[&str] = &[
     "seq_scan_min",
     "sequence_left_pct",
     "xid_age_pct",
+    "analyze_min_rows",
     "checkpoint_req_pct",
     "checkpoint_min",
     "temp_bytes_per_day",
@@ -641,6 +646,7 @@ impl HealthConfig {
             "seq_scan_min" => self.seq_scan_min = int()?,
             "sequence_left_pct" => self.sequence_left_pct = num()?,
             "xid_age_pct" => self.xid_age_pct = num()?,
+            "analyze_min_rows" => self.analyze_min_rows = int()?,
             "checkpoint_req_pct" => self.checkpoint_req_pct = num()?,
             "checkpoint_min" => self.checkpoint_min = int()?,
             "temp_bytes_per_day" => self.temp_bytes_per_day = int()?,
@@ -1346,7 +1352,7 @@ pub fn evaluate(
         }
         "never_analyzed" => {
             let rows = row.i64("rows").unwrap_or(0);
-            if rows <= 0 {
+            if rows <= 0 || rows < cfg.analyze_min_rows {
                 return None;
             }
             let kind = row.text("kind").unwrap_or("table");
@@ -2188,6 +2194,8 @@ mod tests {
             )
         };
         assert!(eval("never_analyzed", &r("table", 0)).is_none());
+        // a few rows: planned well enough without statistics, and autovacuum leaves them alone
+        assert!(eval("never_analyzed", &r("table", 999)).is_none());
         let f = eval("never_analyzed", &r("partitioned table", 5000)).expect("finding");
         assert_eq!(f.fix.as_deref(), Some("ANALYZE public.events;"));
         assert!(

@@ -380,6 +380,16 @@ pub fn failures(tool: Tool, entries: &[Entry]) -> Vec<&Entry> {
         .collect()
 }
 
+/// The line of a logged failure that says what went wrong: the server's `ERROR:` line when there is
+/// one (Prisma's logs start with "Database error:" and end with a stack), else the first line.
+pub fn error_line(log: &str) -> Option<&str> {
+    let mut lines = log.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.clone().next();
+    lines
+        .find(|l| l.starts_with("ERROR:") || l.contains(" ERROR: "))
+        .or(first)
+}
+
 /// The rows `migration_failed` evaluates: one per failure of this table's history.
 pub fn failure_rows(history: &History) -> Vec<RawRow> {
     let t = &history.table;
@@ -387,12 +397,11 @@ pub fn failure_rows(history: &History) -> Vec<RawRow> {
         .into_iter()
         .map(|e| {
             let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::Text);
-            // the first line of Prisma's logs is the error; the rest is a stack
             let detail = e
                 .detail
                 .as_deref()
-                .and_then(|d| d.lines().find(|l| !l.trim().is_empty()))
-                .map(|l| Value::Text(l.trim().chars().take(300).collect()))
+                .and_then(error_line)
+                .map(|l| Value::Text(l.chars().take(300).collect()))
                 .unwrap_or(Value::Null);
             RawRow {
                 schema: t.schema.clone(),
@@ -438,7 +447,10 @@ impl History {
     pub fn lines(&self) -> Vec<(LineKind, String)> {
         let h = self;
         let t = &h.table;
-        let problems = h.entries.iter().filter(|e| e.state.is_problem()).count();
+        // failures now: a Prisma migration retried since it was rolled back is history
+        let current = failures(t.tool, &h.entries);
+        let is_current = |e: &Entry| current.iter().any(|c| std::ptr::eq(*c, e));
+        let problems = current.len();
         let mut out = vec![(
             LineKind::Title,
             format!(
@@ -460,7 +472,7 @@ impl History {
                 if h.entries.len() == 1 { "y" } else { "ies" },
                 if problems > 0 {
                     format!(
-                        ", {problems} not applied cleanly (see pgdeck check --group migrations)"
+                        ", {problems} failed or not finished (see pgdeck check --group migrations)"
                     )
                 } else {
                     String::new()
@@ -524,20 +536,17 @@ impl History {
                 cell(&short_time(&text(&e.applied_at)), wa),
                 cell(&text(&e.applied_by), wb)
             );
-            let kind = if e.state.is_problem() {
+            let kind = if is_current(e) {
                 LineKind::Warn
             } else {
                 LineKind::Text
             };
             out.push((kind, line.trim_end().to_string()));
-            // Prisma logs the error of a failed migration: its first line says what went wrong
+            // the logged error of a failure (Prisma's logs; Flyway's script name)
             if e.state.is_problem()
-                && let Some(first) = e
-                    .detail
-                    .as_deref()
-                    .and_then(|d| d.lines().map(str::trim).find(|l| !l.is_empty()))
+                && let Some(first) = e.detail.as_deref().and_then(error_line)
             {
-                out.push((LineKind::Warn, format!("  {}", visible(first))));
+                out.push((kind, format!("  {}", visible(first))));
             }
         }
         if h.truncated {
@@ -669,6 +678,17 @@ mod tests {
     }
 
     #[test]
+    fn the_error_line_of_a_log() {
+        let prisma = "Database error:\nERROR: column \"total\" already exists\n\nDbError { severity: \"ERROR\" }";
+        assert_eq!(
+            error_line(prisma),
+            Some("ERROR: column \"total\" already exists")
+        );
+        assert_eq!(error_line("\n  boom\nmore"), Some("boom"));
+        assert_eq!(error_line(" \n"), None);
+    }
+
+    #[test]
     fn states_by_tool() {
         assert_eq!(
             entry(Tool::Flyway, "1", Some("false"), None).state,
@@ -780,7 +800,9 @@ mod tests {
         );
         assert_eq!(lines[1].0, LineKind::Warn);
         assert!(
-            lines[1].1.starts_with("2 entries, 1 not applied cleanly"),
+            lines[1]
+                .1
+                .starts_with("2 entries, 1 failed or not finished"),
             "{:?}",
             lines[1]
         );

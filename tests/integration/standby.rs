@@ -196,7 +196,10 @@ async fn on_a_hot_standby_pgdeck_reads_and_the_server_refuses_writes() {
         .as_array()
         .and_then(|f| f.iter().find(|f| f["object"] == "cascade_gone"))
         .unwrap_or_else(|| panic!("{v}"));
-    assert!(slot["evidence"]["retained_bytes"].as_i64().is_some(), "{slot}");
+    assert!(
+        slot["evidence"]["retained_bytes"].as_i64().is_some(),
+        "{slot}"
+    );
     assert!(
         slot["message"]
             .as_str()
