@@ -1,6 +1,6 @@
 -- SECURITY DEFINER functions and procedures without search_path in their SET options (extension members left out), with their owner and who may run them. Params: $1 = schema (NULL: every user schema).
 select n.nspname as schema_name, null::text as table_name, p.proname::text as object_name,
-       pg_get_function_identity_arguments(p.oid) as arguments,
+       nullif(pg_get_function_identity_arguments(p.oid), '') as arguments,
        case p.prokind when 'p' then 'procedure' else 'function' end as kind,
        pg_get_userbyid(p.proowner)::text as owner,
        coalesce((select r.rolsuper from pg_roles r where r.oid = p.proowner), false) as owner_superuser,
