@@ -72,6 +72,8 @@ pub enum Action {
     IntervalDown,
     /// next view: sessions, lock tree, top statements
     NextView,
+    /// health: show only the next group's findings (all, indexes, tables, ...)
+    CycleGroup,
     /// put the statement into the editor (it is not run)
     OpenInEditor,
     /// put EXPLAIN of the statement into the editor (it is not run)
@@ -153,6 +155,7 @@ impl Action {
         Action::IntervalUp,
         Action::IntervalDown,
         Action::NextView,
+        Action::CycleGroup,
         Action::OpenInEditor,
         Action::ExplainStatement,
         Action::ResetStatements,
@@ -228,6 +231,7 @@ impl Action {
             Action::IntervalUp => "interval_up",
             Action::IntervalDown => "interval_down",
             Action::NextView => "next_view",
+            Action::CycleGroup => "cycle_group",
             Action::OpenInEditor => "open_in_editor",
             Action::ExplainStatement => "explain_statement",
             Action::ResetStatements => "reset_statements",
@@ -313,6 +317,7 @@ impl Action {
             Action::IntervalUp => "refresh less often",
             Action::IntervalDown => "refresh more often",
             Action::NextView => "next view: sessions, lock tree, top statements",
+            Action::CycleGroup => "show only the next group's findings (all, indexes, tables...)",
             Action::OpenInEditor => "put the statement into the editor (it is not run)",
             Action::ExplainStatement => {
                 "put EXPLAIN of the statement into the editor (it is not run)"

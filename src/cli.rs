@@ -160,6 +160,11 @@ pub enum Command {
         /// Include pg_catalog and information_schema.
         #[arg(long)]
         system: bool,
+        /// Print the applied history of every migration tool's table found (Flyway, Prisma,
+        /// golang-migrate, Rails, Alembic, Django, Knex, goose, Sqitch) instead of the tree; PATTERN
+        /// is then a schema name.
+        #[arg(long)]
+        migrations: bool,
     },
     /// Print the CREATE statements of one object: OBJECT is `name` or `schema.name`, quoted parts
     /// allowed (`app."Odd Name"`). A table's DDL includes its partitions, constraints, indexes,

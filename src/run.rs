@@ -148,7 +148,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Schema {
             args,
             format,
+            migrations: true,
+            ..
+        }) => crate::commands::migrations::run(&cli.conn, &config, args, *format).await,
+        Some(Command::Schema {
+            args,
+            format,
             system,
+            ..
         }) => crate::commands::schema::run(&cli.conn, &config, args, *format, *system).await,
     }
 }

@@ -943,6 +943,151 @@ fn health_filter_narrows_to_a_schema() {
     assert_eq!(app.health.visible_findings().len(), 3);
 }
 
+/// A report with findings in four groups: a critical migration, warnings on indexes, maintenance
+/// and security.
+fn grouped_health_report(app: &mut App, rx: &mut Sent) {
+    use pgdeck::db::health::{CheckOutcome, Facts, HealthEvent};
+    use pgdeck::model::health::{Finding, Severity};
+    app.on_event(key_mod(KeyCode::Char('6'), KeyModifiers::ALT));
+    let id = drain(rx)[0].0;
+    let checks: Vec<String> = [
+        "duplicate_index",
+        "checkpoint_pressure",
+        "superuser_login",
+        "migration_failed",
+    ]
+    .map(String::from)
+    .to_vec();
+    reply(
+        app,
+        id,
+        Reply::Health(HealthEvent::Started {
+            facts: Facts::default(),
+            checks: checks.clone(),
+        }),
+        false,
+    );
+    let cluster_wide = |check: &str, object: &str| Finding {
+        check: check.into(),
+        severity: Severity::Warning,
+        schema: String::new(),
+        table: None,
+        object: Some(object.into()),
+        evidence: vec![],
+        message: format!("message about {object}"),
+        fix: None,
+    };
+    let findings = [
+        health_finding(
+            "duplicate_index",
+            Severity::Warning,
+            "public",
+            "users",
+            Some("users_email_idx"),
+            None,
+        ),
+        cluster_wide("checkpoint_pressure", "max_wal_size"),
+        cluster_wide("superuser_login", "Root Too"),
+        health_finding(
+            "migration_failed",
+            Severity::Critical,
+            "public",
+            "flyway_schema_history",
+            Some("1.2"),
+            None,
+        ),
+    ];
+    for (check, f) in checks.iter().zip(findings) {
+        reply(
+            app,
+            id,
+            Reply::Health(HealthEvent::Check(CheckOutcome {
+                check: check.clone(),
+                elapsed: Duration::from_millis(2),
+                result: Ok(vec![f]),
+            })),
+            false,
+        );
+    }
+    reply(
+        app,
+        id,
+        Reply::Health(HealthEvent::Finished {
+            elapsed: Duration::from_millis(20),
+        }),
+        true,
+    );
+}
+
+#[test]
+fn health_findings_are_headed_by_group_and_one_group_can_be_shown_alone() {
+    let (mut app, mut rx) = app();
+    grouped_health_report(&mut app, &mut rx);
+    let s = screen(&mut app, 100, 40);
+    // the group with the critical finding first, then the others in catalogue order
+    let at = |needle: &str| s.find(needle).unwrap_or_else(|| panic!("{needle}:\n{s}"));
+    let order = [
+        at("── Migrations (1)"),
+        at("── Indexes (1)"),
+        at("── Maintenance (1)"),
+        at("── Security (1)"),
+    ];
+    assert!(order.is_sorted(), "{s}");
+    assert!(
+        at("CRITICAL failed schema migrations (1)") < order[1],
+        "{s}"
+    );
+    assert!(s.contains("\"Root Too\""), "{s}");
+
+    // `v` shows one group at a time, in catalogue order, then all again
+    let shown = |app: &App| -> Vec<String> {
+        app.health
+            .visible_findings()
+            .iter()
+            .map(|f| f.check.clone())
+            .collect()
+    };
+    app.on_event(key(KeyCode::Char('v')));
+    assert_eq!(app.health.group_shown(), Some("indexes"));
+    assert_eq!(shown(&app), ["duplicate_index"]);
+    let s = screen(&mut app, 100, 40);
+    assert!(
+        s.contains("group: Indexes only") && s.contains("v next group"),
+        "{s}"
+    );
+    assert!(!s.contains("Root Too"), "{s}");
+    app.on_event(key(KeyCode::Char('v')));
+    assert_eq!(app.health.group_shown(), Some("tables"));
+    let s = screen(&mut app, 100, 40);
+    assert!(s.contains("No findings in Tables and constraints."), "{s}");
+    for _ in 0..3 {
+        app.on_event(key(KeyCode::Char('v')));
+    }
+    assert_eq!(app.health.group_shown(), Some("security"));
+    assert_eq!(shown(&app), ["superuser_login"]);
+    // the selected finding's details follow the group
+    let s = screen(&mut app, 100, 40);
+    assert!(s.contains("message about Root Too"), "{s}");
+    app.on_event(key(KeyCode::Char('v')));
+    app.on_event(key(KeyCode::Char('v')));
+    assert_eq!(app.health.group_shown(), None);
+    assert_eq!(app.health.visible_findings().len(), 4);
+
+    // the typed filter matches a group by its id or title
+    app.on_event(key(KeyCode::Char('/')));
+    type_text(&mut app, "maint");
+    assert_eq!(shown(&app), ["checkpoint_pressure"]);
+    app.on_event(key(KeyCode::Esc));
+    app.on_event(key(KeyCode::Char('v')));
+    app.on_event(key(KeyCode::Esc));
+    assert_eq!(
+        app.health.group_shown(),
+        None,
+        "esc shows every group again"
+    );
+    assert_eq!(app.health.visible_findings().len(), 4);
+}
+
 #[test]
 fn a_huge_value_is_inspected_cut_and_a_copy_too_big_for_osc52_says_so() {
     let (mut app, mut rx) = app();
@@ -1235,6 +1380,94 @@ fn a_plan_pasted_into_the_editor_is_shown_without_the_server() {
     assert!(s.contains("Seq Scan on pasted_table"), "{s}");
     assert!(s.contains("execution 5.200 ms"), "{s}");
     assert!(s.contains("seq_scan_index_candidate"), "{s}");
+}
+
+#[test]
+fn a_migration_history_table_gets_a_node_that_opens_its_applied_history() {
+    use pgdeck::model::migrations::{Entry, EntryState, History, HistoryTable, Tool};
+    let (mut app, mut rx) = app();
+    app.start();
+    let (id, _) = drain(&mut rx)[0].clone();
+    let mut t = tree();
+    t.schemas[0].relations.push(Relation {
+        oid: 9,
+        name: "flyway_schema_history".into(),
+        kind: RelKind::Table,
+        is_partition: false,
+        estimated_rows: 3.0,
+        readable: true,
+        parent_oid: None,
+        partition_bound: None,
+    });
+    reply(&mut app, id, Reply::Schema(t), true);
+    let labels = app.schema.visible_labels();
+    let at = labels
+        .iter()
+        .position(|l| l == "migrations: Flyway")
+        .unwrap_or_else(|| panic!("{labels:?}"));
+    assert!(
+        !labels
+            .iter()
+            .any(|l| l.starts_with("migrations: ") && l != "migrations: Flyway"),
+        "only the history table gets a node: {labels:?}"
+    );
+    app.on_event(key_mod(KeyCode::Char('1'), KeyModifiers::ALT));
+    for _ in 0..at {
+        app.dispatch(Action::Down);
+    }
+    app.on_event(key(KeyCode::Enter));
+    let (mid, req) = drain(&mut rx).last().cloned().expect("a request");
+    assert_eq!(
+        req,
+        Request::LoadMigrations {
+            schema: "public".into(),
+            table: "flyway_schema_history".into()
+        }
+    );
+    let s = screen(&mut app, 120, 30);
+    assert!(s.contains("migrations") && s.contains("loading…"), "{s}");
+    let e = |version: &str, state: EntryState| Entry {
+        key: Some(version.into()),
+        version: Some(version.into()),
+        description: Some(format!("step {version}")),
+        applied_at: Some("2026-01-12 09:00:00".into()),
+        applied_by: Some("deploy".into()),
+        state,
+        rolled_back_at: None,
+        detail: None,
+    };
+    let history = History {
+        table: HistoryTable {
+            tool: Tool::Flyway,
+            schema: "public".into(),
+            table: "flyway_schema_history".into(),
+            columns: vec![],
+        },
+        entries: vec![e("1.2", EntryState::Failed), e("1.1", EntryState::Applied)],
+        truncated: false,
+    };
+    reply(&mut app, mid, Reply::Migrations(Box::new(history)), true);
+    let s = screen(&mut app, 120, 30);
+    assert!(
+        s.contains("Flyway history in public.flyway_schema_history, newest first")
+            && s.contains("2 entries, 1 failed or not finished"),
+        "{s}"
+    );
+    assert!(s.contains("version") && s.contains("applied at"), "{s}");
+    let failed = s
+        .lines()
+        .find(|l| l.contains("step 1.2"))
+        .expect("the failed entry");
+    assert!(
+        failed.contains("2026-01-12 09:00") && failed.contains("failed"),
+        "{s}"
+    );
+    // `i` on the node opens the table's own detail; Esc closes the history
+    app.on_event(key(KeyCode::Esc));
+    assert!(!screen(&mut app, 120, 30).contains("Flyway history"));
+    app.on_event(key(KeyCode::Char('i')));
+    let (_, req) = drain(&mut rx).last().cloned().expect("detail request");
+    assert_eq!(req, Request::LoadTableDetail { oid: 9 });
 }
 
 #[test]

@@ -7,5 +7,6 @@ pub mod check;
 pub mod conninfo;
 pub mod ddl;
 pub mod explain;
+pub mod migrations;
 pub mod query;
 pub mod schema;

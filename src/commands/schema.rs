@@ -17,6 +17,22 @@ pub async fn run(
     format: CheckFormat,
     system: bool,
 ) -> anyhow::Result<ExitCode> {
+    let (conn, pattern) = conn_and_pattern(conn, args)?;
+    let (_target, conns, _settings) = crate::run::connect_headless(&conn, config).await?;
+    let tree = crate::db::catalog::schema_tree(&conns.monitor.client)
+        .await
+        .map_err(|e| anyhow!("{e}"))?
+        .filtered(&pattern, system);
+    let mut out = std::io::stdout().lock();
+    match format {
+        CheckFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&tree)?)?,
+        CheckFormat::Text => write!(out, "{}", tree.to_text())?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The connection and the pattern of `pgdeck schema [CONNINFO] [PATTERN]`.
+pub fn conn_and_pattern(conn: &ConnArgs, args: &[String]) -> anyhow::Result<(ConnArgs, String)> {
     let mut conn = conn.clone();
     let pattern = match args {
         [] => String::new(),
@@ -32,17 +48,7 @@ pub async fn run(
         }
         _ => bail!("usage: pgdeck schema [CONNINFO] [PATTERN]"),
     };
-    let (_target, conns, _settings) = crate::run::connect_headless(&conn, config).await?;
-    let tree = crate::db::catalog::schema_tree(&conns.monitor.client)
-        .await
-        .map_err(|e| anyhow!("{e}"))?
-        .filtered(&pattern, system);
-    let mut out = std::io::stdout().lock();
-    match format {
-        CheckFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&tree)?)?,
-        CheckFormat::Text => write!(out, "{}", tree.to_text())?,
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok((conn, pattern))
 }
 
 /// A URI or a `key=value` string (a bare word is a pattern, not a database name).

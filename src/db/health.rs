@@ -65,6 +65,52 @@ const SQL: &[(&str, &str)] = &[
         "seq_scan_heavy",
         include_str!("sql/health/seq_scan_heavy.sql"),
     ),
+    (
+        "autovacuum_disabled",
+        include_str!("sql/health/autovacuum_disabled.sql"),
+    ),
+    (
+        "superuser_login",
+        include_str!("sql/health/superuser_login.sql"),
+    ),
+    (
+        "public_create",
+        include_str!("sql/health/public_create.sql"),
+    ),
+    (
+        "security_definer_search_path",
+        include_str!("sql/health/security_definer_search_path.sql"),
+    ),
+    (
+        "rls_without_policy",
+        include_str!("sql/health/rls_without_policy.sql"),
+    ),
+    ("password_md5", include_str!("sql/health/password_md5.sql")),
+    (
+        "extension_outdated",
+        include_str!("sql/health/extension_outdated.sql"),
+    ),
+    (
+        "migration_failed",
+        include_str!("sql/health/migration_failed.sql"),
+    ),
+    (
+        "replication_slot_inactive",
+        include_str!("sql/health/replication_slot_inactive.sql"),
+    ),
+    (
+        "never_analyzed",
+        include_str!("sql/health/never_analyzed.sql"),
+    ),
+    (
+        "checkpoint_pressure",
+        include_str!("sql/health/checkpoint_pressure.sql"),
+    ),
+    ("temp_spill", include_str!("sql/health/temp_spill.sql")),
+    (
+        "archive_failing",
+        include_str!("sql/health/archive_failing.sql"),
+    ),
     ("index_bloat", include_str!("sql/health/index_bloat.sql")),
     ("table_bloat", include_str!("sql/health/table_bloat.sql")),
     ("setting", include_str!("sql/health/setting.sql")),
@@ -81,10 +127,37 @@ const FACTS: &str = "select current_setting('server_version_num')::int4, \
 const MAX_MEASURED: usize = 20;
 
 /// The SQL of a check for a server version: `{last_idx_scan}`-style placeholders become the column on
-/// versions that have it and NULL before.
+/// versions that have it and NULL before; the checkpoint counters come from pg_stat_checkpointer on
+/// 17+ (restartpoints on a standby) and pg_stat_bgwriter before.
 pub fn sql_for(check: &str, version_num: u32) -> Option<String> {
     let sql = SQL.iter().find(|(id, _)| *id == check)?.1;
     let v16 = version_num >= 160000;
+    let v17 = version_num >= 170000;
+    let (timed, requested, view) = if v17 {
+        (
+            "case when pg_is_in_recovery() then k.restartpoints_timed else k.num_timed end",
+            "case when pg_is_in_recovery() then k.restartpoints_req else k.num_requested end",
+            "pg_stat_checkpointer",
+        )
+    } else {
+        (
+            "k.checkpoints_timed",
+            "k.checkpoints_req",
+            "pg_stat_bgwriter",
+        )
+    };
+    let sql = sql
+        .replace("{checkpoints_timed}", timed)
+        .replace("{checkpoints_requested}", requested)
+        .replace("{checkpoint_view}", view)
+        .replace(
+            "{inactive_since}",
+            if v17 {
+                "s.inactive_since::text"
+            } else {
+                "null::text"
+            },
+        );
     Some(
         sql.replace(
             "{last_idx_scan}",
@@ -209,6 +282,9 @@ pub async fn run_check(
     }
     let sql = sql_for(check, facts.version_num)
         .ok_or_else(|| DbError::Other(format!("unknown check `{check}`")))?;
+    if check == "migration_failed" {
+        return migration_failures(client, facts, config, schema).await;
+    }
     let rows = if matches!(check, "index_bloat" | "table_bloat") {
         client
             .query_typed(
@@ -217,7 +293,10 @@ pub async fn run_check(
             )
             .await?
     } else {
-        client.query_typed(&sql, &[(&schema, Type::TEXT)]).await?
+        client
+            .query_typed(&sql, &[(&schema, Type::TEXT)])
+            .await
+            .map_err(|e| privilege_error(check, DbError::from(e)))?
     };
     let mut findings = Vec::new();
     let mut measured = 0;
@@ -260,6 +339,37 @@ pub async fn run_check(
             }
         }
         findings.push(finding);
+    }
+    Ok(findings)
+}
+
+/// A check refused for want of a privilege says which one (42501 insufficient_privilege).
+fn privilege_error(check: &str, e: DbError) -> DbError {
+    if e.sqlstate() != Some("42501") {
+        return e;
+    }
+    match check {
+        "password_md5" => DbError::Other(
+            "skipped: password hashes are in pg_authid, which only superusers may read; run the report as a superuser to check them".into(),
+        ),
+        _ => e,
+    }
+}
+
+/// `migration_failed`: every detected history read, its failures evaluated.
+async fn migration_failures(
+    client: &Client,
+    facts: &Facts,
+    config: &HealthConfig,
+    schema: Option<&str>,
+) -> Result<Vec<Finding>, DbError> {
+    let mut findings = Vec::new();
+    for history in super::migrations::histories(client, schema).await? {
+        for raw in crate::model::migrations::failure_rows(&history) {
+            if let Some(f) = health::evaluate("migration_failed", &raw, config, &facts.window) {
+                findings.push(f);
+            }
+        }
     }
     Ok(findings)
 }
@@ -390,5 +500,23 @@ mod tests {
         let new = sql_for("unused_index", 160000).expect("sql");
         assert!(old.contains("null::text as last_scan"));
         assert!(new.contains("s.last_idx_scan::text as last_scan"));
+        let c16 = sql_for("checkpoint_pressure", 160000).expect("sql");
+        assert!(c16.contains("from pg_stat_bgwriter k") && c16.contains("k.checkpoints_req"));
+        let c17 = sql_for("checkpoint_pressure", 170000).expect("sql");
+        assert!(c17.contains("from pg_stat_checkpointer k") && c17.contains("k.num_requested"));
+        assert!(
+            c17.contains("k.restartpoints_req"),
+            "a standby counts restartpoints"
+        );
+        let slots = sql_for("replication_slot_inactive", 180000).expect("sql");
+        assert!(slots.contains("s.inactive_since::text as inactive_since"));
+        for c in health::CHECKS {
+            let sql = sql_for(c.id, 180000).expect("sql");
+            assert!(
+                !sql.contains('{'),
+                "{} has an unreplaced placeholder on 18",
+                c.id
+            );
+        }
     }
 }

@@ -15,6 +15,7 @@ pub mod detail;
 pub mod error;
 pub mod explain;
 pub mod health;
+pub mod migrations;
 pub mod psql;
 pub mod server;
 pub mod session;
@@ -77,6 +78,9 @@ pub enum Request {
     },
     /// Load the names editor completion offers, on the monitor connection.
     LoadCompletion,
+    /// Read a migration tool's history table (`schema.table`) on the monitor connection. Answered
+    /// with [`Reply::Migrations`].
+    LoadMigrations { schema: String, table: String },
     /// A psql catalog meta-command (`\d users`), answered on the monitor connection with the same
     /// replies as a run.
     Meta { meta: crate::model::psql_meta::Meta },
@@ -143,6 +147,8 @@ pub enum Reply {
         outcome: crate::model::activity::SignalOutcome,
     },
     Completion(crate::model::completion::CatalogNames),
+    /// A migration tool's applied history, newest first.
+    Migrations(Box<crate::model::migrations::History>),
     /// Progress of a health report.
     Health(health::HealthEvent),
     /// Every server parameter this role can see.
@@ -506,6 +512,14 @@ impl Worker {
                     let client = self.monitor_client(id).await;
                     self.spawn_monitor(id, client, |c| async move {
                         catalog::completion_names(&c).await.map(Reply::Completion)
+                    });
+                }
+                Request::LoadMigrations { schema, table } => {
+                    let client = self.monitor_client(id).await;
+                    self.spawn_monitor(id, client, move |c| async move {
+                        migrations::history(&c, &schema, &table)
+                            .await
+                            .map(|h| Reply::Migrations(Box::new(h)))
                     });
                 }
                 Request::RunHealth {

@@ -174,6 +174,69 @@ pub const CHECKS: &[CheckInfo] = &[
         group: "maintenance",
     },
     CheckInfo {
+        id: "autovacuum_disabled",
+        title: "autovacuum switched off",
+        why: "A table with autovacuum off is never vacuumed or analyzed by the server: dead rows pile up, statistics go stale, and only the forced anti-wraparound vacuum still comes.",
+        usage_based: false,
+        group: "maintenance",
+    },
+    CheckInfo {
+        id: "superuser_login",
+        title: "login roles with superuser",
+        why: "A superuser bypasses every permission check and row security and can run programs as the server's OS user: every login that has it is a key to the whole machine.",
+        usage_based: false,
+        group: "security",
+    },
+    CheckInfo {
+        id: "public_create",
+        title: "schemas every role may create in",
+        why: "Where every role may create objects, one can plant functions or operators that match other roles' unqualified calls and run code with their rights (CVE-2018-1058).",
+        usage_based: false,
+        group: "security",
+    },
+    CheckInfo {
+        id: "security_definer_search_path",
+        title: "SECURITY DEFINER without a fixed search_path",
+        why: "A SECURITY DEFINER function runs with its owner's rights but resolves unqualified names through the caller's search_path, which the caller controls.",
+        usage_based: false,
+        group: "security",
+    },
+    CheckInfo {
+        id: "rls_without_policy",
+        title: "row security on without a policy",
+        why: "With row level security on and no policy, every role but the owner (superusers and BYPASSRLS roles aside) sees no rows and can change none: usually a half-finished setup.",
+        usage_based: false,
+        group: "security",
+    },
+    CheckInfo {
+        id: "password_md5",
+        title: "MD5 password hashes",
+        why: "MD5 password hashes are deprecated (PostgreSQL 18 warns when one is set) and the stored hash is enough to log in through md5 authentication; SCRAM hashes are not.",
+        usage_based: false,
+        group: "security",
+    },
+    CheckInfo {
+        id: "extension_outdated",
+        title: "extensions behind their package",
+        why: "After a package or pg_upgrade the extension's library is new but its SQL objects stay at the old version until ALTER EXTENSION ... UPDATE: fixes and new functions are missing.",
+        usage_based: false,
+        group: "security",
+    },
+    CheckInfo {
+        id: "migration_failed",
+        title: "failed schema migrations",
+        why: "A failed or dirty entry in a migration tool's history blocks the next deploy, and the migration may have left part of its changes behind.",
+        usage_based: false,
+        group: "migrations",
+    },
+    CheckInfo {
+        id: "replication_slot_inactive",
+        title: "inactive replication slots",
+        why: "An inactive slot makes the server keep every WAL segment its consumer has not read, and a logical slot holds back vacuum too: pg_wal grows until the disk fills.",
+        usage_based: false,
+        group: "maintenance",
+    },
+    CheckInfo {
         id: "index_with_nulls",
         title: "indexes mostly on NULLs",
         why: "Most entries of the index are NULLs that queries rarely look for; a partial index WHERE col IS NOT NULL is smaller and cheaper to maintain.",
@@ -200,6 +263,34 @@ pub const CHECKS: &[CheckInfo] = &[
         why: "A large table read mostly by sequential scans may be missing an index; EXPLAIN the frequent queries to confirm.",
         usage_based: true,
         group: "tables",
+    },
+    CheckInfo {
+        id: "never_analyzed",
+        title: "tables never analyzed",
+        why: "Without statistics the planner guesses row counts and value distributions, and plans over the table can be far off.",
+        usage_based: true,
+        group: "maintenance",
+    },
+    CheckInfo {
+        id: "checkpoint_pressure",
+        title: "checkpoints forced by WAL volume",
+        why: "A checkpoint requested because WAL reached max_wal_size comes before its time: it flushes every dirty buffer at once and the full-page writes after it swell WAL further.",
+        usage_based: true,
+        group: "maintenance",
+    },
+    CheckInfo {
+        id: "temp_spill",
+        title: "queries spilling to temporary files",
+        why: "Sorts and hashes larger than work_mem write temporary files: disk I/O where memory would do, and a sign of queries that read more than they need.",
+        usage_based: true,
+        group: "maintenance",
+    },
+    CheckInfo {
+        id: "archive_failing",
+        title: "WAL archiving failing",
+        why: "WAL segments wait in pg_wal until archive_command succeeds: while it fails, pg_wal grows until the disk fills, and backups lack the segments point-in-time recovery needs.",
+        usage_based: true,
+        group: "maintenance",
     },
     CheckInfo {
         id: "index_bloat",
@@ -475,6 +566,17 @@ pub struct HealthConfig {
     pub sequence_left_pct: f64,
     /// xid_wraparound: transaction id age as a percent of 2^31.
     pub xid_age_pct: f64,
+    /// never_analyzed: tables of at least this many rows (autovacuum leaves small tables alone,
+    /// and a few rows are planned well enough without statistics).
+    pub analyze_min_rows: i64,
+    /// checkpoint_pressure: requested checkpoints as a percent of all...
+    pub checkpoint_req_pct: f64,
+    /// ...counted over at least this many checkpoints (a fresh server is not judged).
+    pub checkpoint_min: i64,
+    /// temp_spill: temporary bytes a database writes per day (averaged over at least a day).
+    pub temp_bytes_per_day: i64,
+    /// replication_slot_inactive: WAL retained by an inactive slot from which it is critical.
+    pub slot_retained_bytes: i64,
     /// Schemas whose objects are never reported.
     pub exclude_schemas: Vec<String>,
     /// Checks that are not run.
@@ -498,6 +600,11 @@ impl Default for HealthConfig {
             seq_scan_min: 50,
             sequence_left_pct: 10.0,
             xid_age_pct: 50.0,
+            analyze_min_rows: 1000,
+            checkpoint_req_pct: 30.0,
+            checkpoint_min: 10,
+            temp_bytes_per_day: 1 << 30,
+            slot_retained_bytes: 10 << 30,
             exclude_schemas: Vec::new(),
             skip_checks: Vec::new(),
             tune: Default::default(),
@@ -517,6 +624,11 @@ pub const THRESHOLD_NAMES: &[&str] = &[
     "seq_scan_min",
     "sequence_left_pct",
     "xid_age_pct",
+    "analyze_min_rows",
+    "checkpoint_req_pct",
+    "checkpoint_min",
+    "temp_bytes_per_day",
+    "slot_retained_bytes",
 ];
 
 impl HealthConfig {
@@ -550,6 +662,11 @@ impl HealthConfig {
             "seq_scan_min" => self.seq_scan_min = int()?,
             "sequence_left_pct" => self.sequence_left_pct = num()?,
             "xid_age_pct" => self.xid_age_pct = num()?,
+            "analyze_min_rows" => self.analyze_min_rows = int()?,
+            "checkpoint_req_pct" => self.checkpoint_req_pct = num()?,
+            "checkpoint_min" => self.checkpoint_min = int()?,
+            "temp_bytes_per_day" => self.temp_bytes_per_day = int()?,
+            "slot_retained_bytes" => self.slot_retained_bytes = int()?,
             _ => {
                 return Err(format!(
                     "unknown threshold `{name}` (one of: {})",
@@ -667,6 +784,59 @@ pub fn sequence_room(
             values_left: left,
             column_is_limit: col_min.is_some_and(|c| c >= min),
         })
+    }
+}
+
+/// A size as a setting value, rounded up: whole gigabytes from 1 GB on, else multiples of 64 MB
+/// (`4GB`, `192MB`).
+pub fn size_setting(bytes: f64) -> String {
+    const MB: f64 = 1024.0 * 1024.0;
+    let mb = (bytes / MB).max(1.0);
+    if mb >= 1024.0 {
+        format!("{:.0}GB", (mb / 1024.0).ceil())
+    } else {
+        format!("{:.0}MB", ((mb / 64.0).ceil() * 64.0).max(64.0))
+    }
+}
+
+/// A size as PostgreSQL shows a setting: `1GB`, `32MB`, or in kB.
+fn setting_text(bytes: i64) -> String {
+    const MB: i64 = 1024 * 1024;
+    if bytes > 0 && bytes % (1024 * MB) == 0 {
+        format!("{}GB", bytes / (1024 * MB))
+    } else if bytes > 0 && bytes % MB == 0 {
+        format!("{}MB", bytes / MB)
+    } else {
+        format!("{}kB", bytes / 1024)
+    }
+}
+
+/// A work_mem value: the next power of two in megabytes (`64MB`).
+fn work_mem_setting(bytes: f64) -> String {
+    let mb = (bytes / (1024.0 * 1024.0)).max(1.0);
+    let mut p: u64 = 1;
+    while (p as f64) < mb && p < (1 << 20) {
+        p *= 2;
+    }
+    format!("{p}MB")
+}
+
+/// `a` is an older extension version than `b` ("1.9" < "1.10"); `None` when the versions do not
+/// compare as dotted numbers.
+fn version_older(a: &str, b: &str) -> Option<bool> {
+    let parse = |v: &str| {
+        v.split('.')
+            .map(|p| p.parse::<u64>().ok())
+            .collect::<Option<Vec<u64>>>()
+    };
+    Some(parse(a)? < parse(b)?)
+}
+
+/// "since the statistics reset at …" from a view's own `stats_reset`.
+fn since_reset(reset: Option<&str>) -> String {
+    match reset {
+        Some(r) => format!("since the statistics reset at {}", r.get(..19).unwrap_or(r)),
+        None => "since the statistics began (never reset)".to_string(),
     }
 }
 
@@ -1075,6 +1245,361 @@ pub fn evaluate(
             ),
             None,
         ),
+
+        "checkpoint_pressure" => {
+            let timed = row.i64("checkpoints_timed").unwrap_or(0);
+            let requested = row.i64("checkpoints_requested").unwrap_or(0);
+            let total = timed + requested;
+            if total == 0 || total < cfg.checkpoint_min {
+                return None;
+            }
+            let pct = requested as f64 * 100.0 / total as f64;
+            if pct < cfg.checkpoint_req_pct {
+                return None;
+            }
+            let max_wal = row.i64("max_wal_size_bytes").unwrap_or(1 << 30);
+            let timeout = row.f64("checkpoint_timeout_s").unwrap_or(300.0).max(1.0);
+            // checkpoints per checkpoint_timeout: how many times more WAL than max_wal_size a
+            // timeout's worth of work writes. At least double it, at most 8x in one step.
+            let per_timeout = row
+                .f64("seconds_counted")
+                .filter(|s| *s > 0.0)
+                .map(|s| total as f64 * timeout / s);
+            let factor = per_timeout.unwrap_or(2.0).clamp(2.0, 8.0);
+            let target = size_setting(max_wal as f64 * factor);
+            ev.push(("requested_pct".into(), Value::Num(pct)));
+            if let Some(p) = per_timeout {
+                ev.push(("checkpoints_per_timeout".into(), Value::Num(p)));
+            }
+            ev.push((
+                "recommended_max_wal_size".into(),
+                Value::Text(target.clone()),
+            ));
+            let standby = if row.flag("in_recovery") {
+                " (restartpoints: this is a standby)"
+            } else {
+                ""
+            };
+            (
+                Severity::Warning,
+                format!(
+                    "{requested} of {total} checkpoints{standby} ({pct:.0}%) {} were requested rather than timed: WAL reached max_wal_size ({}) before checkpoint_timeout ({timeout:.0} s) ran out, or CHECKPOINT was run by hand. Each one flushes every dirty buffer at once and the full-page writes after it swell WAL. Raise max_wal_size to {target} (a reload applies it); it bounds pg_wal's size, so check the disk has room",
+                    since_reset(row.text("stats_reset")),
+                    setting_text(max_wal)
+                ),
+                Some(format!(
+                    "ALTER SYSTEM SET max_wal_size = '{target}';\nSELECT pg_reload_conf();"
+                )),
+            )
+        }
+        "temp_spill" => {
+            let temp = row.i64("temp_bytes").unwrap_or(0);
+            let files = row.i64("temp_files").unwrap_or(0);
+            let days = (row.f64("seconds_counted").unwrap_or(0.0) / 86_400.0).max(1.0);
+            let per_day = temp as f64 / days;
+            if temp <= 0 || per_day < cfg.temp_bytes_per_day as f64 {
+                return None;
+            }
+            let avg = if files > 0 { temp / files } else { temp };
+            let work_mem = row.i64("work_mem_bytes").unwrap_or(4 << 20).max(64 << 10);
+            // memory for a spill of the average size, at least twice the current value; past
+            // 256MB the queries need changing more than the memory does
+            let want = (avg as f64)
+                .max(work_mem as f64 * 2.0)
+                .min((256u64 << 20).max(work_mem as u64 * 2) as f64);
+            let target = work_mem_setting(want);
+            ev.push(("temp_bytes_per_day".into(), Value::Num(per_day)));
+            ev.push(("recommended_work_mem".into(), Value::Text(target.clone())));
+            (
+                Severity::Info,
+                format!(
+                    "database {} wrote {} to {files} temporary files {} (about {} a day, {} a file): sorts and hashes larger than work_mem ({}) spill to disk. Find the queries with pg_stat_statements (temp_blks_written) or log_temp_files; raising work_mem to {target} for this database, or better for the roles that run them, keeps spills of the average size in memory. work_mem is allowed per sort or hash of each query in each connection: size it against the RAM",
+                    quote_ident(object),
+                    bytes(temp),
+                    since_reset(row.text("stats_reset")),
+                    bytes(per_day as i64),
+                    bytes(avg),
+                    setting_text(work_mem)
+                ),
+                Some(format!(
+                    "-- applies to new sessions; ALTER ROLE ... SET work_mem narrows it to the roles that spill\nALTER DATABASE {} SET work_mem = '{target}';",
+                    quote_ident(object)
+                )),
+            )
+        }
+        "autovacuum_disabled" => {
+            let table_off = row.flag("table_off");
+            let toast_off = row.flag("toast_off");
+            let mut opts = Vec::new();
+            if table_off {
+                opts.push("autovacuum_enabled");
+            }
+            if toast_off {
+                opts.push("toast.autovacuum_enabled");
+            }
+            if opts.is_empty() {
+                return None;
+            }
+            let matview = row.text("kind") == Some("materialized view");
+            let last = |k: &str, what: &str| match row.text(k) {
+                Some(t) => format!("last {what} {}", t.get(..19).unwrap_or(t)),
+                None => format!("never {what}"),
+            };
+            (
+                Severity::Warning,
+                format!(
+                    "autovacuum is switched off for {}{q_table} ({} = off in its storage options): its dead rows pile up and its statistics go stale until someone runs VACUUM and ANALYZE by hand; only the anti-wraparound vacuum still comes. {} dead tuples, {}, {}. If it was switched off for a bulk load, switch it back on",
+                    if matview { "materialized view " } else { "" },
+                    opts.join(" and "),
+                    row.i64("dead_tuples").unwrap_or(0),
+                    last("last_vacuum", "vacuumed"),
+                    last("last_analyze", "analyzed")
+                ),
+                Some(format!(
+                    "ALTER {} {q_table} RESET ({});",
+                    if matview {
+                        "MATERIALIZED VIEW"
+                    } else {
+                        "TABLE"
+                    },
+                    opts.join(", ")
+                )),
+            )
+        }
+        "never_analyzed" => {
+            let rows = row.i64("rows").unwrap_or(0);
+            if rows <= 0 || rows < cfg.analyze_min_rows {
+                return None;
+            }
+            let kind = row.text("kind").unwrap_or("table");
+            let partitioned = kind == "partitioned table";
+            let note = if partitioned {
+                ". Autovacuum never analyzes a partitioned table itself, only its partitions: ANALYZE it after loading data or large changes (it samples the partitions)"
+            } else {
+                ""
+            };
+            let unreadable = if row.get("stats_readable").as_bool() == Some(false) {
+                " (its column statistics are not readable by this role: judged by the analyze times, which a statistics reset clears)"
+            } else {
+                ""
+            };
+            (
+                Severity::Warning,
+                format!(
+                    "{kind} {q_table} has about {rows} rows and was never analyzed: the planner has no statistics for it and guesses row counts, so plans over it can be far off{note}{unreadable}"
+                ),
+                Some(format!("ANALYZE {q_table};")),
+            )
+        }
+        "archive_failing" => {
+            let failed = row.i64("failed_count").unwrap_or(0);
+            if failed <= 0 {
+                return None;
+            }
+            let archived = match row.text("last_archived_time") {
+                Some(t) => format!("nothing archived since {}", t.get(..19).unwrap_or(t)),
+                None => "nothing archived yet".to_string(),
+            };
+            (
+                Severity::Critical,
+                format!(
+                    "WAL archiving is failing: {failed} failed attempts {}, the last on segment {} at {}, and {archived}. Segments wait in pg_wal until archiving succeeds, so pg_wal grows until the disk fills, and backups lack the WAL point-in-time recovery needs. The server log has the archive command's error",
+                    since_reset(row.text("stats_reset")),
+                    if object.is_empty() { "?" } else { object },
+                    row.text("last_failed_time")
+                        .map(|t| t.get(..19).unwrap_or(t))
+                        .unwrap_or("?")
+                ),
+                None,
+            )
+        }
+        "replication_slot_inactive" => {
+            let kind = row.text("slot_type").unwrap_or("replication");
+            let drop = format!(
+                "-- dropping a slot loses its consumer's position: a replica or subscriber still using it must be re-seeded or given a new slot\nSELECT pg_drop_replication_slot({});",
+                super::ddl::quote_literal(object)
+            );
+            if row.text("wal_status") == Some("lost") {
+                (
+                    Severity::Warning,
+                    format!(
+                        "{kind} slot {} is inactive and invalidated (wal_status lost): the WAL its consumer needs is gone, so it can never resume from this slot. Drop it",
+                        quote_ident(object)
+                    ),
+                    Some(drop),
+                )
+            } else {
+                let retained = row.i64("retained_bytes")?;
+                let critical = retained >= cfg.slot_retained_bytes
+                    || row.text("wal_status") == Some("unreserved");
+                let horizon = row
+                    .i64("xmin_age")
+                    .into_iter()
+                    .chain(row.i64("catalog_xmin_age"))
+                    .max()
+                    .map(|age| {
+                        format!(
+                            ", and it holds back vacuum's horizon by {age} transactions, so dead rows{} cannot be removed",
+                            if row.i64("xmin_age").is_some() {
+                                ""
+                            } else {
+                                " of the system catalogs"
+                            }
+                        )
+                    })
+                    .unwrap_or_default();
+                let since = row
+                    .text("inactive_since")
+                    .map(|t| format!(" since {}", t.get(..19).unwrap_or(t)))
+                    .unwrap_or_default();
+                (
+                    if critical {
+                        Severity::Critical
+                    } else {
+                        Severity::Warning
+                    },
+                    format!(
+                        "{kind} slot {} is inactive{since} and holds {} of WAL{}: the server keeps every segment from the slot's restart point on until its consumer reads them, so pg_wal grows until the disk fills{horizon}. Drop it if its replica or subscriber is gone",
+                        quote_ident(object),
+                        bytes(retained),
+                        if row.flag("in_recovery") {
+                            " (measured from this standby's replay position)"
+                        } else {
+                            ""
+                        }
+                    ),
+                    Some(drop),
+                )
+            }
+        }
+        "superuser_login" => {
+            let sessions = row.i64("sessions").unwrap_or(0);
+            (
+                Severity::Warning,
+                format!(
+                    "role {} can log in as a superuser{}: it bypasses every permission check and row security, reads and writes any file the server can, and runs programs as the server's OS user. Keep superuser for administration by the bootstrap role; give people and applications roles with just what they need (pg_monitor, pg_read_all_data, ownership of their objects)",
+                    quote_ident(object),
+                    if sessions > 0 {
+                        format!(" ({sessions} sessions now)")
+                    } else {
+                        String::new()
+                    }
+                ),
+                Some(format!(
+                    "-- grant the role what it needs without superuser first: NOSUPERUSER breaks whatever relied on it\nALTER ROLE {} NOSUPERUSER;",
+                    quote_ident(object)
+                )),
+            )
+        }
+        "public_create" => {
+            let s = quote_ident(schema);
+            (
+                Severity::Warning,
+                format!(
+                    "every role (PUBLIC) may create objects in schema {s}{}: one can plant functions or operators there that match other roles' unqualified calls more closely than the built-in ones, and run code with their rights (CVE-2018-1058)",
+                    if schema == "public" {
+                        ", the default before PostgreSQL 15 that pg_upgrade keeps"
+                    } else {
+                        ""
+                    }
+                ),
+                Some(format!(
+                    "-- grant CREATE to the roles that need it first (GRANT CREATE ON SCHEMA {s} TO app_owner)\nREVOKE CREATE ON SCHEMA {s} FROM PUBLIC;"
+                )),
+            )
+        }
+        "security_definer_search_path" => {
+            let args = row.text("arguments").unwrap_or("");
+            let procedure = row.text("kind") == Some("procedure");
+            let owner = row.text("owner").unwrap_or("?");
+            let superuser = row.flag("owner_superuser");
+            let public = row.flag("public_execute");
+            let word = if procedure { "procedure" } else { "function" };
+            (
+                if superuser && public {
+                    Severity::Critical
+                } else {
+                    Severity::Warning
+                },
+                format!(
+                    "SECURITY DEFINER {word} {q_object}({args}) runs with the rights of {}{} but has no fixed search_path: a caller can put their own schema or temporary tables first on the path, and its unqualified names then resolve to the caller's objects, run with the owner's rights{}",
+                    quote_ident(owner),
+                    if superuser { ", a superuser," } else { "" },
+                    if public {
+                        ". Every role may execute it"
+                    } else {
+                        ""
+                    }
+                ),
+                Some(format!(
+                    "-- list only schemas untrusted roles cannot create objects in, pg_temp last\nALTER {} {q_object}({args}) SET search_path = {}, pg_temp;",
+                    word.to_uppercase(),
+                    quote_ident(schema)
+                )),
+            )
+        }
+        "rls_without_policy" => {
+            let forced = row.flag("forced");
+            (
+                Severity::Warning,
+                format!(
+                    "row level security is on for {q_table} but it has no policy: every role but its owner{} sees no rows and can change none (superusers and BYPASSRLS roles aside). Write the policies it needs, or switch row security off if it was switched on by mistake",
+                    if forced {
+                        " (and, as it is FORCEd, the owner too)"
+                    } else {
+                        ""
+                    }
+                ),
+                Some(format!(
+                    "-- either write the policies it needs, for example:\n-- CREATE POLICY own_rows ON {q_table} FOR ALL TO some_role USING (owner_col = current_user);\n-- or, if row security was switched on by mistake (every role with a grant then sees every row):\n-- ALTER TABLE {q_table} DISABLE ROW LEVEL SECURITY;"
+                )),
+            )
+        }
+        "password_md5" => {
+            let q = quote_ident(object);
+            (
+                Severity::Warning,
+                format!(
+                    "role {q}'s password is stored as an MD5 hash{}: MD5 is deprecated (PostgreSQL 18 warns when one is set) and the stored hash alone is enough to log in through md5 authentication. Set the password again under password_encryption = 'scram-sha-256' (the default since 14), then use scram-sha-256 in pg_hba.conf",
+                    if row.get("can_login").as_bool() == Some(false) {
+                        " (it cannot log in now)"
+                    } else {
+                        ""
+                    }
+                ),
+                Some(format!(
+                    "SET password_encryption = 'scram-sha-256';\n-- then set the password again; psql's \\password {q} does it without the text reaching the server's logs\n-- ALTER ROLE {q} PASSWORD '...';"
+                )),
+            )
+        }
+        "extension_outdated" => {
+            let installed = row.text("installed_version").unwrap_or("?");
+            let default = row.text("default_version").unwrap_or("?");
+            if version_older(installed, default) == Some(false) {
+                // installed newer than the package's default on purpose: not outdated
+                return None;
+            }
+            let path = row.flag("update_path");
+            (
+                Severity::Info,
+                format!(
+                    "extension {} is at version {installed} while the server's package provides {default}: its library is new but its SQL objects are not, so fixes and new functions are missing (common after pg_upgrade or a package upgrade){}",
+                    quote_ident(object),
+                    if path {
+                        ""
+                    } else {
+                        ". The package ships no update path from this version: see the extension's upgrade notes"
+                    }
+                ),
+                path.then(|| {
+                    format!(
+                        "-- read the extension's release notes: the update script may lock the objects it changes\nALTER EXTENSION {} UPDATE;",
+                        quote_ident(object)
+                    )
+                }),
+            )
+        }
+        "migration_failed" => migration_finding(row, &q_table, object)?,
         _ => return None,
     };
     let message = match row.text("detail_unavailable") {
@@ -1090,6 +1615,78 @@ pub fn evaluate(
         evidence: std::mem::take(&mut ev),
         message,
         fix,
+    })
+}
+
+/// Severity, message and fix of a failed migration (a row of `model::migrations::failure_rows`).
+fn migration_finding(
+    row: &RawRow,
+    q_table: &str,
+    version: &str,
+) -> Option<(Severity, String, Option<String>)> {
+    use super::ddl::quote_literal;
+    let tool = row.text("tool").unwrap_or("?");
+    let state = row.text("state").unwrap_or("?");
+    let key = quote_literal(row.text("key").unwrap_or(version));
+    let when = |k: &str| {
+        row.text(k)
+            .map(|t| t.get(..19).unwrap_or(t).to_string())
+            .unwrap_or_else(|| "?".into())
+    };
+    let error = row
+        .text("detail")
+        .map(|d| format!(" The logged error: {d}"))
+        .unwrap_or_default();
+    Some(match (tool, state) {
+        // Critical: the tool refuses to run the next deploy, and the schema may be half changed
+        ("Flyway", "failed") => (
+            Severity::Critical,
+            format!(
+                "Flyway migration {version} ({}) failed (success = false in {q_table}, installed {} by {}): Flyway refuses to migrate until it is repaired. PostgreSQL rolls back a failed migration that ran in a transaction, so this one ran outside one and may have left part of its changes. Compare the schema with its script, undo or finish it by hand, then run flyway repair (it deletes failed entries)",
+                row.text("description").unwrap_or("?"),
+                when("applied_at"),
+                row.text("applied_by").unwrap_or("?")
+            ),
+            Some(format!(
+                "-- flyway repair does this; first undo or finish by hand what the migration did
+DELETE FROM {q_table} WHERE installed_rank = {key} AND NOT success;"
+            )),
+        ),
+        ("Prisma", "unfinished") => (
+            Severity::Critical,
+            format!(
+                "Prisma migration {version} started at {} and never finished (finished_at is NULL in {q_table}): prisma migrate deploy stops with P3009 until it is resolved, and it may be half applied. Unless it is running right now, compare the schema with it, then run prisma migrate resolve --rolled-back {version} (after undoing it) or --applied {version} (after finishing it by hand).{error}",
+                when("applied_at")
+            ),
+            Some(format!(
+                "-- prisma migrate resolve --rolled-back does this, after you undo what the migration applied
+UPDATE {q_table} SET rolled_back_at = now() WHERE id = {key} AND finished_at IS NULL;"
+            )),
+        ),
+        // Warning: resolved as rolled back; the next deploy applies it again
+        ("Prisma", "rolled back") => (
+            Severity::Warning,
+            format!(
+                "Prisma migration {version} failed and was marked rolled back at {}, and has not been applied since: the next prisma migrate deploy runs it again, and fails again unless its cause was fixed.{error}",
+                when("rolled_back_at")
+            ),
+            None,
+        ),
+        ("golang-migrate", "dirty") => (
+            Severity::Critical,
+            format!(
+                "golang-migrate version {version} is dirty in {q_table}: the migration to it failed part way and migrate refuses to run until the version is forced. Compare the schema with the migration's up script, finish or undo it by hand, then run migrate force with the version the schema now matches"
+            ),
+            Some(format!(
+                "-- migrate force does this: keep this version if you finished the migration by hand, put the previous one if you undid it
+UPDATE {q_table} SET dirty = false WHERE version = {key};"
+            )),
+        ),
+        _ => (
+            Severity::Warning,
+            format!("{tool} migration {version} in {q_table} is {state}"),
+            None,
+        ),
     })
 }
 
@@ -1138,7 +1735,7 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), CHECKS.len());
-        assert_eq!(CHECKS.len(), 17);
+        assert_eq!(CHECKS.len(), 30);
     }
 
     #[test]
@@ -1447,6 +2044,426 @@ mod tests {
         assert_eq!(v["evidence"]["cols"][0], "a");
         assert!(v["evidence"]["last"].is_null());
         assert!(v["fix"].is_null());
+    }
+
+    /// A row about no table (cluster- or database-wide findings, roles, functions).
+    fn obj(schema: &str, object: &str, values: Vec<(&str, Value)>) -> RawRow {
+        RawRow {
+            schema: schema.into(),
+            table: None,
+            object: Some(object.into()),
+            values: values
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn checkpoint_pressure_needs_enough_checkpoints_and_recommends_a_bigger_max_wal_size() {
+        let r = |timed: i64, req: i64, secs: Option<f64>| {
+            let mut v = vec![
+                ("checkpoints_timed", Value::Int(timed)),
+                ("checkpoints_requested", Value::Int(req)),
+                ("max_wal_size_bytes", Value::Int(1 << 30)),
+                ("checkpoint_timeout_s", Value::Num(300.0)),
+                (
+                    "stats_reset",
+                    Value::Text("2026-12-01 10:00:00.1+00".into()),
+                ),
+            ];
+            if let Some(s) = secs {
+                v.push(("seconds_counted", Value::Num(s)));
+            }
+            obj("", "max_wal_size", v)
+        };
+        // a fresh server: 3 requested of 4 is not judged
+        assert!(eval("checkpoint_pressure", &r(1, 3, Some(600.0))).is_none());
+        // mostly timed: fine
+        assert!(eval("checkpoint_pressure", &r(90, 10, Some(30_000.0))).is_none());
+        // 40 of 100 requested over 100 timeouts' time: 1 checkpoint per timeout, so double it
+        let f = eval("checkpoint_pressure", &r(60, 40, Some(30_000.0))).expect("finding");
+        assert_eq!(f.severity, Severity::Warning);
+        assert_eq!(
+            f.fix.as_deref(),
+            Some("ALTER SYSTEM SET max_wal_size = '2GB';\nSELECT pg_reload_conf();")
+        );
+        assert!(f.message.contains("40 of 100 checkpoints"), "{}", f.message);
+        assert!(f.message.contains("max_wal_size (1GB)"), "{}", f.message);
+        assert!(f.message.contains("2026-12-01 10:00:00"), "{}", f.message);
+        // 3 checkpoints per timeout: three times the WAL
+        let f = eval("checkpoint_pressure", &r(10, 290, Some(30_000.0))).expect("finding");
+        assert!(
+            f.fix.as_deref().is_some_and(|x| x.contains("'3GB'")),
+            "{f:?}"
+        );
+        // a burst is capped at 8x in one step
+        let f = eval("checkpoint_pressure", &r(0, 50, Some(60.0))).expect("finding");
+        assert!(
+            f.fix.as_deref().is_some_and(|x| x.contains("'8GB'")),
+            "{f:?}"
+        );
+        // the minimum is a threshold
+        let mut cfg = HealthConfig::default();
+        cfg.set("checkpoint_min=1000").expect("set");
+        assert!(
+            evaluate(
+                "checkpoint_pressure",
+                &r(10, 290, None),
+                &cfg,
+                &StatsWindow::default()
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn setting_sizes_round_up() {
+        assert_eq!(size_setting(32.0 * 1024.0 * 1024.0), "64MB");
+        assert_eq!(size_setting(130.0 * 1024.0 * 1024.0), "192MB");
+        assert_eq!(size_setting(2.5 * 1024.0 * 1024.0 * 1024.0), "3GB");
+        assert_eq!(work_mem_setting(5.0 * 1024.0 * 1024.0), "8MB");
+        assert_eq!(setting_text(32 << 20), "32MB");
+        assert_eq!(setting_text(4 << 30), "4GB");
+        assert_eq!(setting_text(64 << 10), "64kB");
+        assert_eq!(version_older("1.9", "1.10"), Some(true));
+        assert_eq!(version_older("1.10", "1.4"), Some(false));
+        assert_eq!(version_older("2.0beta", "2.0"), None);
+    }
+
+    #[test]
+    fn temp_spill_is_a_daily_rate_over_at_least_a_day_with_a_quoted_fix() {
+        let r = |bytes: i64, files: i64, secs: f64| {
+            obj(
+                "",
+                "App DB",
+                vec![
+                    ("temp_files", Value::Int(files)),
+                    ("temp_bytes", Value::Int(bytes)),
+                    ("seconds_counted", Value::Num(secs)),
+                    ("work_mem_bytes", Value::Int(4 << 20)),
+                ],
+            )
+        };
+        // 512 MiB in an hour counts as 512 MiB a day: under 1 GiB
+        assert!(eval("temp_spill", &r(512 << 20, 10, 3600.0)).is_none());
+        // 20 GiB over 10 days
+        let f = eval("temp_spill", &r(20 << 30, 1000, 864_000.0)).expect("finding");
+        assert_eq!(f.severity, Severity::Info);
+        assert!(f.message.contains("\"App DB\""), "{}", f.message);
+        // 20 MiB a file: 32MB
+        assert!(
+            f.fix
+                .as_deref()
+                .is_some_and(|x| x.ends_with("ALTER DATABASE \"App DB\" SET work_mem = '32MB';")),
+            "{:?}",
+            f.fix
+        );
+        // huge spills: capped at 256MB
+        let f = eval("temp_spill", &r(200 << 30, 10, 864_000.0)).expect("finding");
+        assert!(f.fix.as_deref().is_some_and(|x| x.contains("'256MB'")));
+    }
+
+    #[test]
+    fn autovacuum_disabled_resets_the_options_that_are_off() {
+        let r = |kind: &str, table_off: bool, toast_off: bool| {
+            row(
+                "Odd",
+                "x\"y",
+                None,
+                vec![
+                    ("kind", Value::Text(kind.into())),
+                    ("table_off", Value::Bool(table_off)),
+                    ("toast_off", Value::Bool(toast_off)),
+                    ("dead_tuples", Value::Int(5)),
+                ],
+            )
+        };
+        let f = eval("autovacuum_disabled", &r("table", true, true)).expect("finding");
+        assert_eq!(
+            f.fix.as_deref(),
+            Some(
+                "ALTER TABLE \"Odd\".\"x\"\"y\" RESET (autovacuum_enabled, toast.autovacuum_enabled);"
+            )
+        );
+        assert!(f.message.contains("never vacuumed"), "{}", f.message);
+        let f = eval("autovacuum_disabled", &r("materialized view", false, true)).expect("m");
+        assert_eq!(
+            f.fix.as_deref(),
+            Some("ALTER MATERIALIZED VIEW \"Odd\".\"x\"\"y\" RESET (toast.autovacuum_enabled);")
+        );
+        assert!(eval("autovacuum_disabled", &r("table", false, false)).is_none());
+    }
+
+    #[test]
+    fn never_analyzed_needs_rows_and_explains_partitioned_tables() {
+        let r = |kind: &str, rows: i64| {
+            row(
+                "public",
+                "events",
+                None,
+                vec![
+                    ("kind", Value::Text(kind.into())),
+                    ("rows", Value::Int(rows)),
+                    ("stats_readable", Value::Bool(false)),
+                ],
+            )
+        };
+        assert!(eval("never_analyzed", &r("table", 0)).is_none());
+        // a few rows: planned well enough without statistics, and autovacuum leaves them alone
+        assert!(eval("never_analyzed", &r("table", 999)).is_none());
+        let f = eval("never_analyzed", &r("partitioned table", 5000)).expect("finding");
+        assert_eq!(f.fix.as_deref(), Some("ANALYZE public.events;"));
+        assert!(
+            f.message.contains("never analyzes a partitioned"),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.message.contains("not readable by this role"),
+            "{}",
+            f.message
+        );
+    }
+
+    #[test]
+    fn archive_and_slots() {
+        let a = obj(
+            "",
+            "000000010000000000000003",
+            vec![
+                ("failed_count", Value::Int(6)),
+                (
+                    "last_failed_time",
+                    Value::Text("2026-12-04 10:00:00.5+00".into()),
+                ),
+                ("last_archived_time", Value::Null),
+            ],
+        );
+        let f = eval("archive_failing", &a).expect("finding");
+        assert_eq!(f.severity, Severity::Critical);
+        assert!(f.message.contains("nothing archived yet"), "{}", f.message);
+        assert!(f.fix.is_none());
+
+        let slot = |retained: Option<i64>, status: &str| {
+            let mut v = vec![
+                ("slot_type", Value::Text("logical".into())),
+                ("wal_status", Value::Text(status.into())),
+                ("catalog_xmin_age", Value::Int(1234)),
+            ];
+            if let Some(r) = retained {
+                v.push(("retained_bytes", Value::Int(r)));
+            }
+            obj("", "old_sub'x", v)
+        };
+        let f = eval(
+            "replication_slot_inactive",
+            &slot(Some(3 << 20), "reserved"),
+        )
+        .expect("f");
+        assert_eq!(f.severity, Severity::Warning);
+        assert!(f.message.contains("3.0 MiB"), "{}", f.message);
+        assert!(f.message.contains("system catalogs"), "{}", f.message);
+        assert!(
+            f.fix.as_deref().is_some_and(|x| x.starts_with("-- ")
+                && x.ends_with("SELECT pg_drop_replication_slot('old_sub''x');")),
+            "{:?}",
+            f.fix
+        );
+        let f = eval(
+            "replication_slot_inactive",
+            &slot(Some(11 << 30), "extended"),
+        )
+        .expect("f");
+        assert_eq!(f.severity, Severity::Critical);
+        let f = eval("replication_slot_inactive", &slot(None, "lost")).expect("lost");
+        assert!(f.message.contains("invalidated"), "{}", f.message);
+        // a slot that never reserved WAL holds nothing
+        assert!(eval("replication_slot_inactive", &slot(None, "reserved")).is_none());
+    }
+
+    #[test]
+    fn security_fixes_quote_hostile_names() {
+        let evil = "x\"; drop table y; --";
+        let f = eval("superuser_login", &obj("", evil, vec![])).expect("superuser");
+        assert!(
+            f.fix.as_deref().is_some_and(
+                |x| x.ends_with("ALTER ROLE \"x\"\"; drop table y; --\" NOSUPERUSER;")
+            ),
+            "{:?}",
+            f.fix
+        );
+        let p = RawRow {
+            schema: evil.into(),
+            ..Default::default()
+        };
+        let f = eval("public_create", &p).expect("public_create");
+        assert!(
+            f.fix
+                .as_deref()
+                .is_some_and(|x| x
+                    .ends_with("REVOKE CREATE ON SCHEMA \"x\"\"; drop table y; --\" FROM PUBLIC;")),
+            "{:?}",
+            f.fix
+        );
+        assert!(!f.message.contains("before PostgreSQL 15"));
+        let public = RawRow {
+            schema: "public".into(),
+            ..Default::default()
+        };
+        let f = eval("public_create", &public).expect("public");
+        assert!(f.message.contains("before PostgreSQL 15"), "{}", f.message);
+
+        let sd = |superuser: bool, public: bool, kind: &str| {
+            obj(
+                "My Schema",
+                "Do It",
+                vec![
+                    // the server deparses the arguments, quoting as needed
+                    ("arguments", Value::Text("a integer, \"b c\" text".into())),
+                    ("kind", Value::Text(kind.into())),
+                    ("owner", Value::Text("postgres".into())),
+                    ("owner_superuser", Value::Bool(superuser)),
+                    ("public_execute", Value::Bool(public)),
+                ],
+            )
+        };
+        let f = eval("security_definer_search_path", &sd(true, true, "function")).expect("sd");
+        assert_eq!(f.severity, Severity::Critical);
+        assert!(
+            f.fix.as_deref().is_some_and(|x| x.ends_with(
+                "ALTER FUNCTION \"My Schema\".\"Do It\"(a integer, \"b c\" text) SET search_path = \"My Schema\", pg_temp;"
+            )),
+            "{:?}",
+            f.fix
+        );
+        let f = eval(
+            "security_definer_search_path",
+            &sd(false, true, "procedure"),
+        )
+        .expect("p");
+        assert_eq!(f.severity, Severity::Warning);
+        assert!(
+            f.fix
+                .as_deref()
+                .is_some_and(|x| x.contains("ALTER PROCEDURE"))
+        );
+
+        let r = row(
+            "public",
+            "Secrets",
+            None,
+            vec![("forced", Value::Bool(true))],
+        );
+        let f = eval("rls_without_policy", &r).expect("rls");
+        assert!(f.message.contains("FORCEd"), "{}", f.message);
+        // nothing runnable: every line of the template is a comment
+        assert!(
+            f.fix
+                .as_deref()
+                .is_some_and(|x| x.lines().all(|l| l.starts_with("--"))
+                    && x.contains("ON public.\"Secrets\"")),
+            "{:?}",
+            f.fix
+        );
+
+        let f = eval(
+            "password_md5",
+            &obj("", "Old App", vec![("can_login", Value::Bool(true))]),
+        )
+        .expect("md5");
+        let fix = f.fix.as_deref().unwrap_or("");
+        assert!(
+            fix.starts_with("SET password_encryption = 'scram-sha-256';"),
+            "{fix}"
+        );
+        // the only statement that is not a comment is the SET: no placeholder password is ever run
+        assert_eq!(
+            fix.lines().filter(|l| !l.starts_with("--")).count(),
+            1,
+            "{fix}"
+        );
+        assert!(fix.contains("\\password \"Old App\""), "{fix}");
+    }
+
+    #[test]
+    fn extension_outdated_only_when_behind_and_fix_only_with_a_path() {
+        let r = |installed: &str, default: &str, path: bool| {
+            obj(
+                "public",
+                "pg_stat_statements",
+                vec![
+                    ("installed_version", Value::Text(installed.into())),
+                    ("default_version", Value::Text(default.into())),
+                    ("update_path", Value::Bool(path)),
+                ],
+            )
+        };
+        let f = eval("extension_outdated", &r("1.4", "1.10", true)).expect("behind");
+        assert_eq!(f.severity, Severity::Info);
+        assert!(
+            f.fix
+                .as_deref()
+                .is_some_and(|x| x.ends_with("ALTER EXTENSION pg_stat_statements UPDATE;"))
+        );
+        assert!(eval("extension_outdated", &r("1.11", "1.10", false)).is_none());
+        let f = eval("extension_outdated", &r("1.4", "1.10", false)).expect("no path");
+        assert!(f.fix.is_none());
+        assert!(f.message.contains("no update path"), "{}", f.message);
+    }
+
+    #[test]
+    fn migration_failures_by_tool() {
+        let m = |tool: &str, state: &str, version: &str| {
+            row(
+                "app",
+                "history",
+                Some(version),
+                vec![
+                    ("tool", Value::Text(tool.into())),
+                    ("state", Value::Text(state.into())),
+                    ("description", Value::Text("add users".into())),
+                    ("applied_at", Value::Text("2026-01-01 10:00:00.1".into())),
+                    ("applied_by", Value::Text("deploy".into())),
+                    ("detail", Value::Text("ERROR: column exists".into())),
+                    ("key", Value::Text("4'2".into())),
+                ],
+            )
+        };
+        let f = eval("migration_failed", &m("Flyway", "failed", "1.3")).expect("flyway");
+        assert_eq!(f.severity, Severity::Critical);
+        assert_eq!(f.group(), "migrations");
+        assert!(
+            f.fix.as_deref().is_some_and(|x| x.ends_with(
+                "DELETE FROM app.history WHERE installed_rank = '4''2' AND NOT success;"
+            )),
+            "{:?}",
+            f.fix
+        );
+        let f = eval(
+            "migration_failed",
+            &m("Prisma", "unfinished", "20260101_init"),
+        )
+        .expect("p");
+        assert_eq!(f.severity, Severity::Critical);
+        assert!(f.message.contains("P3009"), "{}", f.message);
+        assert!(f.message.contains("ERROR: column exists"), "{}", f.message);
+        let f = eval(
+            "migration_failed",
+            &m("Prisma", "rolled back", "20260101_init"),
+        )
+        .expect("r");
+        assert_eq!(f.severity, Severity::Warning);
+        assert!(f.fix.is_none());
+        let f = eval("migration_failed", &m("golang-migrate", "dirty", "7")).expect("dirty");
+        assert_eq!(f.severity, Severity::Critical);
+        assert!(
+            f.fix.as_deref().is_some_and(
+                |x| x.ends_with("UPDATE app.history SET dirty = false WHERE version = '4''2';")
+            ),
+            "{:?}",
+            f.fix
+        );
     }
 
     #[test]

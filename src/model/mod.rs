@@ -8,6 +8,7 @@ pub mod ddl;
 pub mod export;
 pub mod health;
 pub mod ident;
+pub mod migrations;
 pub mod plan;
 pub mod psql_meta;
 pub mod result_set;

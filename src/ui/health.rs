@@ -1,7 +1,9 @@
-//! The health pane: the index and table health report. Findings arrive check by check (the monitor
-//! connection runs them one at a time) and are listed grouped by severity and check, with a filter on
-//! schema, table and object, the stats-window banner, the checks that could not run, and the selected
-//! finding's evidence and fix SQL. `edit_fix` hands the fix to the editor, where it runs only when the
+//! The health pane: the health report. Findings arrive check by check (the monitor connection runs
+//! them one at a time) and are listed under their group's heading (indexes, tables, maintenance,
+//! security, migrations..., the group with the most severe finding first), then by severity and
+//! check, with a filter on schema, table, object, check and group, a key that shows one group at a
+//! time, the stats-window banner, the checks that could not run, and the selected finding's
+//! evidence and fix SQL. `edit_fix` hands the fix to the editor, where it runs only when the
 //! user runs it; this pane never runs SQL by itself. `show_settings` switches to the settings view
 //! (`ui::settings`), which this pane holds and hands its keys and replies to while it is shown.
 
@@ -23,7 +25,7 @@ use crate::action::Action;
 use crate::db::health::{Facts, HealthEvent};
 use crate::db::{Reply, Request, RequestId, Requests, Response};
 use crate::keymap::Section;
-use crate::model::health::{self, Finding, HealthConfig, Severity, Value, sort_findings};
+use crate::model::health::{self, Finding, GROUPS, HealthConfig, Severity, Value, sort_findings};
 
 /// The health pane.
 #[derive(Default)]
@@ -42,6 +44,8 @@ pub struct HealthPane {
     finished: Option<Duration>,
     filter: String,
     filtering: bool,
+    /// Only the findings of this group (an index into [`GROUPS`]); all when `None`.
+    group: Option<usize>,
     /// Index into the filtered findings.
     selected: usize,
     page: usize,
@@ -114,13 +118,45 @@ impl HealthPane {
         self.waiting.is_some()
     }
 
+    /// The group shown alone (its id), if one is.
+    pub fn group_shown(&self) -> Option<&'static str> {
+        self.group.map(|g| GROUPS[g].0)
+    }
+
+    /// Sort the findings for display: by group, the group with the most severe finding first (then
+    /// in [`GROUPS`] order), and within a group as [`sort_findings`] does.
+    fn sort(&mut self) {
+        sort_findings(&mut self.findings);
+        let rank = |g: &str| {
+            GROUPS
+                .iter()
+                .position(|(id, _)| *id == g)
+                .unwrap_or(GROUPS.len())
+        };
+        let mut worst = vec![Severity::Info; GROUPS.len() + 1];
+        for f in &self.findings {
+            let r = rank(f.group());
+            worst[r] = worst[r].max(f.severity);
+        }
+        self.findings.sort_by_key(|f| {
+            let r = rank(f.group());
+            (std::cmp::Reverse(worst[r]), r)
+        });
+    }
+
     fn filtered(&self) -> Vec<usize> {
         let needle = self.filter.to_lowercase();
+        let group = self.group_shown();
         self.findings
             .iter()
             .enumerate()
+            .filter(|(_, f)| group.is_none_or(|g| f.group() == g))
             .filter(|(_, f)| {
                 needle.is_empty()
+                    || f.group().contains(&needle)
+                    || health::group_title(f.group())
+                        .to_lowercase()
+                        .contains(&needle)
                     || f.schema.to_lowercase().contains(&needle)
                     || f.table
                         .as_deref()
@@ -216,9 +252,19 @@ impl Pane for HealthPane {
                 });
             }
             Action::Filter => self.filtering = true,
+            Action::CycleGroup => {
+                self.group = match self.group {
+                    None => Some(0),
+                    Some(g) if g + 1 < GROUPS.len() => Some(g + 1),
+                    Some(_) => None,
+                };
+                self.selected = 0;
+                self.moved = false;
+            }
             Action::Back => {
                 self.filter.clear();
                 self.filtering = false;
+                self.group = None;
                 self.clamp();
             }
             _ => return Handled::No,
@@ -285,7 +331,7 @@ impl Pane for HealthPane {
                         // keep the selection on the same finding as new ones sort in
                         let current = self.selected_finding().cloned();
                         self.findings.append(&mut f);
-                        sort_findings(&mut self.findings);
+                        self.sort();
                         if let Some(cur) = current.filter(|_| self.moved) {
                             let vis = self.filtered();
                             if let Some(p) = vis.iter().position(|&i| self.findings[i] == cur) {
@@ -404,6 +450,14 @@ impl Pane for HealthPane {
                 }
             }
         }
+        if let Some(g) = self.group {
+            let mut line = vec![
+                Span::styled("group: ", cx.theme.accent),
+                Span::raw(format!("{} only  ", GROUPS[g].1)),
+            ];
+            line.extend(cx.hint(Section::Health, Action::CycleGroup, "next group"));
+            head.push(Line::from(line));
+        }
         if self.filtering || !self.filter.is_empty() {
             let style = if self.filtering {
                 cx.theme.accent
@@ -432,13 +486,15 @@ impl Pane for HealthPane {
         let vis = self.filtered();
         if vis.is_empty() {
             let msg = if self.waiting.is_some() {
-                "No findings yet…"
+                "No findings yet…".to_string()
             } else if !self.started {
-                ""
+                String::new()
             } else if self.findings.is_empty() {
-                "No findings: every check passed."
+                "No findings: every check passed.".to_string()
+            } else if let (Some(g), true) = (self.group, self.filter.is_empty()) {
+                format!("No findings in {}.", GROUPS[g].1)
             } else {
-                "No finding matches the filter."
+                "No finding matches the filter.".to_string()
             };
             frame.render_widget(
                 Paragraph::new(Line::styled(msg, cx.theme.muted)),
@@ -455,12 +511,28 @@ impl Pane for HealthPane {
         let list = Rect::new(rest.x, rest.y, rest.width, list_h);
         let detail = Rect::new(rest.x, rest.y + list_h, rest.width, rest.height - list_h);
 
-        // lines: a heading per (severity, check) group, then its findings
+        // lines: a heading per finding group, under it one per (severity, check), then its findings
         let mut lines: Vec<(Option<usize>, Line)> = Vec::new();
         let mut selected_line = 0;
         let mut prev: Option<(Severity, &str)> = None;
+        let mut prev_group: Option<&str> = None;
         for (pos, &i) in vis.iter().enumerate() {
             let f = &self.findings[i];
+            if prev_group != Some(f.group()) {
+                let n = vis
+                    .iter()
+                    .filter(|&&j| self.findings[j].group() == f.group())
+                    .count();
+                lines.push((
+                    None,
+                    Line::styled(
+                        format!("── {} ({n})", health::group_title(f.group())),
+                        cx.theme.title,
+                    ),
+                ));
+                prev_group = Some(f.group());
+                prev = None;
+            }
             if prev != Some((f.severity, f.check.as_str())) {
                 let n = vis
                     .iter()

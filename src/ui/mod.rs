@@ -11,6 +11,7 @@ pub mod highlight;
 pub mod history;
 pub mod layout;
 pub mod list;
+pub mod migrations;
 pub mod plan;
 pub mod schema;
 pub mod settings;

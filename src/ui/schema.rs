@@ -2,6 +2,8 @@
 //! and a preview of a relation's rows on `select`. Identifiers that leave this pane as SQL are quoted.
 //! On a relation it also opens the table's detail or its DDL (drawn over the main area by the app),
 //! counts rows exactly, copies the qualified name and writes a SELECT of every column for the editor.
+//! A schema holding a migration tool's history table gets a `migrations` node that opens the applied
+//! history (laid out by `ui::migrations`).
 
 use super::list::{FilterKey, edit_filter};
 use std::collections::HashSet;
@@ -26,6 +28,8 @@ use crate::model::table_detail::{LineKind, TableDetail};
 enum DetailMode {
     Detail,
     Ddl,
+    /// The applied history of a migration tool's table.
+    Migrations,
 }
 
 /// The detail (or DDL) of one relation, drawn over the main area while open.
@@ -40,6 +44,7 @@ struct DetailView {
     error: Option<String>,
     /// An exact count, when asked for.
     count: Option<i64>,
+    migrations: Option<crate::model::migrations::History>,
     scroll: usize,
 }
 
@@ -102,6 +107,11 @@ enum Node {
     },
     Role {
         idx: usize,
+    },
+    /// A migration tool's history table (a relation of the schema), opening its applied history.
+    Migrations {
+        schema: usize,
+        rel: usize,
     },
 }
 
@@ -224,6 +234,10 @@ impl SchemaPane {
                 Some(t) => lines.extend(t.lines().map(|l| (LineKind::Text, l.to_string()))),
                 None => lines.push((LineKind::Text, "loading…".into())),
             },
+            DetailMode::Migrations => match &d.migrations {
+                Some(h) => lines = h.lines(),
+                None => lines.push((LineKind::Text, "loading…".into())),
+            },
         }
         lines
     }
@@ -232,7 +246,7 @@ impl SchemaPane {
     fn current_relation(&self) -> Option<(String, String, u32, RelKind)> {
         let tree = self.tree.as_ref()?;
         match self.nodes().get(self.selected)? {
-            Node::Relation { schema, rel, .. } => {
+            Node::Relation { schema, rel, .. } | Node::Migrations { schema, rel } => {
                 let s = &tree.schemas[*schema];
                 let r = &s.relations[*rel];
                 Some((s.name.clone(), r.name.clone(), r.oid, r.kind))
@@ -245,7 +259,7 @@ impl SchemaPane {
     fn current_object(&self) -> Option<(String, String, u32, String, Option<RelKind>)> {
         let tree = self.tree.as_ref()?;
         match self.nodes().get(self.selected)? {
-            Node::Relation { schema, rel, .. } => {
+            Node::Relation { schema, rel, .. } | Node::Migrations { schema, rel } => {
                 let s = &tree.schemas[*schema];
                 let r = &s.relations[*rel];
                 let kind = relkind_code(r.kind).to_string();
@@ -301,6 +315,7 @@ impl SchemaPane {
             ddl: None,
             error: None,
             count: None,
+            migrations: None,
             scroll: 0,
         });
         view.mode = mode;
@@ -328,6 +343,12 @@ impl SchemaPane {
                 self.pending.push(requests.send(Request::LoadDdl {
                     oid,
                     kind: ddl_kind,
+                }));
+            }
+            DetailMode::Migrations if view.migrations.is_none() => {
+                self.pending.push(requests.send(Request::LoadMigrations {
+                    schema: view.schema.clone(),
+                    table: view.name.clone(),
                 }));
             }
             _ => {}
@@ -359,6 +380,7 @@ impl SchemaPane {
         let what = match d.mode {
             DetailMode::Detail => "detail",
             DetailMode::Ddl => "DDL",
+            DetailMode::Migrations => "migrations",
         };
         let mut title = vec![Span::raw(format!(" {what} "))];
         if !self.pending.is_empty() {
@@ -415,6 +437,11 @@ impl SchemaPane {
                 Node::Section { which, .. } => section_label(*which).to_string(),
                 Node::Extension { idx } => tree.extensions[*idx].name.clone(),
                 Node::Role { idx } => tree.roles[*idx].name.clone(),
+                Node::Migrations { schema, rel } => {
+                    let s = &tree.schemas[*schema];
+                    super::migrations::node_label(&s.name, &s.relations[*rel].name)
+                        .unwrap_or_default()
+                }
             })
             .collect()
     }
@@ -527,6 +554,16 @@ impl SchemaPane {
                     self.push_relation(&mut out, si, ri, 0);
                 }
             }
+            // a migration tool's history table: its applied history, one node per table
+            out.extend(
+                rels.iter()
+                    .filter(|&&ri| {
+                        let r = &s.relations[ri];
+                        matches!(r.kind, RelKind::Table | RelKind::PartitionedTable)
+                            && super::migrations::node_label(&s.name, &r.name).is_some()
+                    })
+                    .map(|&rel| Node::Migrations { schema: si, rel }),
+            );
             for (g, items) in [
                 (GROUP_FUNCTIONS, &routines),
                 (GROUP_TYPES, &types),
@@ -708,6 +745,14 @@ impl SchemaPane {
                     d.ddl = Some(text);
                 }
             }
+            Ok(Reply::Migrations(h)) => {
+                if let Some(d) = &mut self.detail
+                    && d.schema == h.table.schema
+                    && d.name == h.table.table
+                {
+                    d.migrations = Some(*h);
+                }
+            }
             Ok(Reply::RowCount { oid, count }) => {
                 self.message = Some(format!("{count} rows"));
                 if let Some(d) = &mut self.detail
@@ -852,11 +897,13 @@ impl Pane for SchemaPane {
                                         | Node::Routine { .. }
                                         | Node::Type { .. },
                                     Node::Group { .. }
-                                ) | (Node::Group { .. }, Node::Schema { .. })
-                                    | (
-                                        Node::Extension { .. } | Node::Role { .. },
-                                        Node::Section { .. }
-                                    )
+                                ) | (
+                                    Node::Group { .. } | Node::Migrations { .. },
+                                    Node::Schema { .. }
+                                ) | (
+                                    Node::Extension { .. } | Node::Role { .. },
+                                    Node::Section { .. }
+                                )
                             )
                         });
                         match (&node, parent) {
@@ -866,13 +913,17 @@ impl Pane for SchemaPane {
                                 | Node::Type { .. }
                                 | Node::Member { .. }
                                 | Node::Extension { .. }
-                                | Node::Role { .. },
+                                | Node::Role { .. }
+                                | Node::Migrations { .. },
                                 Some(p),
                             ) => self.selected = p,
                             _ => self.toggle(&node, Some(false)),
                         }
                     }
                     Action::Toggle => self.toggle(&node, None),
+                    _ if matches!(node, Node::Migrations { .. }) => {
+                        self.open_detail(DetailMode::Migrations, requests);
+                    }
                     _ => {
                         self.select(&node);
                         if std::mem::take(&mut self.select_ddl) {
@@ -1151,6 +1202,17 @@ impl Pane for SchemaPane {
                                 cx.theme.muted,
                             ),
                         }
+                    }
+                    Node::Migrations { schema, rel } => {
+                        let s = &tree.schemas[schema];
+                        let r = &s.relations[rel];
+                        (
+                            2,
+                            "",
+                            super::migrations::node_label(&s.name, &r.name).unwrap_or_default(),
+                            String::new(),
+                            cx.theme.accent,
+                        )
                     }
                     Node::Role { idx } => {
                         let r = &tree.roles[idx];

@@ -3,10 +3,12 @@
 //! install them, never a skip.
 
 mod activity;
+mod advisor;
 mod cli;
 mod common;
 mod health;
 mod hostile;
+mod migrations;
 mod plan;
 mod pooler;
 mod query;

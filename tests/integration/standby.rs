@@ -170,4 +170,40 @@ async fn on_a_hot_standby_pgdeck_reads_and_the_server_refuses_writes() {
         out.status.code(),
         String::from_utf8_lossy(&out.stderr)
     );
+
+    // A slot on the standby (for a cascaded replica that is gone): the WAL it holds is measured
+    // from the standby's replay position, as a standby has no current WAL position of its own.
+    standby
+        .psql(
+            "app",
+            "select pg_create_physical_replication_slot('cascade_gone', true);",
+        )
+        .expect("a slot on the standby");
+    let out = pgdeck(
+        &[
+            "check",
+            &ci,
+            "--check",
+            "replication_slot_inactive",
+            "--format",
+            "json",
+        ],
+        home.path(),
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("check JSON");
+    assert!(v["errors"].as_array().is_some_and(|e| e.is_empty()), "{v}");
+    let slot = v["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["object"] == "cascade_gone"))
+        .unwrap_or_else(|| panic!("{v}"));
+    assert!(
+        slot["evidence"]["retained_bytes"].as_i64().is_some(),
+        "{slot}"
+    );
+    assert!(
+        slot["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("this standby's replay position")),
+        "{slot}"
+    );
 }
