@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use pgdeck::cluster::{ClusterOptions, TempCluster};
 use pgdeck::db::health::HealthEvent;
 use pgdeck::db::{self, Reply, Request, Settings, Worker, WorkerEvent};
-use pgdeck::model::health::HealthConfig;
 
 const BATCH: usize = 250;
 
@@ -137,7 +136,7 @@ async fn report(
     let (requests, mut events) = Worker::spawn(conns, target, settings);
     let started = Instant::now();
     requests.send(Request::RunHealth {
-        config: HealthConfig::default(),
+        config: Box::default(),
         schema: None,
         only: Vec::new(),
     });

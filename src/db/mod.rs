@@ -87,7 +87,8 @@ pub enum Request {
     /// Run the health report on the monitor connection, check by check; the replies are
     /// [`Reply::Health`] events, the last one `Finished`. `only` empty means every check.
     RunHealth {
-        config: crate::model::health::HealthConfig,
+        /// Boxed: thresholds and hardware make it the largest request by far.
+        config: Box<crate::model::health::HealthConfig>,
         schema: Option<String>,
         only: Vec<String>,
     },

@@ -94,7 +94,7 @@ impl HealthPane {
         self.finished = None;
         self.done.clear();
         self.waiting = Some(requests.send(Request::RunHealth {
-            config: self.config.clone(),
+            config: Box::new(self.config.clone()),
             schema: None,
             only: Vec::new(),
         }));

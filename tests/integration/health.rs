@@ -91,7 +91,7 @@ async fn report(conninfo: &str, config: HealthConfig) -> (Vec<Finding>, Vec<(Str
     let conns = db::open(&t, &settings).await.expect("open");
     let (requests, mut events) = Worker::spawn(conns, t, settings);
     let id = requests.send(Request::RunHealth {
-        config,
+        config: Box::new(config),
         schema: None,
         only: Vec::new(),
     });
