@@ -204,12 +204,17 @@ impl EditorPane {
         let b = self.buf_mut();
         b.area.move_cursor(CursorMove::Bottom);
         b.area.move_cursor(CursorMove::End);
+        // the last line with code: a fix that ends in a comment line (`-- needs a restart`) after
+        // its `;` is already ended
         let last = b
             .area
             .lines()
             .iter()
             .rev()
-            .find(|l| !l.trim().is_empty())
+            .find(|l| {
+                let t = l.trim();
+                !t.is_empty() && !t.starts_with("--")
+            })
             .map(|l| l.trim_end().to_string());
         // The statement before must end, or the two run as one ("syntax error at CREATE").
         let sep = match last {
@@ -976,5 +981,20 @@ mod tests {
         e.append_statement("select 2;");
         assert_eq!(e.text(), "select 1 -- one\n;\n\nselect 2;");
         assert_eq!(e.pick_statement().expect("statement").sql, "select 2;");
+
+        // A fix that ends with a comment after its `;` needs no stray `;` after it.
+        let mut e =
+            EditorPane::new("ALTER SYSTEM SET fsync = on;\n-- takes effect after a reload\n");
+        e.append_statement("select 3;");
+        assert_eq!(
+            e.text(),
+            "ALTER SYSTEM SET fsync = on;\n-- takes effect after a reload\n\n\nselect 3;"
+        );
+        // (the comment line goes with the statement after it, as the splitter reads comments)
+        let picked = e.pick_statement().expect("statement").sql;
+        assert!(
+            picked.ends_with("select 3;") && !picked.contains("ALTER"),
+            "{picked}"
+        );
     }
 }
