@@ -12,8 +12,8 @@ use tokio_postgres::{Client, Row};
 use super::DbError;
 use crate::model::ddl::{
     ColumnDef, ConstraintDef, DdlRelKind, DomainConstraint, FunctionDef, GrantDef, IndexDef,
-    ObjectDef, PolicyDef, QualName, RelationDef, SequenceDef, StatisticsDef, TriggerDef,
-    TypeAttribute, TypeDef,
+    NotNullDef, ObjectDef, PolicyDef, QualName, RelationDef, SequenceDef, StatisticsDef,
+    TriggerDef, TypeAttribute, TypeDef,
 };
 
 const FIND_OBJECT: &str = include_str!("sql/ddl/find_object.sql");
@@ -100,18 +100,25 @@ fn opt_qual(row: &Row, schema: &str, name: &str) -> Result<Option<QualName>, DbE
 /// A relation with its columns, constraints, indexes, triggers, policies, statistics and (for a
 /// partitioned table) its partitions at every level.
 pub async fn relation_def(client: &Client, oid: u32) -> Result<RelationDef, DbError> {
-    let mut rel = one_relation(client, oid).await?;
+    let version: i32 = client
+        .query_typed_one("select current_setting('server_version_num')::int4", &[])
+        .await?
+        .try_get(0)?;
+    let mut rel = one_relation(client, oid, version).await?;
     if rel.kind == DdlRelKind::PartitionedTable {
         let rows = query_oid(client, PARTITIONS, oid).await?;
         for r in &rows {
             let part_oid: u32 = r.try_get(0)?;
-            rel.partitions.push(one_relation(client, part_oid).await?);
+            rel.partitions
+                .push(one_relation(client, part_oid, version).await?);
         }
     }
     Ok(rel)
 }
 
-async fn one_relation(client: &Client, oid: u32) -> Result<RelationDef, DbError> {
+/// One relation; `version` is `server_version_num`, which decides the catalog columns read and
+/// whether NOT NULL constraints have names (PostgreSQL 18).
+async fn one_relation(client: &Client, oid: u32, version: i32) -> Result<RelationDef, DbError> {
     let rows = query_oid(client, RELATION, oid).await?;
     let row = rows.first().ok_or_else(|| gone("relation", oid))?;
     let relkind: String = row.try_get("relkind")?;
@@ -138,6 +145,7 @@ async fn one_relation(client: &Client, oid: u32) -> Result<RelationDef, DbError>
     rel.view_definition = row.try_get("view_definition")?;
     rel.populated = row.try_get("populated")?;
     rel.comment = row.try_get("comment")?;
+    rel.named_not_null = version >= 180000;
     rel.owner = row.try_get("owner")?;
     rel.owned_by_me = row.try_get("owned_by_me")?;
     rel.foreign_server = row.try_get("foreign_server")?;
@@ -158,7 +166,7 @@ async fn one_relation(client: &Client, oid: u32) -> Result<RelationDef, DbError>
         }
         _ => {}
     }
-    rel.columns = columns(client, oid).await?;
+    rel.columns = columns(client, oid, version).await?;
     if matches!(
         kind,
         DdlRelKind::Table | DdlRelKind::PartitionedTable | DdlRelKind::ForeignTable
@@ -174,12 +182,8 @@ async fn one_relation(client: &Client, oid: u32) -> Result<RelationDef, DbError>
     Ok(rel)
 }
 
-async fn columns(client: &Client, oid: u32) -> Result<Vec<ColumnDef>, DbError> {
+async fn columns(client: &Client, oid: u32, version: i32) -> Result<Vec<ColumnDef>, DbError> {
     // pg_attribute.attcompression came with PostgreSQL 14: older servers have no column compression.
-    let version: i32 = client
-        .query_typed_one("select current_setting('server_version_num')::int4", &[])
-        .await?
-        .try_get(0)?;
     let sql = if version < 140000 {
         std::borrow::Cow::Owned(COLUMNS.replace("a.attcompression::text", "''::text"))
     } else {
@@ -196,7 +200,19 @@ async fn columns(client: &Client, oid: u32) -> Result<Vec<ColumnDef>, DbError> {
         let grants: String = r.try_get("grants")?;
         let grants = serde_json::from_str::<Vec<GrantDef>>(&grants)
             .map_err(|e| DbError::Other(format!("reading column grants: {e}")))?;
+        let not_null_constraint = match r.try_get::<_, Option<String>>("nn_name")? {
+            Some(name) => Some(NotNullDef {
+                name,
+                local: r.try_get("nn_local")?,
+                no_inherit: r.try_get("nn_no_inherit")?,
+                validated: r.try_get("nn_validated")?,
+                comment: r.try_get("nn_comment")?,
+                parent_name: r.try_get("nn_parent_name")?,
+            }),
+            None => None,
+        };
         out.push(ColumnDef {
+            not_null_constraint,
             grants,
             name: r.try_get("name")?,
             type_name: r.try_get("type")?,
@@ -373,6 +389,7 @@ pub async fn type_def(client: &Client, oid: u32) -> Result<TypeDef, DbError> {
         attributes: serde_json::from_str::<Vec<TypeAttribute>>(&attributes).map_err(bad)?,
         range_subtype: r.try_get("range_subtype")?,
         comment: r.try_get("comment")?,
+        not_null_name: r.try_get("not_null_name")?,
         name,
     })
 }

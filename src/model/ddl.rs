@@ -181,6 +181,40 @@ pub struct ColumnDef {
     pub grants: Vec<GrantDef>,
     /// The identity sequence (identity columns) or the owned sequence (serial columns).
     pub sequence: Option<SequenceDef>,
+    /// The column's NOT NULL constraint, on servers that name them (PostgreSQL 18).
+    pub not_null_constraint: Option<NotNullDef>,
+}
+
+/// A NOT NULL constraint as PostgreSQL 18 keeps it in `pg_constraint` (contype `n`): named,
+/// inherited or local, possibly NO INHERIT or NOT VALID.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct NotNullDef {
+    pub name: String,
+    /// Declared on this table (not only inherited from a parent).
+    pub local: bool,
+    pub no_inherit: bool,
+    pub validated: bool,
+    pub comment: Option<String>,
+    /// For a partition: the name of the parent's NOT NULL constraint on the same column, which
+    /// `PARTITION OF` gives the partition.
+    pub parent_name: Option<String>,
+}
+
+impl NotNullDef {
+    /// `NOT NULL`, or `CONSTRAINT name NOT NULL` when the name is not the one PostgreSQL picks
+    /// for `table`.`column` (`<table>_<column>_not_null`, as pg_dump decides; a name the server
+    /// truncated to 63 bytes is written out), then `NO INHERIT`.
+    fn clause(&self, table: &str, column: &str) -> String {
+        let mut s = if self.name == format!("{table}_{column}_not_null") {
+            "NOT NULL".to_string()
+        } else {
+            format!("CONSTRAINT {} NOT NULL", quote_ident(&self.name))
+        };
+        if self.no_inherit {
+            s.push_str(" NO INHERIT");
+        }
+        s
+    }
 }
 
 /// A sequence.
@@ -335,6 +369,9 @@ pub struct RelationDef {
     pub populated: bool,
     pub comment: Option<String>,
     pub owner: String,
+    /// The server names NOT NULL constraints (PostgreSQL 18): columns carry
+    /// [`ColumnDef::not_null_constraint`] and the DDL writes those names instead of bare NOT NULL.
+    pub named_not_null: bool,
     /// The owner is the role reading the catalogs: no `OWNER TO` is written (the role running
     /// the DDL owns what it creates).
     pub owned_by_me: bool,
@@ -377,6 +414,7 @@ impl RelationDef {
             view_definition: None,
             populated: true,
             comment: None,
+            named_not_null: false,
             owner: String::new(),
             owned_by_me: true,
             inherits: Vec::new(),
@@ -439,6 +477,8 @@ pub struct TypeDef {
     pub attributes: Vec<TypeAttribute>,
     pub range_subtype: Option<String>,
     pub comment: Option<String>,
+    /// A domain's NOT NULL constraint name (PostgreSQL 18).
+    pub not_null_name: Option<String>,
 }
 
 /// Any object pgdeck writes DDL for.
@@ -505,7 +545,18 @@ fn inline_constraints(rel: &RelationDef) -> bool {
     rel.kind == DdlRelKind::Table && rel.parent.is_none()
 }
 
-fn column_line(col: &ColumnDef, in_partition: bool) -> String {
+/// The NOT NULL clause of a column defined in this CREATE TABLE. On PostgreSQL 18 it is the
+/// column's own constraint (with its name when not the default) and nothing when the constraint is
+/// only inherited (the parent brings it) or NOT VALID (added after); before 18 it is `attnotnull`.
+fn not_null_clause(rel: &RelationDef, col: &ColumnDef) -> Option<String> {
+    if !rel.named_not_null {
+        return col.not_null.then(|| "NOT NULL".to_string());
+    }
+    let nn = col.not_null_constraint.as_ref()?;
+    (nn.local && nn.validated).then(|| nn.clause(&rel.name.name, &col.name))
+}
+
+fn column_line(rel: &RelationDef, col: &ColumnDef) -> String {
     let mut line = format!("    {} {}", quote_ident(&col.name), col.type_name);
     if !col.fdw_options.is_empty() {
         let _ = write!(line, " {}", fdw_options(&col.fdw_options));
@@ -516,8 +567,7 @@ fn column_line(col: &ColumnDef, in_partition: bool) -> String {
     if let Some(g) = &col.generated_expr {
         let _ = write!(line, " GENERATED ALWAYS AS ({g}) STORED");
     }
-    if !in_partition
-        && !col.identity.is_empty()
+    if !col.identity.is_empty()
         && let Some(seq) = &col.sequence
     {
         let _ = write!(
@@ -535,10 +585,45 @@ fn column_line(col: &ColumnDef, in_partition: bool) -> String {
     if let Some(d) = &col.default_expr {
         let _ = write!(line, " DEFAULT {d}");
     }
-    if col.not_null {
-        line.push_str(" NOT NULL");
+    if let Some(nn) = not_null_clause(rel, col) {
+        let _ = write!(line, " {nn}");
     }
     line
+}
+
+/// PostgreSQL 18, a partition: the column spec (`col CONSTRAINT x NOT NULL`) its CREATE ...
+/// PARTITION OF needs when `PARTITION OF` alone would not give it this constraint (the parent has
+/// none on that column, or one with another name).
+fn partition_not_null_spec(rel: &RelationDef, col: &ColumnDef) -> Option<String> {
+    let nn = col.not_null_constraint.as_ref()?;
+    if !rel.named_not_null || !nn.validated || nn.parent_name.as_deref() == Some(nn.name.as_str()) {
+        return None;
+    }
+    Some(format!(
+        "    {} {}",
+        quote_ident(&col.name),
+        nn.clause(&rel.name.name, &col.name)
+    ))
+}
+
+/// PostgreSQL 18, an inheritance child: the table constraint (`CONSTRAINT x NOT NULL col`) for a
+/// column it inherits but holds a NOT NULL of its own on.
+fn inherited_column_not_null(rel: &RelationDef, col: &ColumnDef) -> Option<String> {
+    let nn = col.not_null_constraint.as_ref()?;
+    if !rel.named_not_null || col.local || !nn.local || !nn.validated {
+        return None;
+    }
+    let named = nn.name != format!("{}_{}_not_null", rel.name.name, col.name);
+    Some(format!(
+        "    {}NOT NULL {}{}",
+        if named {
+            format!("CONSTRAINT {} ", quote_ident(&nn.name))
+        } else {
+            String::new()
+        },
+        quote_ident(&col.name),
+        if nn.no_inherit { " NO INHERIT" } else { "" }
+    ))
 }
 
 fn create_table(out: &mut String, rel: &RelationDef) {
@@ -552,13 +637,27 @@ fn create_table(out: &mut String, rel: &RelationDef) {
     );
     if let (Some(parent), Some(bound)) = (&rel.parent, &rel.partition_bound) {
         let _ = write!(out, " PARTITION OF {}", parent.quoted());
+        let specs: Vec<String> = rel
+            .columns
+            .iter()
+            .filter_map(|c| partition_not_null_spec(rel, c))
+            .collect();
+        if !specs.is_empty() {
+            let _ = write!(out, " (\n{}\n)", specs.join(",\n"));
+        }
         let _ = write!(out, "\n{bound}");
     } else {
+        // inherited columns' own NOT NULL constraints in column order, as pg_dump writes them
         let mut lines: Vec<String> = rel
             .columns
             .iter()
-            .filter(|c| c.local)
-            .map(|c| column_line(c, false))
+            .filter_map(|c| {
+                if c.local {
+                    Some(column_line(rel, c))
+                } else {
+                    inherited_column_not_null(rel, c)
+                }
+            })
             .collect();
         if inline_constraints(rel) {
             for c in &rel.constraints {
@@ -613,7 +712,8 @@ fn column_alters(out: &mut String, rel: &RelationDef) {
                     "ALTER TABLE ONLY {name} ALTER COLUMN {cname} SET DEFAULT {d};"
                 );
             }
-            if col.not_null {
+            // PostgreSQL 18 writes these in the CREATE TABLE, with their names
+            if col.not_null && !rel.named_not_null {
                 let _ = writeln!(
                     out,
                     "ALTER TABLE ONLY {name} ALTER COLUMN {cname} SET NOT NULL;"
@@ -701,6 +801,29 @@ fn other_constraints(out: &mut String, rel: &RelationDef, kind: &str) {
             quote_ident(&c.name),
             c.definition
         );
+    }
+}
+
+/// PostgreSQL 18: NOT VALID NOT NULL constraints, added after the table as pg_dump does (without
+/// ONLY: children created later inherit them as they did the original's).
+fn invalid_not_nulls(out: &mut String, rel: &RelationDef) {
+    if !rel.named_not_null {
+        return;
+    }
+    for col in &rel.columns {
+        if let Some(nn) = &col.not_null_constraint
+            && nn.local
+            && !nn.validated
+        {
+            let _ = writeln!(
+                out,
+                "ALTER TABLE {} ADD CONSTRAINT {} NOT NULL {}{} NOT VALID;",
+                rel.name.quoted(),
+                quote_ident(&nn.name),
+                quote_ident(&col.name),
+                if nn.no_inherit { " NO INHERIT" } else { "" }
+            );
+        }
     }
 }
 
@@ -851,6 +974,18 @@ fn comments(out: &mut String, rel: &RelationDef) {
             &c.comment,
         );
     }
+    // PostgreSQL 18's NOT NULL constraints: each table's row has its own comment
+    for nn in rel
+        .columns
+        .iter()
+        .filter_map(|c| c.not_null_constraint.as_ref())
+    {
+        comment_on(
+            out,
+            &format!("CONSTRAINT {} ON {name}", quote_ident(&nn.name)),
+            &nn.comment,
+        );
+    }
     for i in &rel.indexes {
         comment_on(
             out,
@@ -972,6 +1107,7 @@ fn table_ddl(rel: &RelationDef) -> String {
     }
     for r in &all {
         other_constraints(&mut rest, r, "c");
+        invalid_not_nulls(&mut rest, r);
     }
     for r in &all {
         other_constraints(&mut rest, r, "f");
@@ -1196,7 +1332,13 @@ pub fn type_ddl(t: &TypeDef) -> String {
                 let _ = write!(out, " DEFAULT {d}");
             }
             if t.not_null {
-                out.push_str(" NOT NULL");
+                // PostgreSQL 18 names it; the default is `<domain>_not_null`
+                match &t.not_null_name {
+                    Some(n) if *n != format!("{}_not_null", t.name.name) => {
+                        let _ = write!(out, " CONSTRAINT {} NOT NULL", quote_ident(n));
+                    }
+                    _ => out.push_str(" NOT NULL"),
+                }
             }
             for c in &t.constraints {
                 let _ = write!(
@@ -1380,6 +1522,79 @@ mod tests {
         );
     }
 
+    fn nn(name: &str, local: bool) -> Option<NotNullDef> {
+        Some(NotNullDef {
+            name: name.into(),
+            local,
+            validated: true,
+            ..NotNullDef::default()
+        })
+    }
+
+    /// PostgreSQL 18: NOT NULL constraints keep their names (bare NOT NULL when the name is the
+    /// default), inherited-only ones are left to the parent, a child's own one on an inherited
+    /// column is a table constraint, a partition names the ones PARTITION OF would not give it,
+    /// NOT VALID ones come after the table.
+    #[test]
+    fn named_not_null_constraints() {
+        let mut t = RelationDef::new(QualName::new("app", "T x"), DdlRelKind::Table);
+        t.named_not_null = true;
+        t.inherits = vec!["app.base".into()];
+        let mut a = col("a", "integer");
+        a.not_null = true;
+        a.not_null_constraint = nn("T x_a_not_null", true);
+        let mut b = col("b", "integer");
+        b.not_null = true;
+        b.not_null_constraint = nn("b; nn", true);
+        if let Some(n) = b.not_null_constraint.as_mut() {
+            n.no_inherit = true;
+        }
+        let mut inherited = col("id", "integer");
+        inherited.local = false;
+        inherited.not_null = true;
+        inherited.not_null_constraint = nn("base_id_not_null", false);
+        let mut own = col("note", "text");
+        own.local = false;
+        own.not_null = true;
+        own.not_null_constraint = nn("mine", true);
+        let mut invalid = col("c", "integer");
+        invalid.not_null_constraint = nn("c_nn", true);
+        if let Some(n) = invalid.not_null_constraint.as_mut() {
+            n.validated = false;
+        }
+        t.columns = vec![inherited, own, a, b, invalid];
+        let ddl = relation_ddl(&t);
+        assert_eq!(
+            ddl,
+            "CREATE TABLE app.\"T x\" (\n    CONSTRAINT mine NOT NULL note,\n    a integer NOT NULL,\n    b integer CONSTRAINT \"b; nn\" NOT NULL NO INHERIT,\n    c integer\n)\nINHERITS (app.base);\n\nALTER TABLE app.\"T x\" ADD CONSTRAINT c_nn NOT NULL c NOT VALID;\n",
+            "\n{ddl}"
+        );
+
+        let mut part = RelationDef::new(QualName::new("app", "p1"), DdlRelKind::Table);
+        part.named_not_null = true;
+        part.parent = Some(QualName::new("app", "p"));
+        part.partition_bound = Some("FOR VALUES IN (1)".into());
+        let mut same = col("a", "integer");
+        same.local = false;
+        same.not_null = true;
+        same.not_null_constraint = nn("p_a_not_null", false);
+        if let Some(n) = same.not_null_constraint.as_mut() {
+            n.parent_name = Some("p_a_not_null".into());
+        }
+        let mut other = col("b", "integer");
+        other.local = false;
+        other.not_null = true;
+        other.not_null_constraint = nn("p1_b_not_null", false);
+        if let Some(n) = other.not_null_constraint.as_mut() {
+            n.parent_name = Some("p_b_not_null".into());
+        }
+        part.columns = vec![same, other];
+        assert_eq!(
+            relation_ddl(&part),
+            "CREATE TABLE app.p1 PARTITION OF app.p (\n    b NOT NULL\n)\nFOR VALUES IN (1);\n"
+        );
+    }
+
     #[test]
     fn enum_and_domain_types() {
         let t = TypeDef {
@@ -1394,6 +1609,7 @@ mod tests {
             attributes: vec![],
             range_subtype: None,
             comment: None,
+            not_null_name: None,
         };
         assert_eq!(
             type_ddl(&t),

@@ -20,21 +20,53 @@ create foreign data wrapper dummy;
 create server "remote srv" foreign data wrapper dummy;
 "#;
 
-/// The objects whose DDL pgdeck writes, in an order where each one's references exist.
-/// [`OBJECTS`] for the server of database `db`: column compression came with PostgreSQL 14.
-fn objects_sql(db: &str) -> String {
-    let version: u32 = cluster()
+fn server_version(db: &str) -> u32 {
+    cluster()
         .psql(db, "show server_version_num")
         .expect("version")
         .trim()
         .parse()
-        .expect("a number");
-    if version < 140000 {
+        .expect("a number")
+}
+
+/// The objects whose DDL pgdeck writes, in an order where each one's references exist.
+/// [`OBJECTS`] for the server of database `db`: column compression came with PostgreSQL 14;
+/// named, NO INHERIT and NOT VALID NOT NULL constraints with 18 ([`OBJECTS_18`]).
+fn objects_sql(db: &str) -> String {
+    let version = server_version(db);
+    let mut sql = if version < 140000 {
         OBJECTS.replace(" compression pglz", "")
     } else {
         OBJECTS.to_string()
+    };
+    if version >= 180000 {
+        sql.push_str(OBJECTS_18);
     }
+    sql
 }
+
+/// [`NAMES`] for the server of database `db`.
+fn names(db: &str) -> Vec<&'static str> {
+    let mut names = NAMES.to_vec();
+    if server_version(db) >= 180000 {
+        names.extend_from_slice(NAMES_18);
+    }
+    names
+}
+
+/// PostgreSQL 18 keeps NOT NULL constraints in pg_constraint with names: table-level ones, NO
+/// INHERIT, NOT VALID (added after the table), comments, and a child inheriting them.
+const OBJECTS_18: &str = r#"
+create table app.nn18 (a int, b int not null no inherit, "c;d" int, e int,
+  constraint "c;d nn" not null "c;d", not null e);
+alter table app.nn18 add constraint nn18_a_nn not null a not valid;
+comment on constraint nn18_a_nn on app.nn18 is 'invalid';
+comment on constraint "c;d nn" on app.nn18 is 'named';
+create table app.nn18_child (f int) inherits (app.nn18);
+alter table app.nn18_child add constraint "child b" not null b;
+"#;
+
+const NAMES_18: &[&str] = &["app.nn18", "app.nn18_child"];
 
 const OBJECTS: &str = r#"
 create table app.parent (id bigint primary key, code text unique);
@@ -44,14 +76,14 @@ create table app."Odd Name" (
   "x""y; drop table app.parent; --" integer default 5 not null,
   "日本語の列" numeric(10,2),
   "UpperCase" varchar(20) default app.next_code()::text,
-  a_sixty_three_byte_column_name_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx integer,
+  a_sixty_three_byte_column_name_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx integer not null,
   total numeric generated always as ("日本語の列" * 2) stored,
   serial_col serial,
   moods app.mood[] default '{ok}',
   p app.posint,
   pr app.pair,
   ts timestamp(3) with time zone default now(),
-  bits bit varying(8),
+  bits bit varying(8) constraint "bits; not null" not null,
   parent_id bigint,
   constraint "Odd pk" primary key (id),
   constraint uq_code unique ("Select", "UpperCase") deferrable initially deferred,
@@ -98,13 +130,20 @@ create table app.events_2024_other partition of app.events_2024 default;
 create table app.events_2025 partition of app.events
   for values from ('2025-01-01') to ('2026-01-01') with (fillfactor = 80);
 create table app.events_default partition of app.events default;
+create table app.events_2026 (id bigint not null, at date constraint "at; 2026" not null, kind text not null,
+  payload jsonb default '{}');
+alter table app.events attach partition app.events_2026 for values from ('2026-01-01') to ('2027-01-01');
+create table app.events_2027 partition of app.events (payload constraint "payload; nn" not null)
+  for values from ('2027-01-01') to ('2028-01-01');
 create index events_kind on app.events (kind);
 alter table app.events add constraint events_kind_chk check (kind <> '');
 alter table app.events add constraint events_parent foreign key (id) references app.parent (id);
 
 create table app.base (id integer not null, note text default 'b', constraint base_chk check (id > 0));
-create table app.child (extra text collate "C", constraint child_chk check (extra <> '')) inherits (app.base);
+create table app.child (extra text collate "C" constraint "extra; nn" not null,
+  constraint child_chk check (extra <> '')) inherits (app.base);
 alter table app.child alter column note set default 'child';
+alter table only app.child alter column note set not null;
 create unlogged table app.scratch (k integer primary key, v text compression pglz);
 create table "Sch;ema ""x"""."Ünïcödé ""quoted"" ; NAME" (id integer primary key, "select" text);
 create sequence app.counter as integer start 100 increment 3 maxvalue 1000 cycle;
@@ -204,7 +243,7 @@ fn ddl_round_trips_through_an_empty_database_as_pg_dump_sees_it() {
         .expect("owner");
     cluster().psql(&b, PRELUDE).expect("prelude in B");
     let mut all = String::new();
-    for name in NAMES {
+    for name in names(&a) {
         let out = pgdeck(&["ddl", &ci_a, name], home.path());
         let ddl = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(
@@ -257,6 +296,21 @@ fn ddl_of_functions_types_and_missing_objects() {
         text.starts_with("CREATE DOMAIN app.posint AS integer DEFAULT 1 NOT NULL\n    CONSTRAINT posint_positive CHECK ((VALUE > 0));"),
         "{text}"
     );
+    // PostgreSQL 18 names a domain's NOT NULL; the name is written when it is not the default
+    cluster()
+        .psql(
+            &a,
+            "create domain app.\"Dom; nn\" as int constraint \"the; nn\" not null",
+        )
+        .expect("domain");
+    let out = pgdeck(&["ddl", &ci, "app.\"Dom; nn\""], home.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let expected = if server_version(&a) >= 180000 {
+        "CREATE DOMAIN app.\"Dom; nn\" AS integer CONSTRAINT \"the; nn\" NOT NULL;\n"
+    } else {
+        "CREATE DOMAIN app.\"Dom; nn\" AS integer NOT NULL;\n"
+    };
+    assert_eq!(text, expected);
     let out = pgdeck(&["ddl", &ci, "app.next_code"], home.path());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
