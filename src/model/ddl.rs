@@ -477,7 +477,7 @@ pub struct TypeDef {
     pub attributes: Vec<TypeAttribute>,
     pub range_subtype: Option<String>,
     pub comment: Option<String>,
-    /// A domain's NOT NULL constraint name (PostgreSQL 18).
+    /// A domain's NOT NULL constraint name (PostgreSQL 17 and later).
     pub not_null_name: Option<String>,
 }
 
@@ -1332,7 +1332,7 @@ pub fn type_ddl(t: &TypeDef) -> String {
                 let _ = write!(out, " DEFAULT {d}");
             }
             if t.not_null {
-                // PostgreSQL 18 names it; the default is `<domain>_not_null`
+                // PostgreSQL 17 and later name it; the default is `<domain>_not_null`
                 match &t.not_null_name {
                     Some(n) if *n != format!("{}_not_null", t.name.name) => {
                         let _ = write!(out, " CONSTRAINT {} NOT NULL", quote_ident(n));

@@ -1,4 +1,4 @@
--- A type's DDL facts: names, kind (enum, domain, composite, range), enum labels, domain base type, default, NOT NULL, collation and constraints (JSON [{name, definition}]), composite attributes (JSON [{name, type, collation}]), range subtype, comment, the name of a domain's NOT NULL constraint (PostgreSQL 18 names it; NULL before). Params: $1 = oid of the type.
+-- A type's DDL facts: names, kind (enum, domain, composite, range), enum labels, domain base type, default, NOT NULL, collation and constraints (JSON [{name, definition}]), composite attributes (JSON [{name, type, collation}]), range subtype, comment, the name of a domain's NOT NULL constraint (PostgreSQL 17 names it; NULL before). Params: $1 = oid of the type.
 select n.nspname::text as schema,
        t.typname::text as name,
        t.typtype::text as kind,
