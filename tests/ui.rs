@@ -1358,3 +1358,142 @@ fn schema_detail_ddl_copy_and_generated_select() {
     assert!(s.contains("select id,"), "{s}");
     assert!(s.contains("\"User Id\""), "{s}");
 }
+
+/// The tree's databases section: the current one is marked, one that refuses connections is not
+/// tried, choosing another sends the switch; with a statement running the app asks first (and
+/// saying no sends nothing); the reply updates the status bar and reloads the tree and the
+/// completion names; a failed switch says the old database is still in use.
+#[test]
+fn choosing_a_database_in_the_tree_switches_after_asking_when_busy() {
+    use pgdeck::model::catalog::DatabaseItem;
+    let (mut app, mut rx) = app();
+    app.start();
+    let (id, _) = drain(&mut rx)[0].clone();
+    let mut t = tree();
+    let db = |name: &str, current, can_connect| DatabaseItem {
+        name: name.into(),
+        current,
+        can_connect,
+        comment: None,
+    };
+    t.databases = vec![
+        db("Other \"db\"; x", false, true),
+        db("locked", false, false),
+        db("shop", true, true),
+    ];
+    reply(&mut app, id, Reply::Schema(t), true);
+    app.on_event(key_mod(KeyCode::Char('1'), KeyModifiers::ALT));
+    app.on_event(key(KeyCode::Char(' '))); // open the databases section (first line)
+    let s = screen(&mut app, 100, 30);
+    assert!(s.contains("▾ databases"), "{s}");
+    assert!(s.contains("● shop") && s.contains("connected"), "{s}");
+    assert!(s.contains("no CONNECT"), "{s}");
+
+    // the one connected to and one refusing connections: a message, no request
+    for down in [3, 2] {
+        app.dispatch(Action::Top);
+        for _ in 0..down {
+            app.on_event(key(KeyCode::Down));
+        }
+        app.on_event(key(KeyCode::Enter));
+        assert!(drain(&mut rx).is_empty());
+    }
+    let s = screen(&mut app, 100, 30);
+    assert!(s.contains("locked refuses connections"), "{s}");
+
+    // a statement runs: the app asks, and `n` leaves everything as it was
+    app.on_event(key_mod(KeyCode::Char('2'), KeyModifiers::ALT));
+    type_text(&mut app, "select pg_sleep(60);");
+    app.on_event(key(KeyCode::F(5)));
+    drain(&mut rx);
+    app.on_event(key_mod(KeyCode::Char('1'), KeyModifiers::ALT));
+    app.dispatch(Action::Top);
+    app.on_event(key(KeyCode::Down));
+    app.on_event(key(KeyCode::Enter));
+    match &app.modal {
+        Some(Modal::Confirm(c)) => {
+            assert!(c.body.join(" ").contains("switching cancels it"), "{c:?}");
+            assert!(
+                c.body.join(" ").contains("\"Other \"\"db\"\"; x\""),
+                "{c:?}"
+            );
+        }
+        other => panic!("expected a confirmation, got {other:?}"),
+    }
+    app.on_event(key(KeyCode::Char('n')));
+    assert!(app.modal.is_none());
+    assert!(drain(&mut rx).is_empty(), "nothing sent after no");
+
+    // yes: the switch is sent
+    app.on_event(key(KeyCode::Enter));
+    app.on_event(key(KeyCode::Char('y')));
+    let sent = drain(&mut rx);
+    assert_eq!(
+        sent.iter().map(|s| s.1.clone()).collect::<Vec<_>>(),
+        vec![Request::SwitchDatabase {
+            dbname: "Other \"db\"; x".into()
+        }]
+    );
+    let info = pgdeck::model::server::ServerInfo {
+        version: "16.4".into(),
+        database: "Other \"db\"; x".into(),
+        ..Default::default()
+    };
+    reply(
+        &mut app,
+        sent[0].0,
+        Reply::Switched {
+            target: "alice@/tmp:5432/Other \"db\"; x".into(),
+            info: Box::new(info),
+            read_only: false,
+        },
+        true,
+    );
+    let reloads: Vec<Request> = drain(&mut rx).into_iter().map(|s| s.1).collect();
+    assert_eq!(reloads, vec![Request::LoadSchema, Request::LoadCompletion]);
+    let s = screen(&mut app, 180, 30);
+    assert_eq!(app.status.target, "alice@/tmp:5432/Other \"db\"; x");
+    assert!(s.contains("PG 16.4"), "{s}");
+    assert!(
+        s.contains("connected to database \"Other \"\"db\"\"; x\""),
+        "{s}"
+    );
+    assert_eq!(
+        app.editor.text(),
+        "select pg_sleep(60);",
+        "the editor text stays"
+    );
+
+    // a switch the server refuses: the old database stays
+    app.dispatch(Action::Refresh);
+    let (id, _) = drain(&mut rx)[0].clone();
+    let mut t = tree();
+    t.databases = vec![db("Other \"db\"; x", true, true), db("shop", false, true)];
+    reply(&mut app, id, Reply::Schema(t), true);
+    app.dispatch(Action::Top);
+    app.on_event(key(KeyCode::Char(' ')));
+    app.on_event(key(KeyCode::Down));
+    app.on_event(key(KeyCode::Down));
+    app.on_event(key(KeyCode::Enter));
+    app.on_event(key(KeyCode::Char('y'))); // the statement still runs: asked again
+    let sent = drain(&mut rx);
+    assert_eq!(
+        sent[0].1,
+        Request::SwitchDatabase {
+            dbname: "shop".into()
+        }
+    );
+    app.on_event(Event::Worker(WorkerEvent::Response(Response {
+        id: sent[0].0,
+        reply: Err(pgdeck::db::DbError::NotConnected(
+            "could not connect to database shop: no".into(),
+        )),
+        last: true,
+    })));
+    let s = screen(&mut app, 180, 30);
+    assert!(
+        s.contains("still connected to \"Other \"\"db\"\"; x\""),
+        "{s}"
+    );
+    assert_eq!(app.status.target, "alice@/tmp:5432/Other \"db\"; x");
+}

@@ -86,6 +86,11 @@ pub enum Request {
         schema: Option<String>,
         only: Vec<String>,
     },
+    /// Reconnect both connections to another database of the same server (same hosts, role,
+    /// credentials and settings). The new connections are opened first: when that fails the old
+    /// ones stay and the reply is the error. A running statement is cancelled and an open
+    /// transaction rolled back (the UI asks first). Answered with [`Reply::Switched`].
+    SwitchDatabase { dbname: String },
     /// EXPLAIN a statement on the work connection (under ANALYZE, a statement that writes runs inside
     /// BEGIN … ROLLBACK). Answered with [`Reply::Plan`].
     Explain {
@@ -143,6 +148,14 @@ pub enum Reply {
     Health(health::HealthEvent),
     /// The EXPLAIN (FORMAT JSON) output of a statement.
     Plan(explain::Explained),
+    /// Both connections now reach this database.
+    Switched {
+        /// `user@host:port/dbname` for the status bar.
+        target: String,
+        info: Box<ServerInfo>,
+        /// The session is read-only (the server's setting or `--read-only`).
+        read_only: bool,
+    },
 }
 
 /// How a run ended.
@@ -260,6 +273,9 @@ const WATCH_EVERY: Duration = Duration::from_secs(1);
 
 /// A cancel the server has not acted on after this long, asked for again, abandons the run.
 const ABANDON_AFTER: Duration = Duration::from_secs(3);
+
+/// How long a database switch waits for the new connections, and for a cancelled statement to end.
+const SWITCH_WAIT: Duration = Duration::from_secs(15);
 
 /// How long after the monitor's statement_timeout a request is given up on the client side.
 const NO_ANSWER_GRACE: Duration = Duration::from_secs(3);
@@ -413,6 +429,7 @@ impl Worker {
                 Request::CancelRun => self.cancel(id).await,
                 Request::SetTxMode(mode) => self.tx_mode = mode,
                 Request::Explain { sql, options } => self.start_explain(id, sql, options),
+                Request::SwitchDatabase { dbname } => self.switch_database(id, dbname).await,
                 Request::LoadSchema => {
                     let client = self.monitor_client(id).await;
                     self.spawn_monitor(id, client, |c| async move {
@@ -791,6 +808,90 @@ impl Worker {
         }
         self.reply(run_id, Ok(Reply::RunFinished(outcome)), true);
         self.reply(id, Ok(Reply::CancelSent), true);
+    }
+
+    /// Both connections to database `dbname`: opened (and set up as at startup) before the old
+    /// ones are let go, so a database that refuses the connection changes nothing. A run still
+    /// going is cancelled first and given [`SWITCH_WAIT`] to end, then abandoned; closing the old
+    /// work connection rolls back its open transaction.
+    async fn switch_database(&mut self, id: RequestId, dbname: String) {
+        let mut target = self.target.clone();
+        target.dbname = dbname.clone();
+        let conns = match tokio::time::timeout(SWITCH_WAIT, open(&target, &self.settings)).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => {
+                self.reply(
+                    id,
+                    Err(DbError::NotConnected(format!(
+                        "could not connect to database {dbname}: {e}"
+                    ))),
+                    true,
+                );
+                return;
+            }
+            Err(_) => {
+                self.reply(
+                    id,
+                    Err(DbError::NotConnected(format!(
+                        "database {dbname} did not accept the connection within {} s",
+                        SWITCH_WAIT.as_secs()
+                    ))),
+                    true,
+                );
+                return;
+            }
+        };
+        if self.running.lock().map(|r| r.is_some()).unwrap_or(false) {
+            let _ = self.work_cancel.cancel().await;
+            let ended = async {
+                while self.running.lock().map(|r| r.is_some()).unwrap_or(false) {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            };
+            if tokio::time::timeout(SWITCH_WAIT, ended).await.is_err()
+                && let Some((_, task)) = self.run_task.take()
+            {
+                // the server ignores the cancel: stop waiting for that run; its connection goes
+                task.abort();
+                let _ = task.await;
+                if let Ok(mut r) = self.running.lock() {
+                    *r = None;
+                }
+            }
+        }
+        self.run_task = None;
+        self.cancel_sent = None;
+        let Connections {
+            work,
+            monitor,
+            info,
+            own_pids,
+            pooled,
+        } = conns;
+        self.work_cancel = work.cancel_handle();
+        // dropping the old connection closes it; the server rolls back what it had open
+        *self.work.lock().await = work;
+        self.monitor = Arc::new(monitor.client);
+        self.own_pids = own_pids;
+        self.version_num = info.version_num;
+        self.activity_q = Arc::new(activity::ActivityQueries::new(&info));
+        self.pooled = pooled;
+        self.work_lost = false;
+        self.monitor_lost = false;
+        if let Ok(mut s) = self.tx_status.lock() {
+            *s = TxStatus::Idle;
+        }
+        // the transaction mode (manual commit, on-error rollback) is pgdeck's and carries over
+        self.target = target;
+        self.reply(
+            id,
+            Ok(Reply::Switched {
+                target: self.target.display(),
+                read_only: info.read_only || self.settings.read_only,
+                info: Box::new(info),
+            }),
+            true,
+        );
     }
 
     fn notify(&self, which: Which, message: String, connected: bool) {

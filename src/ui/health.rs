@@ -80,6 +80,17 @@ impl HealthPane {
         }));
     }
 
+    /// Forget the report (it was of another database); the next time the pane is shown it runs
+    /// again. The thresholds and the filter stay.
+    pub fn reset(&mut self) {
+        *self = HealthPane {
+            config: std::mem::take(&mut self.config),
+            filter: std::mem::take(&mut self.filter),
+            page: self.page,
+            ..HealthPane::default()
+        };
+    }
+
     /// The fix the user asked to edit, once.
     pub fn take_fix(&mut self) -> Option<String> {
         self.fix_out.take()

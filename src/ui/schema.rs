@@ -92,10 +92,14 @@ enum Node {
         schema: usize,
         idx: usize,
     },
-    /// `extensions` (0) or `roles` (1), after the schemas.
+    /// `extensions` (0) or `roles` (1), after the schemas; `databases` (2), before them.
     Section {
         which: u8,
         count: usize,
+    },
+    /// A database of the cluster (index into the tree's databases): `select` switches to it.
+    Database {
+        idx: usize,
     },
     Extension {
         idx: usize,
@@ -104,6 +108,9 @@ enum Node {
         idx: usize,
     },
 }
+
+/// The databases section.
+const SECTION_DATABASES: u8 = 2;
 
 /// Group numbers after the relation kinds' (0-4).
 const GROUP_FUNCTIONS: u8 = 5;
@@ -153,6 +160,8 @@ pub struct SchemaPane {
     /// Put a SELECT of every column into the editor when this table's detail arrives.
     select_when_loaded: Option<u32>,
     detail_page: usize,
+    /// The database the user chose to switch to (the app asks, reconnects and reloads).
+    switch_to: Option<String>,
 }
 
 impl SchemaPane {
@@ -184,6 +193,22 @@ impl SchemaPane {
     /// A status-bar message, once.
     pub fn take_message(&mut self) -> Option<String> {
         self.message.take()
+    }
+
+    /// The database the user chose in the tree, once.
+    pub fn take_switch(&mut self) -> Option<String> {
+        self.switch_to.take()
+    }
+
+    /// Forget everything of the database left (tree, expansions, open detail, requests in flight)
+    /// and load the tree of the one now connected to. The system-schema toggle stays.
+    pub fn reset(&mut self, requests: &Requests) {
+        let show_system = self.show_system;
+        *self = SchemaPane {
+            show_system,
+            ..SchemaPane::default()
+        };
+        self.load(requests);
     }
 
     /// Close the detail or DDL view.
@@ -415,6 +440,7 @@ impl SchemaPane {
                 Node::Section { which, .. } => section_label(*which).to_string(),
                 Node::Extension { idx } => tree.extensions[*idx].name.clone(),
                 Node::Role { idx } => tree.roles[*idx].name.clone(),
+                Node::Database { idx } => tree.databases[*idx].name.clone(),
             })
             .collect()
     }
@@ -451,6 +477,18 @@ impl SchemaPane {
         };
         let filtering = !self.filter.is_empty();
         let mut out = Vec::new();
+        let dbs: Vec<usize> = (0..tree.databases.len())
+            .filter(|&i| self.matches(&tree.databases[i].name))
+            .collect();
+        if !dbs.is_empty() {
+            out.push(Node::Section {
+                which: SECTION_DATABASES,
+                count: dbs.len(),
+            });
+            if filtering || self.expanded_sections.contains(&SECTION_DATABASES) {
+                out.extend(dbs.into_iter().map(|idx| Node::Database { idx }));
+            }
+        }
         for (si, s) in tree.schemas.iter().enumerate() {
             if s.system && !self.show_system {
                 continue;
@@ -645,6 +683,20 @@ impl SchemaPane {
                 // no rows to preview: show the definition (a trigger's or policy's table DDL)
                 self.select_ddl = true;
             }
+            Node::Database { idx } => {
+                let d = &tree.databases[idx];
+                if d.current {
+                    self.message = Some(format!("already connected to {}", quote_ident(&d.name)));
+                } else if !d.can_connect {
+                    self.message = Some(format!(
+                        "{} refuses connections (datallowconn is off, or this role has no \
+                         CONNECT privilege)",
+                        quote_ident(&d.name)
+                    ));
+                } else {
+                    self.switch_to = Some(d.name.clone());
+                }
+            }
             _ => self.toggle(node, None),
         }
     }
@@ -738,7 +790,11 @@ fn flip<T: std::hash::Hash + Eq>(set: &mut HashSet<T>, key: T, open: Option<bool
 }
 
 fn section_label(which: u8) -> &'static str {
-    if which == 0 { "extensions" } else { "roles" }
+    match which {
+        0 => "extensions",
+        SECTION_DATABASES => "databases",
+        _ => "roles",
+    }
 }
 
 fn group_label(order: u8) -> &'static str {
@@ -854,7 +910,9 @@ impl Pane for SchemaPane {
                                     Node::Group { .. }
                                 ) | (Node::Group { .. }, Node::Schema { .. })
                                     | (
-                                        Node::Extension { .. } | Node::Role { .. },
+                                        Node::Extension { .. }
+                                            | Node::Role { .. }
+                                            | Node::Database { .. },
                                         Node::Section { .. }
                                     )
                             )
@@ -866,7 +924,8 @@ impl Pane for SchemaPane {
                                 | Node::Type { .. }
                                 | Node::Member { .. }
                                 | Node::Extension { .. }
-                                | Node::Role { .. },
+                                | Node::Role { .. }
+                                | Node::Database { .. },
                                 Some(p),
                             ) => self.selected = p,
                             _ => self.toggle(&node, Some(false)),
@@ -1162,6 +1221,16 @@ impl Pane for SchemaPane {
                             ""
                         };
                         (2, "", r.name.clone(), right.to_string(), cx.theme.base)
+                    }
+                    Node::Database { idx } => {
+                        let d = &tree.databases[idx];
+                        if d.current {
+                            (2, "● ", d.name.clone(), "connected".into(), cx.theme.accent)
+                        } else if d.can_connect {
+                            (2, "  ", d.name.clone(), String::new(), cx.theme.base)
+                        } else {
+                            (2, "  ", d.name.clone(), "no CONNECT".into(), cx.theme.muted)
+                        }
                     }
                 };
                 let name = visible(&name).into_owned();

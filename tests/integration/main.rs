@@ -11,6 +11,7 @@ mod pooler;
 mod query;
 mod schema;
 mod standby;
+mod switch;
 mod tui;
 mod wire;
 mod worker;
