@@ -187,6 +187,12 @@ impl App {
         self.completion_req = Some(self.requests.send(Request::LoadCompletion));
     }
 
+    /// The `[health]` thresholds of config.toml, for the health pane and the table detail's
+    /// findings.
+    pub fn set_health_config(&mut self, config: crate::model::health::HealthConfig) {
+        self.health = HealthPane::new(config);
+    }
+
     /// Recompute completion for the text around the cursor. `forced` (ctrl-space) opens the popup
     /// even before anything is typed; otherwise it opens after a `.` or two word characters.
     fn update_completion(&mut self, forced: bool) {
@@ -561,6 +567,13 @@ impl App {
                 {
                     self.ask_switch(db);
                 }
+                if let Some((oid, schema, table)) = self.schema.take_findings_wanted() {
+                    self.load_table_findings(oid, schema, table);
+                }
+                if let Some((schema, table)) = self.schema.take_open_findings() {
+                    self.health.show_table(schema, table);
+                    self.focus_pane(PaneId::Health);
+                }
                 if let Some(sql) = self.schema.take_editor_text() {
                     self.editor.append_statement(&sql);
                     self.schema.close_detail();
@@ -621,6 +634,24 @@ impl App {
         }
         if p == PaneId::Health {
             self.health.start(&self.requests);
+        }
+    }
+
+    /// The health findings of a table whose detail opened: from the last complete health report
+    /// when there is one (no query), else the checks run for that table on the monitor
+    /// connection; the detail shows them when they arrive.
+    fn load_table_findings(&mut self, oid: u32, schema: String, table: String) {
+        match self.health.report_findings(&schema, &table) {
+            Some(findings) => self.schema.set_findings(oid, findings, Vec::new(), true),
+            None => {
+                let id = self.requests.send(Request::LoadTableFindings {
+                    oid,
+                    schema,
+                    table,
+                    config: self.health.config().clone(),
+                });
+                self.schema.findings_requested(id);
+            }
         }
     }
 

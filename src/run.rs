@@ -326,7 +326,7 @@ async fn run_tui(
         database: info.database.clone(),
         safe_mode,
     });
-    app.health = crate::ui::health::HealthPane::new(config.health.clone());
+    app.set_health_config(config.health.clone());
     crate::tui::run(&mut app, &mut events).await
 }
 

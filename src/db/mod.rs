@@ -86,6 +86,14 @@ pub enum Request {
         schema: Option<String>,
         only: Vec<String>,
     },
+    /// Run the health checks for one table on the monitor connection (for its detail view).
+    /// Answered with [`Reply::TableFindings`].
+    LoadTableFindings {
+        oid: u32,
+        schema: String,
+        table: String,
+        config: crate::model::health::HealthConfig,
+    },
     /// Reconnect both connections to another database of the same server (same hosts, role,
     /// credentials and settings). The new connections are opened first: when that fails the old
     /// ones stay and the reply is the error. A running statement is cancelled and an open
@@ -148,6 +156,11 @@ pub enum Reply {
     Health(health::HealthEvent),
     /// The EXPLAIN (FORMAT JSON) output of a statement.
     Plan(explain::Explained),
+    /// The health findings of one table.
+    TableFindings {
+        oid: u32,
+        findings: health::TableFindings,
+    },
     /// Both connections now reach this database.
     Switched {
         /// `user@host:port/dbname` for the status bar.
@@ -542,6 +555,28 @@ impl Worker {
                         if let Err(e) = result {
                             send(Err(e), true);
                         }
+                    });
+                }
+                Request::LoadTableFindings {
+                    oid,
+                    schema,
+                    table,
+                    config,
+                } => {
+                    // like a report: one statement per check, each bounded by statement_timeout
+                    let Some(client) = self.monitor_client(id).await else {
+                        continue;
+                    };
+                    let events = self.events.clone();
+                    tokio::spawn(async move {
+                        let reply = health::table_findings(&client, &config, &schema, &table)
+                            .await
+                            .map(|findings| Reply::TableFindings { oid, findings });
+                        let _ = events.send(WorkerEvent::Response(Response {
+                            id,
+                            reply,
+                            last: true,
+                        }));
                     });
                 }
                 Request::LoadActivity => {

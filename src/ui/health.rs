@@ -47,6 +47,8 @@ pub struct HealthPane {
     fix_out: Option<String>,
     /// The user moved the selection: it stays on its finding while new ones sort in.
     moved: bool,
+    /// Only this table's findings (schema, table), as "open the table's findings" asks.
+    table: Option<(String, String)>,
 }
 
 impl HealthPane {
@@ -91,6 +93,40 @@ impl HealthPane {
         };
     }
 
+    /// Show only the findings of one table (until `back`); the report runs if it has not yet.
+    pub fn show_table(&mut self, schema: String, table: String) {
+        self.table = Some((schema, table));
+        self.filter.clear();
+        self.filtering = false;
+        self.selected = 0;
+        self.moved = false;
+    }
+
+    /// The table the pane is narrowed to.
+    pub fn table_filter(&self) -> Option<&(String, String)> {
+        self.table.as_ref()
+    }
+
+    /// The thresholds the report runs with.
+    pub fn config(&self) -> &HealthConfig {
+        &self.config
+    }
+
+    /// One table's findings from the last complete report, if there is one (a report still
+    /// running, or one that could not start, gives `None`).
+    pub fn report_findings(&self, schema: &str, table: &str) -> Option<Vec<Finding>> {
+        if self.finished.is_none() || self.error.is_some() {
+            return None;
+        }
+        Some(
+            self.findings
+                .iter()
+                .filter(|f| f.schema == schema && f.table.as_deref() == Some(table))
+                .cloned()
+                .collect(),
+        )
+    }
+
     /// The fix the user asked to edit, once.
     pub fn take_fix(&mut self) -> Option<String> {
         self.fix_out.take()
@@ -114,6 +150,11 @@ impl HealthPane {
         self.findings
             .iter()
             .enumerate()
+            .filter(|(_, f)| {
+                self.table
+                    .as_ref()
+                    .is_none_or(|(s, t)| f.schema == *s && f.table.as_deref() == Some(t))
+            })
             .filter(|(_, f)| {
                 needle.is_empty()
                     || f.schema.to_lowercase().contains(&needle)
@@ -198,6 +239,7 @@ impl Pane for HealthPane {
             Action::Filter => self.filtering = true,
             Action::Back => {
                 self.filter.clear();
+                self.table = None;
                 self.filtering = false;
                 self.clamp();
             }
@@ -357,6 +399,18 @@ impl Pane for HealthPane {
                 }
             }
         }
+        if let Some((s, t)) = &self.table {
+            let mut line = vec![
+                Span::styled("table: ", cx.theme.accent),
+                Span::raw(format!(
+                    "{}.{}  ",
+                    visible(&crate::model::ident::quote_ident(s)),
+                    visible(&crate::model::ident::quote_ident(t))
+                )),
+            ];
+            line.extend(cx.hint(Section::List, Action::Back, "shows every table"));
+            head.push(Line::from(line));
+        }
         if self.filtering || !self.filter.is_empty() {
             let style = if self.filtering {
                 cx.theme.accent
@@ -390,6 +444,8 @@ impl Pane for HealthPane {
                 ""
             } else if self.findings.is_empty() {
                 "No findings: every check passed."
+            } else if self.table.is_some() && self.filter.is_empty() {
+                "No findings for this table."
             } else {
                 "No finding matches the filter."
             };

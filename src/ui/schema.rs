@@ -18,6 +18,7 @@ use super::{Handled, Pane, RenderCx};
 use crate::action::Action;
 use crate::db::{Reply, Request, RequestId, Requests, Response};
 use crate::model::catalog::{RelKind, SchemaTree};
+use crate::model::health::Finding;
 use crate::model::ident::quote_ident;
 use crate::model::table_detail::{LineKind, TableDetail};
 
@@ -26,6 +27,20 @@ use crate::model::table_detail::{LineKind, TableDetail};
 enum DetailMode {
     Detail,
     Ddl,
+}
+
+/// The health findings of the table in the detail view.
+#[derive(Debug)]
+enum TableFindings {
+    Loading,
+    Loaded {
+        findings: Vec<Finding>,
+        /// Checks that could not run, with why.
+        failed: Vec<(String, String)>,
+        /// Taken from the last health report rather than checked for this table now.
+        from_report: bool,
+    },
+    Failed(String),
 }
 
 /// The detail (or DDL) of one relation, drawn over the main area while open.
@@ -40,6 +55,8 @@ struct DetailView {
     error: Option<String>,
     /// An exact count, when asked for.
     count: Option<i64>,
+    /// The table's health findings (tables, partitioned tables, materialized and foreign tables).
+    findings: Option<TableFindings>,
     scroll: usize,
 }
 
@@ -162,6 +179,13 @@ pub struct SchemaPane {
     detail_page: usize,
     /// The database the user chose to switch to (the app asks, reconnects and reloads).
     switch_to: Option<String>,
+    /// A detail view wants its table's health findings: (oid, schema, table). The app answers
+    /// from the last health report or asks the monitor connection.
+    findings_wanted: Option<(u32, String, String)>,
+    /// The request for the open detail's findings.
+    findings_req: Option<RequestId>,
+    /// The user asked for a table's findings in the health pane: (schema, table).
+    open_findings: Option<(String, String)>,
 }
 
 impl SchemaPane {
@@ -193,6 +217,40 @@ impl SchemaPane {
     /// A status-bar message, once.
     pub fn take_message(&mut self) -> Option<String> {
         self.message.take()
+    }
+
+    /// The table whose findings the open detail needs (oid, schema, table), once.
+    pub fn take_findings_wanted(&mut self) -> Option<(u32, String, String)> {
+        self.findings_wanted.take()
+    }
+
+    /// The findings of the open detail's table are being loaded by request `id`.
+    pub fn findings_requested(&mut self, id: RequestId) {
+        self.findings_req = Some(id);
+    }
+
+    /// Findings for the detail of table `oid` (from the health report or a check for it).
+    pub fn set_findings(
+        &mut self,
+        oid: u32,
+        findings: Vec<Finding>,
+        failed: Vec<(String, String)>,
+        from_report: bool,
+    ) {
+        if let Some(d) = &mut self.detail
+            && d.oid == oid
+        {
+            d.findings = Some(TableFindings::Loaded {
+                findings,
+                failed,
+                from_report,
+            });
+        }
+    }
+
+    /// The table whose findings the user wants in the health pane (schema, table), once.
+    pub fn take_open_findings(&mut self) -> Option<(String, String)> {
+        self.open_findings.take()
     }
 
     /// The database the user chose in the tree, once.
@@ -241,6 +299,9 @@ impl SchemaPane {
                     lines = t.lines();
                     if let Some(n) = d.count {
                         lines.insert(1, (LineKind::Text, format!("{n} rows (exact count)")));
+                    }
+                    if let Some(f) = &d.findings {
+                        findings_lines(&mut lines, f);
                     }
                 }
                 None => lines.push((LineKind::Text, "loading…".into())),
@@ -326,6 +387,7 @@ impl SchemaPane {
             ddl: None,
             error: None,
             count: None,
+            findings: None,
             scroll: 0,
         });
         view.mode = mode;
@@ -347,6 +409,11 @@ impl SchemaPane {
                 } else {
                     self.pending
                         .push(requests.send(Request::LoadTableDetail { oid }));
+                    // views have no findings of their own
+                    if view.findings.is_none() && rel_kind != Some(RelKind::View) {
+                        view.findings = Some(TableFindings::Loading);
+                        self.findings_wanted = Some((oid, view.schema.clone(), view.name.clone()));
+                    }
                 }
             }
             DetailMode::Ddl if view.ddl.is_none() => {
@@ -780,6 +847,60 @@ impl SchemaPane {
     }
 }
 
+/// The detail view's health section: the table's findings, most severe first, and the checks
+/// that could not run.
+fn findings_lines(lines: &mut Vec<(LineKind, String)>, f: &TableFindings) {
+    match f {
+        TableFindings::Loading => {
+            lines.push((LineKind::Section, "health findings".into()));
+            lines.push((LineKind::Text, "  checking…".into()));
+        }
+        TableFindings::Failed(e) => {
+            lines.push((LineKind::Section, "health findings".into()));
+            lines.push((LineKind::Warn, format!("  the checks could not run: {e}")));
+        }
+        TableFindings::Loaded {
+            findings,
+            failed,
+            from_report,
+        } => {
+            lines.push((
+                LineKind::Section,
+                format!(
+                    "health findings ({}{})",
+                    findings.len(),
+                    if *from_report {
+                        ", from the last health report"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+            if findings.is_empty() {
+                lines.push((LineKind::Text, "  none: every check passed".into()));
+            }
+            for x in findings {
+                let object = x
+                    .object
+                    .as_deref()
+                    .map(|o| format!(" {}", quote_ident(o)))
+                    .unwrap_or_default();
+                lines.push((
+                    if x.severity == crate::model::health::Severity::Info {
+                        LineKind::Text
+                    } else {
+                        LineKind::Warn
+                    },
+                    format!("  {} {}{object}: {}", x.severity.name(), x.check, x.message),
+                ));
+            }
+            for (check, e) in failed {
+                lines.push((LineKind::Warn, format!("  {check}: could not run: {e}")));
+            }
+        }
+    }
+}
+
 fn flip<T: std::hash::Hash + Eq>(set: &mut HashSet<T>, key: T, open: Option<bool>) {
     let want = open.unwrap_or(!set.contains(&key));
     if want {
@@ -875,6 +996,19 @@ impl Pane for SchemaPane {
                     ));
                     self.pending
                         .push(requests.send(Request::CountRows { oid, schema, name }));
+                }
+                return Handled::Yes;
+            }
+            Action::OpenFindings => {
+                let table = match &self.detail {
+                    Some(d) => Some((d.schema.clone(), d.name.clone())),
+                    None => self
+                        .current_relation()
+                        .map(|(schema, name, ..)| (schema, name)),
+                };
+                match table {
+                    Some(t) => self.open_findings = Some(t),
+                    None => self.message = Some("findings are listed per table".into()),
                 }
                 return Handled::Yes;
             }
@@ -989,10 +1123,25 @@ impl Pane for SchemaPane {
     }
 
     fn waits_for(&self, id: RequestId) -> bool {
-        self.waiting == Some(id) || self.pending.contains(&id)
+        self.waiting == Some(id) || self.pending.contains(&id) || self.findings_req == Some(id)
     }
 
     fn on_reply(&mut self, response: Response) {
+        if self.findings_req == Some(response.id) {
+            self.findings_req = None;
+            match response.reply {
+                Ok(Reply::TableFindings { oid, findings }) => {
+                    self.set_findings(oid, findings.findings, findings.failed, false)
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    if let Some(d) = &mut self.detail {
+                        d.findings = Some(TableFindings::Failed(e.to_string()));
+                    }
+                }
+            }
+            return;
+        }
         if self.pending.contains(&response.id) {
             self.pending.retain(|&p| p != response.id);
             self.on_detail_reply(response);
