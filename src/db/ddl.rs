@@ -78,6 +78,35 @@ async fn query_oid(client: &Client, sql: &str, oid: u32) -> Result<Vec<Row>, DbE
         .await?)
 }
 
+/// [`object_def`] written as `pgdeck ddl` and pg_dump write it: inside a read-only transaction
+/// whose `search_path` is `pg_catalog` alone, so every name outside pg_catalog comes out
+/// schema-qualified and the DDL runs the same under any search_path. `SET LOCAL` keeps the
+/// settings to the transaction (safe behind a pooler), but `client` must not carry other
+/// requests meanwhile: they would run inside it. The transaction is always rolled back; on an
+/// error the lock holder, if any, is named.
+pub async fn object_def_qualified(
+    client: &Client,
+    obj: &ObjectRef,
+    statement_timeout_ms: u64,
+    lock_timeout_ms: u64,
+) -> Result<ObjectDef, DbError> {
+    // the values are integers from pgdeck's own config
+    client
+        .batch_execute(&format!(
+            "begin read only; set local search_path = pg_catalog; set local jit = off; \
+             set local statement_timeout = '{statement_timeout_ms}ms'; \
+             set local lock_timeout = '{lock_timeout_ms}ms'"
+        ))
+        .await?;
+    let def = object_def(client, obj).await;
+    let ended = client.batch_execute("rollback").await;
+    match (def, ended) {
+        (Ok(d), Ok(())) => Ok(d),
+        (Ok(_), Err(e)) => Err(e.into()),
+        (Err(e), _) => Err(super::detail::explain_lock_timeout(client, obj.oid, e).await),
+    }
+}
+
 /// Load the object a reference names.
 pub async fn object_def(client: &Client, obj: &ObjectRef) -> Result<ObjectDef, DbError> {
     if obj.kind.starts_with("rel:") {

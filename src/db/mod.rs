@@ -363,6 +363,10 @@ pub struct Worker {
     /// The work connection's cancel handle, usable while a run holds the connection.
     work_cancel: WireCancel,
     monitor: Arc<Client>,
+    /// The connection DDL is written on (opened at the first DDL asked for): each load runs in a
+    /// transaction of its own with `search_path = pg_catalog`, which the shared monitor connection
+    /// cannot host. The lock keeps one load at a time on it.
+    ddl: Option<Arc<tokio::sync::Mutex<Client>>>,
     own_pids: Vec<i32>,
     /// `server_version_num`, for the EXPLAIN options the server knows.
     version_num: u32,
@@ -401,6 +405,7 @@ impl Worker {
             work_cancel: conns.work.cancel_handle(),
             work: Arc::new(tokio::sync::Mutex::new(conns.work)),
             monitor: Arc::new(conns.monitor.client),
+            ddl: None,
             own_pids: conns.own_pids,
             version_num: conns.info.version_num,
             activity_q: Arc::new(activity::ActivityQueries::new(&conns.info)),
@@ -458,17 +463,36 @@ impl Worker {
                     });
                 }
                 Request::LoadDdl { oid, kind } => {
-                    let client = self.monitor_client(id).await;
-                    self.spawn_monitor(id, client, move |c| async move {
+                    let Some(ddl) = self.ddl_client(id).await else {
+                        continue;
+                    };
+                    let (st, lt) = (
+                        self.settings.statement_timeout_ms,
+                        self.settings.lock_timeout_ms,
+                    );
+                    let limit = self.no_answer_limit();
+                    let events = self.events.clone();
+                    tokio::spawn(async move {
                         let obj = ddl::ObjectRef {
                             kind,
                             oid,
                             name: Default::default(),
                         };
-                        match ddl::object_def(&c, &obj).await {
-                            Ok(d) => Ok(Reply::Ddl { oid, text: d.ddl() }),
-                            Err(e) => Err(detail::explain_lock_timeout(&c, oid, e).await),
-                        }
+                        let load = async {
+                            let c = ddl.lock().await;
+                            ddl::object_def_qualified(&c, &obj, st, lt)
+                                .await
+                                .map(|d| Reply::Ddl { oid, text: d.ddl() })
+                        };
+                        let reply = match tokio::time::timeout(limit, load).await {
+                            Ok(r) => r,
+                            Err(_) => Err(DbError::NoAnswer(limit.as_secs())),
+                        };
+                        let _ = events.send(WorkerEvent::Response(Response {
+                            id,
+                            reply,
+                            last: true,
+                        }));
                     });
                 }
                 Request::CountRows { oid, schema, name } => {
@@ -629,6 +653,47 @@ impl Worker {
         let _ = self
             .events
             .send(WorkerEvent::Response(Response { id, reply, last }));
+    }
+
+    /// How long a monitor request waits for the server: its statement_timeout, then a grace.
+    fn no_answer_limit(&self) -> Duration {
+        let timeout = match self.settings.statement_timeout_ms {
+            0 => Duration::from_secs(60),
+            ms => Duration::from_millis(ms),
+        };
+        timeout + NO_ANSWER_GRACE
+    }
+
+    /// The DDL connection, opened on first use and again when it was lost; its pid joins
+    /// pgdeck's own (never signalled from the activity view). On failure the request is answered
+    /// with the error and `None` is returned.
+    async fn ddl_client(&mut self, id: RequestId) -> Option<Arc<tokio::sync::Mutex<Client>>> {
+        // (a load in progress holds the lock: the connection is in use, so not lost)
+        let lost = self
+            .ddl
+            .as_ref()
+            .is_some_and(|d| d.try_lock().is_ok_and(|c| c.is_closed()));
+        if lost {
+            self.ddl = None;
+        }
+        if let Some(d) = &self.ddl {
+            return Some(d.clone());
+        }
+        match conn::connect(&self.target, MONITOR_APP_NAME).await {
+            Ok(c) => {
+                if let Ok(pid) = server::backend_pid(&c.client).await {
+                    self.own_pids.truncate(2);
+                    self.own_pids.push(pid);
+                }
+                let d = Arc::new(tokio::sync::Mutex::new(c.client));
+                self.ddl = Some(d.clone());
+                Some(d)
+            }
+            Err(e) => {
+                self.reply(id, Err(DbError::NotConnected(e.to_string())), true);
+                None
+            }
+        }
     }
 
     /// Run a monitor query on its own task so requests never queue behind each other in the worker.
@@ -907,6 +972,8 @@ impl Worker {
         // dropping the old connection closes it; the server rolls back what it had open
         *self.work.lock().await = work;
         self.monitor = Arc::new(monitor.client);
+        // the DDL connection reopens in the new database when next needed
+        self.ddl = None;
         self.own_pids = own_pids;
         self.version_num = info.version_num;
         self.activity_q = Arc::new(activity::ActivityQueries::new(&info));

@@ -486,6 +486,22 @@ async fn a_locked_table_times_out_naming_the_holder_and_a_dropped_one_says_so() 
         msg.contains(&format!("pid {pid} holds AccessExclusiveLock")),
         "{msg}"
     );
+    // the TUI's way (a transaction with search_path = pg_catalog): same bound, same message, and
+    // the transaction is gone afterwards
+    let msg = db::ddl::object_def_qualified(monitor, &obj, 5000, 100)
+        .await
+        .expect_err("locked")
+        .to_string();
+    assert!(
+        msg.contains(&format!("pid {pid} holds AccessExclusiveLock")),
+        "{msg}"
+    );
+    let path: String = monitor
+        .query_one("show search_path", &[])
+        .await
+        .expect("search_path")
+        .get(0);
+    assert_ne!(path, "pg_catalog", "the transaction was rolled back");
     holder
         .client
         .batch_execute("rollback")
@@ -536,4 +552,73 @@ fn objects_the_user_may_not_read_show_as_such() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The TUI's DDL (the worker's `LoadDdl`) is written as `pgdeck ddl` writes it: every name outside
+/// pg_catalog qualified, whatever the session's search_path, on a connection of its own, so the
+/// monitor connection's search_path (completion, `\d`) is left as the user's.
+#[tokio::test]
+async fn the_tuis_ddl_is_qualified_like_pgdeck_ddl() {
+    use pgdeck::db::{self, Reply, Request, Settings, Worker};
+    let (name, ci) = fresh_db("tui_ddl");
+    cluster()
+        .psql(
+            &name,
+            "create function next_code() returns int language sql as 'select 42';
+             create table \"Odd; T\" (id int default next_code(), c text check (c <> lower(c)));",
+        )
+        .expect("setup");
+    let oid: u32 = cluster()
+        .psql(&name, "select '\"Odd; T\"'::regclass::oid")
+        .expect("oid")
+        .trim()
+        .parse()
+        .expect("oid");
+    let home = Scratch::new("tui_ddl");
+    let out = pgdeck(&["ddl", &ci, "\"Odd; T\""], home.path());
+    let cli = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(cli.contains("DEFAULT public.next_code()"), "{cli}");
+
+    let t = super::common::target(&ci);
+    let settings = Settings::default();
+    let conns = db::open(&t, &settings).await.expect("open");
+    let (requests, mut events) = Worker::spawn(conns, t, settings);
+    for _ in 0..2 {
+        let id = requests.send(Request::LoadDdl {
+            oid,
+            kind: "rel:r".into(),
+        });
+        match answer(&mut events, id).await {
+            Ok(Reply::Ddl { text, .. }) => assert_eq!(text, cli),
+            other => panic!("{other:?}"),
+        }
+    }
+    let id = requests.send(Request::LoadCompletion);
+    let Ok(Reply::Completion(names)) = answer(&mut events, id).await else {
+        panic!("no completion names");
+    };
+    let rel = names
+        .relations
+        .iter()
+        .find(|r| r.name == "Odd; T")
+        .expect("listed");
+    assert!(rel.visible, "the monitor's search_path is still the user's");
+}
+
+/// The worker's answer to request `id`.
+async fn answer(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<pgdeck::db::WorkerEvent>,
+    id: pgdeck::db::RequestId,
+) -> Result<pgdeck::db::Reply, pgdeck::db::DbError> {
+    loop {
+        let ev = tokio::time::timeout(std::time::Duration::from_secs(20), events.recv())
+            .await
+            .expect("answer in time")
+            .expect("worker alive");
+        if let pgdeck::db::WorkerEvent::Response(r) = ev
+            && r.id == id
+        {
+            return r.reply;
+        }
+    }
 }
