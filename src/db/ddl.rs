@@ -11,8 +11,8 @@ use tokio_postgres::{Client, Row};
 
 use super::DbError;
 use crate::model::ddl::{
-    ColumnDef, ConstraintDef, DdlRelKind, DomainConstraint, FunctionDef, GrantDef, IndexDef,
-    NotNullDef, ObjectDef, PolicyDef, QualName, RelationDef, SequenceDef, StatisticsDef,
+    AggregateDef, ColumnDef, ConstraintDef, DdlRelKind, DomainConstraint, FunctionDef, GrantDef,
+    IndexDef, NotNullDef, ObjectDef, PolicyDef, QualName, RelationDef, SequenceDef, StatisticsDef,
     TriggerDef, TypeAttribute, TypeDef,
 };
 
@@ -29,6 +29,7 @@ const PARTITIONS: &str = include_str!("sql/ddl/partitions.sql");
 const FUNCTION: &str = include_str!("sql/ddl/functions.sql");
 const INDEX_TABLE: &str = include_str!("sql/ddl/index_table.sql");
 const TYPE: &str = include_str!("sql/ddl/type.sql");
+const AGGREGATE: &str = include_str!("sql/ddl/aggregate.sql");
 
 /// An object a name designates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,6 +181,7 @@ async fn one_relation(client: &Client, oid: u32, version: i32) -> Result<Relatio
     rel.foreign_server = row.try_get("foreign_server")?;
     rel.inherits = row.try_get("inherits")?;
     rel.foreign_options = row.try_get("foreign_options")?;
+    rel.of_type = row.try_get("of_type")?;
     let grants: String = row.try_get("grants")?;
     rel.grants = serde_json::from_str::<Vec<GrantDef>>(&grants)
         .map_err(|e| DbError::Other(format!("reading the grants of {}: {e}", rel.name.quoted())))?;
@@ -384,15 +386,52 @@ async fn statistics(client: &Client, oid: u32) -> Result<Vec<StatisticsDef>, DbE
 pub async fn function_def(client: &Client, oid: u32) -> Result<FunctionDef, DbError> {
     let rows = query_oid(client, FUNCTION, oid).await?;
     let r = rows.first().ok_or_else(|| gone("function", oid))?;
+    let kind: String = r.try_get("kind")?;
+    let aggregate = if kind == "a" {
+        Some(Box::new(aggregate_def(client, oid).await?))
+    } else {
+        None
+    };
     Ok(FunctionDef {
         name: QualName::new(
             r.try_get::<_, String>("schema")?,
             r.try_get::<_, String>("name")?,
         ),
-        kind: r.try_get("kind")?,
+        kind,
         definition: r.try_get("definition")?,
         arguments: r.try_get("arguments")?,
         comment: r.try_get("comment")?,
+        aggregate,
+    })
+}
+
+/// An aggregate's definition.
+async fn aggregate_def(client: &Client, oid: u32) -> Result<AggregateDef, DbError> {
+    let rows = query_oid(client, AGGREGATE, oid).await?;
+    let r = rows.first().ok_or_else(|| gone("aggregate", oid))?;
+    Ok(AggregateDef {
+        arguments: r.try_get("arguments")?,
+        kind: r.try_get("agg_kind")?,
+        sfunc: r.try_get("sfunc")?,
+        stype: r.try_get("stype")?,
+        sspace: r.try_get("sspace")?,
+        finalfunc: r.try_get("finalfunc")?,
+        finalfunc_extra: r.try_get("finalfunc_extra")?,
+        finalfunc_modify: r.try_get("finalfunc_modify")?,
+        combinefunc: r.try_get("combinefunc")?,
+        serialfunc: r.try_get("serialfunc")?,
+        deserialfunc: r.try_get("deserialfunc")?,
+        initcond: r.try_get("initcond")?,
+        msfunc: r.try_get("msfunc")?,
+        minvfunc: r.try_get("minvfunc")?,
+        mstype: r.try_get("mstype")?,
+        msspace: r.try_get("msspace")?,
+        mfinalfunc: r.try_get("mfinalfunc")?,
+        mfinalfunc_extra: r.try_get("mfinalfunc_extra")?,
+        mfinalfunc_modify: r.try_get("mfinalfunc_modify")?,
+        minitcond: r.try_get("minitcond")?,
+        sortop: r.try_get("sortop")?,
+        parallel: r.try_get("parallel")?,
     })
 }
 

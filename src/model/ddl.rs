@@ -377,6 +377,8 @@ pub struct RelationDef {
     pub owned_by_me: bool,
     /// Parents of a table that inherits (not a partition), quoted and qualified.
     pub inherits: Vec<String>,
+    /// A typed table's composite type (`CREATE TABLE t OF type`), as `format_type` writes it.
+    pub of_type: Option<String>,
     /// A foreign table's server.
     pub foreign_server: Option<String>,
     /// A foreign table's options (`schema_name=remote`).
@@ -418,6 +420,7 @@ impl RelationDef {
             owner: String::new(),
             owned_by_me: true,
             inherits: Vec::new(),
+            of_type: None,
             foreign_server: None,
             foreign_options: Vec::new(),
             grants: Vec::new(),
@@ -444,6 +447,134 @@ pub struct FunctionDef {
     /// Identity arguments, for COMMENT ON.
     pub arguments: String,
     pub comment: Option<String>,
+    /// An aggregate's definition (the server has no deparser for them).
+    pub aggregate: Option<Box<AggregateDef>>,
+}
+
+/// What CREATE AGGREGATE takes, from `pg_aggregate`. Function and type names are as the
+/// catalog session's search_path writes them (qualified under `pgdeck ddl`'s `pg_catalog`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct AggregateDef {
+    /// `pg_get_function_arguments`: `integer`, `double precision ORDER BY double precision`;
+    /// empty for an aggregate over `*`.
+    pub arguments: String,
+    /// `n` normal, `o` ordered-set, `h` hypothetical-set.
+    pub kind: String,
+    pub sfunc: String,
+    pub stype: String,
+    pub sspace: i32,
+    pub finalfunc: Option<String>,
+    pub finalfunc_extra: bool,
+    /// `r` READ_ONLY, `s` SHAREABLE, `w` READ_WRITE.
+    pub finalfunc_modify: String,
+    pub combinefunc: Option<String>,
+    pub serialfunc: Option<String>,
+    pub deserialfunc: Option<String>,
+    pub initcond: Option<String>,
+    pub msfunc: Option<String>,
+    pub minvfunc: Option<String>,
+    pub mstype: Option<String>,
+    pub msspace: i32,
+    pub mfinalfunc: Option<String>,
+    pub mfinalfunc_extra: bool,
+    pub mfinalfunc_modify: String,
+    pub minitcond: Option<String>,
+    /// `OPERATOR(schema.op)`.
+    pub sortop: Option<String>,
+    /// `proparallel`: `s`, `r` or `u`.
+    pub parallel: String,
+}
+
+impl AggregateDef {
+    /// The arguments as CREATE/COMMENT ON AGGREGATE write them (`*` for none).
+    fn signature(&self) -> &str {
+        if self.arguments.is_empty() {
+            "*"
+        } else {
+            &self.arguments
+        }
+    }
+
+    /// `CREATE AGGREGATE name(args) (...)`, options in pg_dump's order, each only when it is not
+    /// the default.
+    fn create_statement(&self, name: &QualName) -> String {
+        let modify = |m: &str| match m {
+            "s" => "SHAREABLE",
+            "w" => "READ_WRITE",
+            _ => "READ_ONLY",
+        };
+        // the final function's default mode: READ_ONLY, READ_WRITE for ordered-set aggregates
+        let default_modify = if self.kind == "n" { "r" } else { "w" };
+        let mut opts = vec![
+            format!("SFUNC = {}", self.sfunc),
+            format!("STYPE = {}", self.stype),
+        ];
+        if self.sspace != 0 {
+            opts.push(format!("SSPACE = {}", self.sspace));
+        }
+        if let Some(i) = &self.initcond {
+            opts.push(format!("INITCOND = {}", quote_literal(i)));
+        }
+        if let Some(f) = &self.finalfunc {
+            opts.push(format!("FINALFUNC = {f}"));
+            if self.finalfunc_extra {
+                opts.push("FINALFUNC_EXTRA".into());
+            }
+            if self.finalfunc_modify != default_modify {
+                opts.push(format!(
+                    "FINALFUNC_MODIFY = {}",
+                    modify(&self.finalfunc_modify)
+                ));
+            }
+        }
+        for (word, f) in [
+            ("COMBINEFUNC", &self.combinefunc),
+            ("SERIALFUNC", &self.serialfunc),
+            ("DESERIALFUNC", &self.deserialfunc),
+            ("MSFUNC", &self.msfunc),
+            ("MINVFUNC", &self.minvfunc),
+            ("MSTYPE", &self.mstype),
+        ] {
+            if let Some(f) = f {
+                opts.push(format!("{word} = {f}"));
+            }
+        }
+        if self.msspace != 0 {
+            opts.push(format!("MSSPACE = {}", self.msspace));
+        }
+        if let Some(i) = &self.minitcond {
+            opts.push(format!("MINITCOND = {}", quote_literal(i)));
+        }
+        if let Some(f) = &self.mfinalfunc {
+            opts.push(format!("MFINALFUNC = {f}"));
+            if self.mfinalfunc_extra {
+                opts.push("MFINALFUNC_EXTRA".into());
+            }
+            if self.mfinalfunc_modify != default_modify {
+                opts.push(format!(
+                    "MFINALFUNC_MODIFY = {}",
+                    modify(&self.mfinalfunc_modify)
+                ));
+            }
+        }
+        if let Some(op) = &self.sortop {
+            opts.push(format!("SORTOP = {op}"));
+        }
+        if self.kind == "h" {
+            opts.push("HYPOTHETICAL".into());
+        }
+        match self.parallel.as_str() {
+            "s" => opts.push("PARALLEL = safe".into()),
+            "r" => opts.push("PARALLEL = restricted".into()),
+            _ => {}
+        }
+        format!(
+            "CREATE AGGREGATE {}({}) (\n    {}\n);\n",
+            name.quoted(),
+            self.signature(),
+            opts.join(",\n    ")
+        )
+    }
 }
 
 /// An attribute of a composite type.
@@ -626,6 +757,31 @@ fn inherited_column_not_null(rel: &RelationDef, col: &ColumnDef) -> Option<Strin
     ))
 }
 
+/// The table constraints written inside a plain table's CREATE TABLE.
+fn inline_constraint_lines(rel: &RelationDef) -> Vec<String> {
+    if !inline_constraints(rel) {
+        return Vec::new();
+    }
+    rel.constraints
+        .iter()
+        .filter(|c| c.local && !c.from_parent && !c.not_valid())
+        .map(|c| format!("    CONSTRAINT {} {}", quote_ident(&c.name), c.definition))
+        .collect()
+}
+
+/// A typed table's column: `col WITH OPTIONS DEFAULT ... NOT NULL`, when it has a default or a
+/// NOT NULL of its own (type, collation and the rest come from the type).
+fn typed_column_spec(rel: &RelationDef, col: &ColumnDef) -> Option<String> {
+    let mut spec = String::new();
+    if let Some(d) = &col.default_expr {
+        let _ = write!(spec, " DEFAULT {d}");
+    }
+    if let Some(nn) = not_null_clause(rel, col) {
+        let _ = write!(spec, " {nn}");
+    }
+    (!spec.is_empty()).then(|| format!("    {} WITH OPTIONS{spec}", quote_ident(&col.name)))
+}
+
 fn create_table(out: &mut String, rel: &RelationDef) {
     let name = rel.name.quoted();
     let foreign = rel.kind == DdlRelKind::ForeignTable;
@@ -646,6 +802,18 @@ fn create_table(out: &mut String, rel: &RelationDef) {
             let _ = write!(out, " (\n{}\n)", specs.join(",\n"));
         }
         let _ = write!(out, "\n{bound}");
+    } else if let Some(of_type) = &rel.of_type {
+        // a typed table's columns come from its type: only their own defaults and NOT NULL
+        let _ = write!(out, " OF {of_type}");
+        let mut lines: Vec<String> = rel
+            .columns
+            .iter()
+            .filter_map(|c| typed_column_spec(rel, c))
+            .collect();
+        lines.extend(inline_constraint_lines(rel));
+        if !lines.is_empty() {
+            let _ = write!(out, " (\n{}\n)", lines.join(",\n"));
+        }
     } else {
         // inherited columns' own NOT NULL constraints in column order, as pg_dump writes them
         let mut lines: Vec<String> = rel
@@ -659,17 +827,7 @@ fn create_table(out: &mut String, rel: &RelationDef) {
                 }
             })
             .collect();
-        if inline_constraints(rel) {
-            for c in &rel.constraints {
-                if c.local && !c.from_parent && !c.not_valid() {
-                    lines.push(format!(
-                        "    CONSTRAINT {} {}",
-                        quote_ident(&c.name),
-                        c.definition
-                    ));
-                }
-            }
-        }
+        lines.extend(inline_constraint_lines(rel));
         let _ = write!(out, " (\n{}\n)", lines.join(",\n"));
         if !rel.inherits.is_empty() {
             let _ = write!(out, "\nINHERITS ({})", rel.inherits.join(", "));
@@ -1282,14 +1440,29 @@ pub fn relation_ddl(rel: &RelationDef) -> String {
     }
 }
 
-/// The DDL of a function or procedure (`pg_get_functiondef`) with its comment. Aggregates have no
-/// server-side deparser: they get a comment saying so.
+/// The DDL of a function or procedure (`pg_get_functiondef`), or of an aggregate (assembled from
+/// `pg_aggregate`: the server has no deparser for them), with its comment.
 pub fn function_ddl(f: &FunctionDef) -> String {
     let mut out = String::new();
+    if let Some(agg) = &f.aggregate {
+        out.push_str(&agg.create_statement(&f.name));
+        // COMMENT ON AGGREGATE takes the arguments as written (ORDER BY included), `*` for none
+        let args = if f.arguments.is_empty() {
+            "*"
+        } else {
+            &f.arguments
+        };
+        comment_on(
+            &mut out,
+            &format!("AGGREGATE {}({args})", f.name.quoted()),
+            &f.comment,
+        );
+        return out;
+    }
     let Some(def) = &f.definition else {
         let _ = writeln!(
             out,
-            "-- {}({}) is an aggregate: pgdeck does not write aggregate DDL",
+            "-- {}({}): the server gave no definition",
             f.name.quoted(),
             f.arguments
         );
@@ -1592,6 +1765,50 @@ mod tests {
         assert_eq!(
             relation_ddl(&part),
             "CREATE TABLE app.p1 PARTITION OF app.p (\n    b NOT NULL\n)\nFOR VALUES IN (1);\n"
+        );
+    }
+
+    #[test]
+    fn typed_tables_and_aggregates() {
+        let mut t = RelationDef::new(QualName::new("app", "T"), DdlRelKind::Table);
+        t.of_type = Some("app.\"Pair\"".into());
+        let mut a = col("a", "integer");
+        a.not_null = true;
+        a.default_expr = Some("1".into());
+        t.columns = vec![a, col("b", "text")];
+        assert_eq!(
+            relation_ddl(&t),
+            "CREATE TABLE app.\"T\" OF app.\"Pair\" (\n    a WITH OPTIONS DEFAULT 1 NOT NULL\n);\n"
+        );
+        t.columns[0].default_expr = None;
+        t.columns[0].not_null = false;
+        assert_eq!(
+            relation_ddl(&t),
+            "CREATE TABLE app.\"T\" OF app.\"Pair\";\n"
+        );
+
+        let f = FunctionDef {
+            name: QualName::new("app", "Agg; x"),
+            kind: "a".into(),
+            definition: None,
+            arguments: String::new(),
+            comment: Some("it's".into()),
+            aggregate: Some(Box::new(AggregateDef {
+                kind: "n".into(),
+                sfunc: "app.step".into(),
+                stype: "internal".into(),
+                sspace: 64,
+                finalfunc: Some("app.fin".into()),
+                finalfunc_modify: "s".into(),
+                mfinalfunc_modify: "r".into(),
+                initcond: Some("{a'b}".into()),
+                parallel: "r".into(),
+                ..AggregateDef::default()
+            })),
+        };
+        assert_eq!(
+            function_ddl(&f),
+            "CREATE AGGREGATE app.\"Agg; x\"(*) (\n    SFUNC = app.step,\n    STYPE = internal,\n    SSPACE = 64,\n    INITCOND = '{a''b}',\n    FINALFUNC = app.fin,\n    FINALFUNC_MODIFY = SHAREABLE,\n    PARALLEL = restricted\n);\nCOMMENT ON AGGREGATE app.\"Agg; x\"(*) IS 'it''s';\n"
         );
     }
 

@@ -16,6 +16,8 @@ create domain app.posint as integer default 1 not null constraint posint_positiv
 create type app.pair as (a integer, b text collate "C");
 create function app.touch() returns trigger language plpgsql as $$begin return new; end$$;
 create function app.next_code() returns integer language sql as 'select 42';
+create function app.int_sum(integer, integer) returns integer language sql immutable as 'select $1 + coalesce($2, 0)';
+create function app.int_fin(integer) returns text language sql immutable as 'select $1::text';
 create foreign data wrapper dummy;
 create server "remote srv" foreign data wrapper dummy;
 "#;
@@ -160,6 +162,25 @@ create foreign table app.ft (
 ) server "remote srv" options (schema_name 'r', table_name 'T');
 alter foreign table app.ft add constraint ft_id_positive check (id > 0);
 comment on foreign table app.ft is 'remote';
+
+create table app.typed of app.pair (a with options not null default 1,
+  constraint typed_pk primary key (a), constraint "typed b" check (b <> ''));
+create table app.typed_plain of app.pair;
+alter table app.typed_plain alter column b set default 'x';
+create aggregate app.my_sum(int) (sfunc = app.int_sum, stype = int, initcond = '0',
+  finalfunc = app.int_fin, parallel = safe);
+create aggregate app."My Count"(*) (sfunc = int8inc, stype = int8, initcond = '0');
+create aggregate app.my_pct(float8 order by float8) (sfunc = ordered_set_transition,
+  stype = internal, finalfunc = percentile_disc_final, finalfunc_extra);
+create aggregate app.my_max(int) (sfunc = int4larger, stype = int, sortop = >,
+  combinefunc = int4larger);
+create aggregate app.my_mov(int) (sfunc = int4pl, stype = int, msfunc = int4pl,
+  minvfunc = int4mi, mstype = int, minitcond = '0');
+create aggregate app.my_rank(variadic "any" order by variadic "any") (
+  sfunc = ordered_set_transition_multi, stype = internal, finalfunc = rank_final,
+  finalfunc_extra, hypothetical);
+comment on aggregate app."My Count"(*) is 'count';
+comment on aggregate app.my_pct(float8 order by float8) is 'pct';
 "#;
 
 /// The names `pgdeck ddl` is asked for, as a user types them, in creation order.
@@ -175,6 +196,14 @@ const NAMES: &[&str] = &[
     "app.\"Odd View\"",
     "app.mv",
     "app.ft",
+    "app.typed",
+    "app.typed_plain",
+    "app.my_sum",
+    "app.\"My Count\"",
+    "app.my_pct",
+    "app.my_max",
+    "app.my_mov",
+    "app.my_rank",
 ];
 
 fn pgdeck(args: &[&str], home: &std::path::Path) -> Output {
