@@ -80,8 +80,31 @@ const FACTS: &str = "select current_setting('server_version_num')::int4, \
 const MAX_MEASURED: usize = 20;
 
 /// The SQL of a check for a server version: `{last_idx_scan}`-style placeholders become the column on
-/// versions that have it and NULL before.
+/// versions that have it and NULL before; `{table:COND}` (where a check can narrow its own scan to
+/// one table) becomes `true`.
 pub fn sql_for(check: &str, version_num: u32) -> Option<String> {
+    sql_scoped(check, version_num, None)
+}
+
+/// [`sql_for`], with `{table:COND}` as COND (its `$table` the parameter numbered `table_param`)
+/// when a one-table run passes one, so the check reads only that table's rows where it can.
+fn sql_scoped(check: &str, version_num: u32, table_param: Option<usize>) -> Option<String> {
+    let mut sql = sql_unscoped(check, version_num)?;
+    while let Some(start) = sql.find("{table:") {
+        let Some(len) = sql[start..].find('}') else {
+            break;
+        };
+        let cond = &sql[start + "{table:".len()..start + len];
+        let with = match table_param {
+            Some(n) => cond.replace("$table", &format!("${n}::text")),
+            None => "true".to_string(),
+        };
+        sql.replace_range(start..start + len + 1, &with);
+    }
+    Some(sql)
+}
+
+fn sql_unscoped(check: &str, version_num: u32) -> Option<String> {
     let sql = SQL.iter().find(|(id, _)| *id == check)?.1;
     let v16 = version_num >= 160000;
     Some(
@@ -238,11 +261,13 @@ pub async fn run_check(
     schema: Option<&str>,
     table: Option<&str>,
 ) -> Result<Vec<Finding>, DbError> {
-    let mut sql = sql_for(check, facts.version_num)
-        .ok_or_else(|| DbError::Other(format!("unknown check `{check}`")))?;
     let bloat = matches!(check, "index_bloat" | "table_bloat");
+    let table_param = if bloat { 3 } else { 2 };
+    let mut sql = sql_scoped(check, facts.version_num, table.map(|_| table_param))
+        .ok_or_else(|| DbError::Other(format!("unknown check `{check}`")))?;
     if table.is_some() {
-        sql = for_table(&sql, if bloat { 3 } else { 2 });
+        // checks that cannot narrow their own scan are cut to the table at the end
+        sql = for_table(&sql, table_param);
     }
     let mut params: Vec<(&(dyn tokio_postgres::types::ToSql + Sync), Type)> =
         vec![(&schema, Type::TEXT)];
@@ -428,6 +453,19 @@ mod tests {
         assert_eq!(
             sql,
             "select * from (\nselect 1 as s, 'a' as t, null as o\n) as pgdeck_check(pgdeck_schema, pgdeck_table, pgdeck_object) where pgdeck_table = $2::text"
+        );
+    }
+
+    #[test]
+    fn table_placeholders_are_true_in_a_report_and_a_filter_for_one_table() {
+        let all = sql_for("redundant_index", 150000).expect("sql");
+        assert!(all.contains("and true\n"), "{all}");
+        let one = sql_scoped("redundant_index", 150000, Some(2)).expect("sql");
+        assert!(one.contains("and t.relname = $2::text\n"), "{one}");
+        let unused = sql_scoped("unused_index", 150000, Some(2)).expect("sql");
+        assert!(
+            unused.contains("where r.relname = $2::text)") && !unused.contains("$table"),
+            "{unused}"
         );
     }
 

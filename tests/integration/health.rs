@@ -471,6 +471,16 @@ async fn bloat_is_estimated_measured_with_pgstattuple_and_reindex_fixes_index_bl
 async fn one_tables_findings_are_the_reports_for_that_table() {
     let (name, ci) = fresh_db("health_table");
     plant(&name);
+    // a partitioned table: its partitions' index usage rolls up into the parent's index
+    cluster()
+        .psql(
+            &name,
+            "create table pt (id int, k int) partition by range (id);
+             create table pt_1 partition of pt for values from (0) to (10);
+             create table pt_2 partition of pt for values from (10) to (20);
+             create index pt_k on pt (k);",
+        )
+        .expect("partitioned");
     let (all, errors) = report(&ci, HealthConfig::default()).await;
     assert!(errors.is_empty(), "{errors:?}");
     let t = target(&ci);
@@ -491,6 +501,8 @@ async fn one_tables_findings_are_the_reports_for_that_table() {
         ("public", "fk_child"),
         ("public", "nopk"),
         ("public", "clean_child"),
+        ("public", "pt"),
+        ("public", "pt_1"),
         ("Odd Schema", "x\"; drop table nopk; --"),
     ] {
         let id = requests.send(Request::LoadTableFindings {
@@ -522,8 +534,15 @@ async fn one_tables_findings_are_the_reports_for_that_table() {
             .map(key)
             .collect();
         assert_eq!(got, want, "{schema}.{table}");
-        if table != "clean_child" {
+        if !matches!(table, "clean_child" | "pt_1") {
             assert!(!got.is_empty(), "{table} has planted findings");
+        }
+        if table == "pt" {
+            assert!(
+                got.iter()
+                    .any(|k| k.0 == "unused_index" && k.3.as_deref() == Some("pt_k")),
+                "{got:?}"
+            );
         }
     }
 }
