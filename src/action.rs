@@ -100,6 +100,7 @@ pub enum Action {
     GenerateSelect,
     CountRows,
     ToggleSystem,
+    OpenFindings,
     // modal dialogs
     Confirm,
     Dismiss,
@@ -177,6 +178,7 @@ impl Action {
         Action::GenerateSelect,
         Action::CountRows,
         Action::ToggleSystem,
+        Action::OpenFindings,
         Action::Confirm,
         Action::Dismiss,
     ];
@@ -254,6 +256,7 @@ impl Action {
             Action::GenerateSelect => "generate_select",
             Action::CountRows => "count_rows",
             Action::ToggleSystem => "toggle_system",
+            Action::OpenFindings => "open_findings",
             Action::Confirm => "confirm",
             Action::Dismiss => "dismiss",
         }
@@ -342,6 +345,7 @@ impl Action {
             Action::GenerateSelect => "put a SELECT with every column into the editor",
             Action::CountRows => "count the table's rows exactly (with a timeout)",
             Action::ToggleSystem => "show or hide system schemas",
+            Action::OpenFindings => "the health pane, filtered to this table's findings",
             Action::Confirm => "confirm",
             Action::Dismiss => "dismiss",
         }

@@ -112,6 +112,11 @@ pub struct App {
     safe_mode: bool,
     /// A run waiting for the user's confirmation (safe mode).
     pending_run: Option<(String, Option<Picked>)>,
+    /// A database switch waiting for the user's confirmation (a statement runs or a transaction
+    /// is open).
+    pending_switch: Option<String>,
+    /// The database switch in flight: its request and the database asked for.
+    switch_req: Option<(RequestId, String)>,
 }
 
 impl App {
@@ -171,6 +176,8 @@ impl App {
             completion_req: None,
             safe_mode: opts.safe_mode,
             pending_run: None,
+            pending_switch: None,
+            switch_req: None,
         }
     }
 
@@ -178,6 +185,12 @@ impl App {
     pub fn start(&mut self) {
         self.schema.load(&self.requests);
         self.completion_req = Some(self.requests.send(Request::LoadCompletion));
+    }
+
+    /// The `[health]` thresholds of config.toml, for the health pane and the table detail's
+    /// findings.
+    pub fn set_health_config(&mut self, config: crate::model::health::HealthConfig) {
+        self.health = HealthPane::new(config);
     }
 
     /// Recompute completion for the text around the cursor. `forced` (ctrl-space) opens the popup
@@ -456,11 +469,17 @@ impl App {
                         }
                     }
                     OnConfirm::Activity => self.activity.confirmed(&self.requests),
+                    OnConfirm::SwitchDatabase => {
+                        if let Some(db) = self.pending_switch.take() {
+                            self.send_switch(db);
+                        }
+                    }
                 }
             }
             (Modal::Confirm(_), Some(Action::Dismiss)) => {
                 self.modal = None;
                 self.pending_run = None;
+                self.pending_switch = None;
                 self.activity.dismissed();
             }
             _ => {}
@@ -543,6 +562,18 @@ impl App {
                 if focus == PaneId::Schema && self.schema.detail_open() {
                     self.view = View::Query;
                 }
+                if focus == PaneId::Schema
+                    && let Some(db) = self.schema.take_switch()
+                {
+                    self.ask_switch(db);
+                }
+                if let Some((oid, schema, table)) = self.schema.take_findings_wanted() {
+                    self.load_table_findings(oid, schema, table);
+                }
+                if let Some((schema, table)) = self.schema.take_open_findings() {
+                    self.health.show_table(schema, table);
+                    self.focus_pane(PaneId::Health);
+                }
                 if let Some(sql) = self.schema.take_editor_text() {
                     self.editor.append_statement(&sql);
                     self.schema.close_detail();
@@ -603,6 +634,126 @@ impl App {
         }
         if p == PaneId::Health {
             self.health.start(&self.requests);
+        }
+    }
+
+    /// The health findings of a table whose detail opened: from the last complete health report
+    /// when there is one (no query), else the checks run for that table on the monitor
+    /// connection; the detail shows them when they arrive.
+    fn load_table_findings(&mut self, oid: u32, schema: String, table: String) {
+        match self.health.report_findings(&schema, &table) {
+            Some(findings) => self.schema.set_findings(oid, findings, Vec::new(), true),
+            None => {
+                let id = self.requests.send(Request::LoadTableFindings {
+                    oid,
+                    schema,
+                    table,
+                    config: Box::new(self.health.config().clone()),
+                });
+                self.schema.findings_requested(id);
+            }
+        }
+    }
+
+    /// Switch both connections to database `db`; when a statement runs or a transaction is open
+    /// on the work connection, say what switching does to it and ask first.
+    fn ask_switch(&mut self, db: String) {
+        if self.switch_req.is_some() {
+            self.status.message =
+                Some((Level::Info, "a database switch is already under way".into()));
+            return;
+        }
+        let running = self.results.running();
+        let open_tx = self.status.tx != TxStatus::Idle;
+        if !running && !open_tx {
+            self.send_switch(db);
+            return;
+        }
+        let mut body = Vec::new();
+        if running {
+            body.push("A statement is still running; switching cancels it.".to_string());
+        }
+        if open_tx {
+            body.push(format!(
+                "The session is {}: switching closes the connection, which rolls the \
+                 transaction back.",
+                self.status.tx.label()
+            ));
+        }
+        body.push(format!(
+            "Reconnect to database {}? (The editor text stays.)",
+            crate::model::ident::quote_ident(&db)
+        ));
+        self.pending_switch = Some(db);
+        self.modal = Some(Modal::Confirm(Confirm {
+            title: "Switch database".into(),
+            body,
+            on_confirm: OnConfirm::SwitchDatabase,
+        }));
+    }
+
+    fn send_switch(&mut self, db: String) {
+        let id = self
+            .requests
+            .send(Request::SwitchDatabase { dbname: db.clone() });
+        self.status.message = Some((
+            Level::Info,
+            format!(
+                "connecting to database {}…",
+                crate::model::ident::quote_ident(&db)
+            ),
+        ));
+        self.switch_req = Some((id, db));
+    }
+
+    /// The answer to a database switch: on success everything loaded from the old database
+    /// (tree, completion names, health report) is loaded again from the new one; the editor and
+    /// the results on screen stay. On failure the old connections are still in use.
+    fn on_switched(&mut self, reply: Result<Reply, DbError>, db: String) {
+        match reply {
+            Ok(Reply::Switched {
+                target,
+                info,
+                read_only,
+            }) => {
+                self.status.target = target;
+                self.status.version = info.short_version().to_string();
+                self.status.standby = info.in_recovery;
+                self.status.read_only = read_only;
+                self.status.tx = TxStatus::Idle;
+                self.lost = (false, false);
+                self.status.connected = true;
+                self.database = info.database.clone();
+                self.schema.reset(&self.requests);
+                self.completion_names = None;
+                self.completion_req = Some(self.requests.send(Request::LoadCompletion));
+                self.health.reset();
+                if self.view == View::Health {
+                    self.health.start(&self.requests);
+                }
+                if self.view == View::Activity {
+                    self.activity.tick(&self.requests);
+                }
+                self.status.message = Some((
+                    Level::Info,
+                    format!(
+                        "connected to database {} (work and monitor connections)",
+                        crate::model::ident::quote_ident(&info.database)
+                    ),
+                ));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                self.status.message = Some((
+                    Level::Error,
+                    format!(
+                        "{}; still connected to {}",
+                        short_error(&e),
+                        crate::model::ident::quote_ident(&self.database)
+                    ),
+                ));
+                tracing::info!("switch to {db} failed: {e}");
+            }
         }
     }
 
@@ -917,6 +1068,11 @@ impl App {
                         self.status.message = Some((Level::Error, short_error(e)));
                     }
                     self.results.on_reply(resp);
+                } else if let Some((id, db)) = self.switch_req.clone()
+                    && id == resp.id
+                {
+                    self.switch_req = None;
+                    self.on_switched(resp.reply, db);
                 } else if self.completion_req == Some(resp.id) {
                     self.completion_req = None;
                     match resp.reply {

@@ -345,7 +345,7 @@ async fn run_tui(
         database: info.database.clone(),
         safe_mode,
     });
-    app.health = crate::ui::health::HealthPane::new(health);
+    app.set_health_config(health);
     crate::tui::run(&mut app, &mut events).await
 }
 

@@ -10,6 +10,7 @@ use pgdeck::db::{Reply, Request, RequestId, Requests, Response, RunOutcome, Work
 use pgdeck::event::Event;
 use pgdeck::keymap::Keymap;
 use pgdeck::model::catalog::{RelKind, Relation, Schema, SchemaTree};
+use pgdeck::model::health::{Finding, Severity};
 use pgdeck::model::result_set::{Column, RowBatch};
 use pgdeck::model::txn::TxStatus;
 use pgdeck::theme::Theme;
@@ -1486,9 +1487,17 @@ fn schema_detail_ddl_copy_and_generated_select() {
     app.dispatch(Action::Down);
     app.on_event(key(KeyCode::Char('i')));
     assert_eq!(app.view, View::Query);
-    let sent = drain(&mut rx);
-    let (detail_id, req) = sent.last().cloned().expect("a request");
+    // (the activity view asked for its snapshot first)
+    let sent: Vec<_> = drain(&mut rx)
+        .into_iter()
+        .filter(|s| s.1 != Request::LoadActivity)
+        .collect();
+    let (detail_id, req) = sent.first().cloned().expect("a request");
     assert_eq!(req, Request::LoadTableDetail { oid: 1 });
+    assert!(
+        matches!(&sent[1].1, Request::LoadTableFindings { oid: 1, schema, table, .. } if schema == "public" && table == "orders"),
+        "{sent:?}"
+    );
     let s = screen(&mut app, 120, 30);
     assert!(s.contains("loading…"), "{s}");
     let col = |name: &str| DetailColumn {
@@ -1590,4 +1599,315 @@ fn schema_detail_ddl_copy_and_generated_select() {
     let s = screen(&mut app, 120, 30);
     assert!(s.contains("select id,"), "{s}");
     assert!(s.contains("\"User Id\""), "{s}");
+}
+
+/// The tree's databases section: the current one is marked, one that refuses connections is not
+/// tried, choosing another sends the switch; with a statement running the app asks first (and
+/// saying no sends nothing); the reply updates the status bar and reloads the tree and the
+/// completion names; a failed switch says the old database is still in use.
+#[test]
+fn choosing_a_database_in_the_tree_switches_after_asking_when_busy() {
+    use pgdeck::model::catalog::DatabaseItem;
+    let (mut app, mut rx) = app();
+    app.start();
+    let (id, _) = drain(&mut rx)[0].clone();
+    let mut t = tree();
+    let db = |name: &str, current, can_connect| DatabaseItem {
+        name: name.into(),
+        current,
+        can_connect,
+        comment: None,
+    };
+    t.databases = vec![
+        db("Other \"db\"; x", false, true),
+        db("locked", false, false),
+        db("shop", true, true),
+    ];
+    reply(&mut app, id, Reply::Schema(t), true);
+    app.on_event(key_mod(KeyCode::Char('1'), KeyModifiers::ALT));
+    app.on_event(key(KeyCode::Char(' '))); // open the databases section (first line)
+    let s = screen(&mut app, 100, 30);
+    assert!(s.contains("▾ databases"), "{s}");
+    assert!(s.contains("● shop") && s.contains("connected"), "{s}");
+    assert!(s.contains("no CONNECT"), "{s}");
+
+    // the one connected to and one refusing connections: a message, no request
+    for down in [3, 2] {
+        app.dispatch(Action::Top);
+        for _ in 0..down {
+            app.on_event(key(KeyCode::Down));
+        }
+        app.on_event(key(KeyCode::Enter));
+        assert!(drain(&mut rx).is_empty());
+    }
+    let s = screen(&mut app, 100, 30);
+    assert!(s.contains("locked refuses connections"), "{s}");
+
+    // a statement runs: the app asks, and `n` leaves everything as it was
+    app.on_event(key_mod(KeyCode::Char('2'), KeyModifiers::ALT));
+    type_text(&mut app, "select pg_sleep(60);");
+    app.on_event(key(KeyCode::F(5)));
+    drain(&mut rx);
+    app.on_event(key_mod(KeyCode::Char('1'), KeyModifiers::ALT));
+    app.dispatch(Action::Top);
+    app.on_event(key(KeyCode::Down));
+    app.on_event(key(KeyCode::Enter));
+    match &app.modal {
+        Some(Modal::Confirm(c)) => {
+            assert!(c.body.join(" ").contains("switching cancels it"), "{c:?}");
+            assert!(
+                c.body.join(" ").contains("\"Other \"\"db\"\"; x\""),
+                "{c:?}"
+            );
+        }
+        other => panic!("expected a confirmation, got {other:?}"),
+    }
+    app.on_event(key(KeyCode::Char('n')));
+    assert!(app.modal.is_none());
+    assert!(drain(&mut rx).is_empty(), "nothing sent after no");
+
+    // yes: the switch is sent
+    app.on_event(key(KeyCode::Enter));
+    app.on_event(key(KeyCode::Char('y')));
+    let sent = drain(&mut rx);
+    assert_eq!(
+        sent.iter().map(|s| s.1.clone()).collect::<Vec<_>>(),
+        vec![Request::SwitchDatabase {
+            dbname: "Other \"db\"; x".into()
+        }]
+    );
+    let info = pgdeck::model::server::ServerInfo {
+        version: "16.4".into(),
+        database: "Other \"db\"; x".into(),
+        ..Default::default()
+    };
+    reply(
+        &mut app,
+        sent[0].0,
+        Reply::Switched {
+            target: "alice@/tmp:5432/Other \"db\"; x".into(),
+            info: Box::new(info),
+            read_only: false,
+        },
+        true,
+    );
+    let reloads: Vec<Request> = drain(&mut rx).into_iter().map(|s| s.1).collect();
+    assert_eq!(reloads, vec![Request::LoadSchema, Request::LoadCompletion]);
+    let s = screen(&mut app, 180, 30);
+    assert_eq!(app.status.target, "alice@/tmp:5432/Other \"db\"; x");
+    assert!(s.contains("PG 16.4"), "{s}");
+    assert!(
+        s.contains("connected to database \"Other \"\"db\"\"; x\""),
+        "{s}"
+    );
+    assert_eq!(
+        app.editor.text(),
+        "select pg_sleep(60);",
+        "the editor text stays"
+    );
+
+    // a switch the server refuses: the old database stays
+    app.dispatch(Action::Refresh);
+    let (id, _) = drain(&mut rx)[0].clone();
+    let mut t = tree();
+    t.databases = vec![db("Other \"db\"; x", true, true), db("shop", false, true)];
+    reply(&mut app, id, Reply::Schema(t), true);
+    app.dispatch(Action::Top);
+    app.on_event(key(KeyCode::Char(' ')));
+    app.on_event(key(KeyCode::Down));
+    app.on_event(key(KeyCode::Down));
+    app.on_event(key(KeyCode::Enter));
+    app.on_event(key(KeyCode::Char('y'))); // the statement still runs: asked again
+    let sent = drain(&mut rx);
+    assert_eq!(
+        sent[0].1,
+        Request::SwitchDatabase {
+            dbname: "shop".into()
+        }
+    );
+    app.on_event(Event::Worker(WorkerEvent::Response(Response {
+        id: sent[0].0,
+        reply: Err(pgdeck::db::DbError::NotConnected(
+            "could not connect to database shop: no".into(),
+        )),
+        last: true,
+    })));
+    let s = screen(&mut app, 180, 30);
+    assert!(
+        s.contains("still connected to \"Other \"\"db\"\"; x\""),
+        "{s}"
+    );
+    assert_eq!(app.status.target, "alice@/tmp:5432/Other \"db\"; x");
+}
+
+fn detail_of(oid: u32, name: &str) -> pgdeck::model::table_detail::TableDetail {
+    use pgdeck::model::table_detail::{Activity, TableDetail};
+    TableDetail {
+        oid,
+        schema: "public".into(),
+        name: name.into(),
+        relkind: "r".into(),
+        estimated_rows: 10.0,
+        exact_rows: None,
+        heap_bytes: 8192,
+        toast_bytes: 0,
+        index_bytes: 0,
+        total_bytes: 8192,
+        rls: false,
+        rls_forced: false,
+        comment: None,
+        activity: Activity::default(),
+        columns: vec![],
+        constraints: vec![],
+        indexes: vec![],
+        extras: vec![],
+    }
+}
+
+fn finding(check: &str, table: &str, object: Option<&str>, message: &str) -> Finding {
+    Finding {
+        check: check.into(),
+        severity: Severity::Warning,
+        schema: "public".into(),
+        table: Some(table.into()),
+        object: object.map(Into::into),
+        evidence: vec![],
+        message: message.into(),
+        fix: None,
+    }
+}
+
+/// A table's detail shows its health findings: checked for that table on the monitor connection
+/// while no report exists, taken from the last report (no request) once one has finished; `f`
+/// opens the health pane narrowed to that table (running the report the first time), `esc`
+/// widens it again.
+#[test]
+fn table_detail_shows_its_findings_and_opens_them_in_the_health_pane() {
+    use pgdeck::db::health::{HealthEvent, TableFindings};
+    let (mut app, mut rx) = app();
+    app.start();
+    let (id, _) = drain(&mut rx)[0].clone();
+    reply(&mut app, id, Reply::Schema(tree()), true);
+    app.on_event(key_mod(KeyCode::Char('1'), KeyModifiers::ALT));
+    app.dispatch(Action::Down);
+    app.dispatch(Action::Down); // orders
+    app.on_event(key(KeyCode::Char('i')));
+    let sent = drain(&mut rx);
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    let (findings_id, req) = sent[1].clone();
+    assert!(
+        matches!(&req, Request::LoadTableFindings { oid: 1, schema, table, .. } if schema == "public" && table == "orders"),
+        "{req:?}"
+    );
+    reply(
+        &mut app,
+        sent[0].0,
+        Reply::TableDetail(Box::new(detail_of(1, "orders"))),
+        true,
+    );
+    let s = screen(&mut app, 120, 40);
+    assert!(
+        s.contains("health findings") && s.contains("checking…"),
+        "{s}"
+    );
+    reply(
+        &mut app,
+        findings_id,
+        Reply::TableFindings {
+            oid: 1,
+            findings: TableFindings {
+                findings: vec![finding(
+                    "fk_without_index",
+                    "orders",
+                    Some("orders_user_fk"),
+                    "no index starts with the foreign key's columns",
+                )],
+                failed: vec![("table_bloat".into(), "permission denied".into())],
+            },
+        },
+        true,
+    );
+    let s = screen(&mut app, 120, 40);
+    assert!(s.contains("health findings (1)"), "{s}");
+    assert!(
+        s.contains("warning fk_without_index orders_user_fk: no index starts with"),
+        "{s}"
+    );
+    assert!(
+        s.contains("table_bloat: could not run: permission denied"),
+        "{s}"
+    );
+
+    // f: the health pane, narrowed to orders; the report starts as the pane is first shown
+    app.on_event(key(KeyCode::Char('f')));
+    assert_eq!((app.focus, app.view), (PaneId::Health, View::Health));
+    let sent = drain(&mut rx);
+    let (report_id, req) = sent.last().cloned().expect("report request");
+    assert!(matches!(req, Request::RunHealth { .. }), "{req:?}");
+    let facts = pgdeck::db::health::Facts::default();
+    reply(
+        &mut app,
+        report_id,
+        Reply::Health(HealthEvent::Started {
+            facts,
+            checks: vec!["fk_without_index".into()],
+        }),
+        false,
+    );
+    reply(
+        &mut app,
+        report_id,
+        Reply::Health(HealthEvent::Check(pgdeck::db::health::CheckOutcome {
+            check: "fk_without_index".into(),
+            elapsed: Duration::from_millis(3),
+            result: Ok(vec![
+                finding("fk_without_index", "orders", Some("orders_user_fk"), "a"),
+                finding("fk_without_index", "users", Some("users_org_fk"), "b"),
+                finding("fk_without_index", "orders_archive", Some("x_fk"), "c"),
+            ]),
+        })),
+        false,
+    );
+    reply(
+        &mut app,
+        report_id,
+        Reply::Health(HealthEvent::Finished {
+            elapsed: Duration::from_millis(5),
+        }),
+        true,
+    );
+    let shown: Vec<String> = app
+        .health
+        .visible_findings()
+        .iter()
+        .map(|f| f.subject())
+        .collect();
+    assert_eq!(shown, vec!["public.orders.orders_user_fk"]);
+    let s = screen(&mut app, 120, 40);
+    assert!(s.contains("table: public.orders"), "{s}");
+    app.on_event(key(KeyCode::Esc));
+    assert_eq!(app.health.visible_findings().len(), 3);
+
+    // with a finished report, another table's detail takes its findings from it: no request
+    app.on_event(key_mod(KeyCode::Char('1'), KeyModifiers::ALT));
+    app.on_event(key(KeyCode::Esc)); // close the detail
+    app.dispatch(Action::Down); // users
+    app.on_event(key(KeyCode::Char('i')));
+    let sent = drain(&mut rx);
+    assert_eq!(
+        sent.iter().map(|s| s.1.clone()).collect::<Vec<_>>(),
+        vec![Request::LoadTableDetail { oid: 2 }]
+    );
+    reply(
+        &mut app,
+        sent[0].0,
+        Reply::TableDetail(Box::new(detail_of(2, "users"))),
+        true,
+    );
+    let s = screen(&mut app, 120, 40);
+    assert!(
+        s.contains("health findings (1, from the last health report)"),
+        "{s}"
+    );
+    assert!(s.contains("users_org_fk: b"), "{s}");
 }

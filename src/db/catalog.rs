@@ -4,7 +4,8 @@ use tokio_postgres::Client;
 
 use super::DbError;
 use crate::model::catalog::{
-    Extension, RelKind, Relation, RoleItem, Routine, Schema, SchemaTree, TableMember, TypeItem,
+    DatabaseItem, Extension, RelKind, Relation, RoleItem, Routine, Schema, SchemaTree, TableMember,
+    TypeItem,
 };
 
 const SCHEMA_TREE: &str = include_str!("sql/schema_tree.sql");
@@ -13,6 +14,7 @@ const SCHEMA_TYPES: &str = include_str!("sql/schema_types.sql");
 const SCHEMA_EXTENSIONS: &str = include_str!("sql/schema_extensions.sql");
 const SCHEMA_ROLES: &str = include_str!("sql/schema_roles.sql");
 const SCHEMA_MEMBERS: &str = include_str!("sql/schema_members.sql");
+const SCHEMA_DATABASES: &str = include_str!("sql/schema_databases.sql");
 const COMPLETION_NAMES: &str = include_str!("sql/completion_names.sql");
 
 /// Names for editor completion.
@@ -51,18 +53,19 @@ pub async fn completion_names(
     Ok(names)
 }
 
-/// Load every schema with its relations, routines and types, plus triggers, policies, extensions
-/// and roles (six
-/// queries sent together on the one connection, pipelined).
+/// Load every schema with its relations, routines and types, plus triggers, policies, extensions,
+/// roles and the cluster's databases (seven queries sent together on the one connection,
+/// pipelined).
 #[allow(clippy::result_large_err)] // DbError is large by design (the server's fields)
 pub async fn schema_tree(client: &Client) -> Result<SchemaTree, DbError> {
-    let (rows, routines, types, extensions, roles, members) = tokio::try_join!(
+    let (rows, routines, types, extensions, roles, members, databases) = tokio::try_join!(
         client.query_typed(SCHEMA_TREE, &[]),
         client.query_typed(SCHEMA_ROUTINES, &[]),
         client.query_typed(SCHEMA_TYPES, &[]),
         client.query_typed(SCHEMA_EXTENSIONS, &[]),
         client.query_typed(SCHEMA_ROLES, &[]),
         client.query_typed(SCHEMA_MEMBERS, &[]),
+        client.query_typed(SCHEMA_DATABASES, &[]),
     )?;
     let mut schemas: Vec<Schema> = Vec::new();
     for row in &rows {
@@ -189,10 +192,22 @@ pub async fn schema_tree(client: &Client) -> Result<SchemaTree, DbError> {
             })
         })
         .collect::<Result<Vec<_>, DbError>>()?;
+    let databases = databases
+        .iter()
+        .map(|r| {
+            Ok(DatabaseItem {
+                name: r.try_get("name")?,
+                current: r.try_get("current")?,
+                can_connect: r.try_get("can_connect")?,
+                comment: r.try_get("comment")?,
+            })
+        })
+        .collect::<Result<Vec<_>, DbError>>()?;
     Ok(SchemaTree {
         schemas,
         extensions,
         roles,
         members,
+        databases,
     })
 }

@@ -11,9 +11,9 @@ use tokio_postgres::{Client, Row};
 
 use super::DbError;
 use crate::model::ddl::{
-    ColumnDef, ConstraintDef, DdlRelKind, DomainConstraint, FunctionDef, GrantDef, IndexDef,
-    ObjectDef, PolicyDef, QualName, RelationDef, SequenceDef, StatisticsDef, TriggerDef,
-    TypeAttribute, TypeDef,
+    AggregateDef, ColumnDef, ConstraintDef, DdlRelKind, DomainConstraint, FunctionDef, GrantDef,
+    IndexDef, NotNullDef, ObjectDef, PolicyDef, QualName, RelationDef, SequenceDef, StatisticsDef,
+    TriggerDef, TypeAttribute, TypeDef,
 };
 
 const FIND_OBJECT: &str = include_str!("sql/ddl/find_object.sql");
@@ -29,6 +29,7 @@ const PARTITIONS: &str = include_str!("sql/ddl/partitions.sql");
 const FUNCTION: &str = include_str!("sql/ddl/functions.sql");
 const INDEX_TABLE: &str = include_str!("sql/ddl/index_table.sql");
 const TYPE: &str = include_str!("sql/ddl/type.sql");
+const AGGREGATE: &str = include_str!("sql/ddl/aggregate.sql");
 
 /// An object a name designates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +79,35 @@ async fn query_oid(client: &Client, sql: &str, oid: u32) -> Result<Vec<Row>, DbE
         .await?)
 }
 
+/// [`object_def`] written as `pgdeck ddl` and pg_dump write it: inside a read-only transaction
+/// whose `search_path` is `pg_catalog` alone, so every name outside pg_catalog comes out
+/// schema-qualified and the DDL runs the same under any search_path. `SET LOCAL` keeps the
+/// settings to the transaction (safe behind a pooler), but `client` must not carry other
+/// requests meanwhile: they would run inside it. The transaction is always rolled back; on an
+/// error the lock holder, if any, is named.
+pub async fn object_def_qualified(
+    client: &Client,
+    obj: &ObjectRef,
+    statement_timeout_ms: u64,
+    lock_timeout_ms: u64,
+) -> Result<ObjectDef, DbError> {
+    // the values are integers from pgdeck's own config
+    client
+        .batch_execute(&format!(
+            "begin read only; set local search_path = pg_catalog; set local jit = off; \
+             set local statement_timeout = '{statement_timeout_ms}ms'; \
+             set local lock_timeout = '{lock_timeout_ms}ms'"
+        ))
+        .await?;
+    let def = object_def(client, obj).await;
+    let ended = client.batch_execute("rollback").await;
+    match (def, ended) {
+        (Ok(d), Ok(())) => Ok(d),
+        (Ok(_), Err(e)) => Err(e.into()),
+        (Err(e), _) => Err(super::detail::explain_lock_timeout(client, obj.oid, e).await),
+    }
+}
+
 /// Load the object a reference names.
 pub async fn object_def(client: &Client, obj: &ObjectRef) -> Result<ObjectDef, DbError> {
     if obj.kind.starts_with("rel:") {
@@ -100,18 +130,25 @@ fn opt_qual(row: &Row, schema: &str, name: &str) -> Result<Option<QualName>, DbE
 /// A relation with its columns, constraints, indexes, triggers, policies, statistics and (for a
 /// partitioned table) its partitions at every level.
 pub async fn relation_def(client: &Client, oid: u32) -> Result<RelationDef, DbError> {
-    let mut rel = one_relation(client, oid).await?;
+    let version: i32 = client
+        .query_typed_one("select current_setting('server_version_num')::int4", &[])
+        .await?
+        .try_get(0)?;
+    let mut rel = one_relation(client, oid, version).await?;
     if rel.kind == DdlRelKind::PartitionedTable {
         let rows = query_oid(client, PARTITIONS, oid).await?;
         for r in &rows {
             let part_oid: u32 = r.try_get(0)?;
-            rel.partitions.push(one_relation(client, part_oid).await?);
+            rel.partitions
+                .push(one_relation(client, part_oid, version).await?);
         }
     }
     Ok(rel)
 }
 
-async fn one_relation(client: &Client, oid: u32) -> Result<RelationDef, DbError> {
+/// One relation; `version` is `server_version_num`, which decides the catalog columns read and
+/// whether NOT NULL constraints have names (PostgreSQL 18).
+async fn one_relation(client: &Client, oid: u32, version: i32) -> Result<RelationDef, DbError> {
     let rows = query_oid(client, RELATION, oid).await?;
     let row = rows.first().ok_or_else(|| gone("relation", oid))?;
     let relkind: String = row.try_get("relkind")?;
@@ -138,11 +175,13 @@ async fn one_relation(client: &Client, oid: u32) -> Result<RelationDef, DbError>
     rel.view_definition = row.try_get("view_definition")?;
     rel.populated = row.try_get("populated")?;
     rel.comment = row.try_get("comment")?;
+    rel.named_not_null = version >= 180000;
     rel.owner = row.try_get("owner")?;
     rel.owned_by_me = row.try_get("owned_by_me")?;
     rel.foreign_server = row.try_get("foreign_server")?;
     rel.inherits = row.try_get("inherits")?;
     rel.foreign_options = row.try_get("foreign_options")?;
+    rel.of_type = row.try_get("of_type")?;
     let grants: String = row.try_get("grants")?;
     rel.grants = serde_json::from_str::<Vec<GrantDef>>(&grants)
         .map_err(|e| DbError::Other(format!("reading the grants of {}: {e}", rel.name.quoted())))?;
@@ -158,7 +197,7 @@ async fn one_relation(client: &Client, oid: u32) -> Result<RelationDef, DbError>
         }
         _ => {}
     }
-    rel.columns = columns(client, oid).await?;
+    rel.columns = columns(client, oid, version).await?;
     if matches!(
         kind,
         DdlRelKind::Table | DdlRelKind::PartitionedTable | DdlRelKind::ForeignTable
@@ -174,12 +213,8 @@ async fn one_relation(client: &Client, oid: u32) -> Result<RelationDef, DbError>
     Ok(rel)
 }
 
-async fn columns(client: &Client, oid: u32) -> Result<Vec<ColumnDef>, DbError> {
+async fn columns(client: &Client, oid: u32, version: i32) -> Result<Vec<ColumnDef>, DbError> {
     // pg_attribute.attcompression came with PostgreSQL 14: older servers have no column compression.
-    let version: i32 = client
-        .query_typed_one("select current_setting('server_version_num')::int4", &[])
-        .await?
-        .try_get(0)?;
     let sql = if version < 140000 {
         std::borrow::Cow::Owned(COLUMNS.replace("a.attcompression::text", "''::text"))
     } else {
@@ -196,7 +231,19 @@ async fn columns(client: &Client, oid: u32) -> Result<Vec<ColumnDef>, DbError> {
         let grants: String = r.try_get("grants")?;
         let grants = serde_json::from_str::<Vec<GrantDef>>(&grants)
             .map_err(|e| DbError::Other(format!("reading column grants: {e}")))?;
+        let not_null_constraint = match r.try_get::<_, Option<String>>("nn_name")? {
+            Some(name) => Some(NotNullDef {
+                name,
+                local: r.try_get("nn_local")?,
+                no_inherit: r.try_get("nn_no_inherit")?,
+                validated: r.try_get("nn_validated")?,
+                comment: r.try_get("nn_comment")?,
+                parent_name: r.try_get("nn_parent_name")?,
+            }),
+            None => None,
+        };
         out.push(ColumnDef {
+            not_null_constraint,
             grants,
             name: r.try_get("name")?,
             type_name: r.try_get("type")?,
@@ -339,15 +386,52 @@ async fn statistics(client: &Client, oid: u32) -> Result<Vec<StatisticsDef>, DbE
 pub async fn function_def(client: &Client, oid: u32) -> Result<FunctionDef, DbError> {
     let rows = query_oid(client, FUNCTION, oid).await?;
     let r = rows.first().ok_or_else(|| gone("function", oid))?;
+    let kind: String = r.try_get("kind")?;
+    let aggregate = if kind == "a" {
+        Some(Box::new(aggregate_def(client, oid).await?))
+    } else {
+        None
+    };
     Ok(FunctionDef {
         name: QualName::new(
             r.try_get::<_, String>("schema")?,
             r.try_get::<_, String>("name")?,
         ),
-        kind: r.try_get("kind")?,
+        kind,
         definition: r.try_get("definition")?,
         arguments: r.try_get("arguments")?,
         comment: r.try_get("comment")?,
+        aggregate,
+    })
+}
+
+/// An aggregate's definition.
+async fn aggregate_def(client: &Client, oid: u32) -> Result<AggregateDef, DbError> {
+    let rows = query_oid(client, AGGREGATE, oid).await?;
+    let r = rows.first().ok_or_else(|| gone("aggregate", oid))?;
+    Ok(AggregateDef {
+        arguments: r.try_get("arguments")?,
+        kind: r.try_get("agg_kind")?,
+        sfunc: r.try_get("sfunc")?,
+        stype: r.try_get("stype")?,
+        sspace: r.try_get("sspace")?,
+        finalfunc: r.try_get("finalfunc")?,
+        finalfunc_extra: r.try_get("finalfunc_extra")?,
+        finalfunc_modify: r.try_get("finalfunc_modify")?,
+        combinefunc: r.try_get("combinefunc")?,
+        serialfunc: r.try_get("serialfunc")?,
+        deserialfunc: r.try_get("deserialfunc")?,
+        initcond: r.try_get("initcond")?,
+        msfunc: r.try_get("msfunc")?,
+        minvfunc: r.try_get("minvfunc")?,
+        mstype: r.try_get("mstype")?,
+        msspace: r.try_get("msspace")?,
+        mfinalfunc: r.try_get("mfinalfunc")?,
+        mfinalfunc_extra: r.try_get("mfinalfunc_extra")?,
+        mfinalfunc_modify: r.try_get("mfinalfunc_modify")?,
+        minitcond: r.try_get("minitcond")?,
+        sortop: r.try_get("sortop")?,
+        parallel: r.try_get("parallel")?,
     })
 }
 
@@ -373,6 +457,7 @@ pub async fn type_def(client: &Client, oid: u32) -> Result<TypeDef, DbError> {
         attributes: serde_json::from_str::<Vec<TypeAttribute>>(&attributes).map_err(bad)?,
         range_subtype: r.try_get("range_subtype")?,
         comment: r.try_get("comment")?,
+        not_null_name: r.try_get("not_null_name")?,
         name,
     })
 }

@@ -128,8 +128,31 @@ const MAX_MEASURED: usize = 20;
 
 /// The SQL of a check for a server version: `{last_idx_scan}`-style placeholders become the column on
 /// versions that have it and NULL before; the checkpoint counters come from pg_stat_checkpointer on
-/// 17+ (restartpoints on a standby) and pg_stat_bgwriter before.
+/// 17+ (restartpoints on a standby) and pg_stat_bgwriter before; `{table:COND}` (where a check can
+/// narrow its own scan to one table) becomes `true`.
 pub fn sql_for(check: &str, version_num: u32) -> Option<String> {
+    sql_scoped(check, version_num, None)
+}
+
+/// [`sql_for`], with `{table:COND}` as COND (its `$table` the parameter numbered `table_param`)
+/// when a one-table run passes one, so the check reads only that table's rows where it can.
+fn sql_scoped(check: &str, version_num: u32, table_param: Option<usize>) -> Option<String> {
+    let mut sql = sql_unscoped(check, version_num)?;
+    while let Some(start) = sql.find("{table:") {
+        let Some(len) = sql[start..].find('}') else {
+            break;
+        };
+        let cond = &sql[start + "{table:".len()..start + len];
+        let with = match table_param {
+            Some(n) => cond.replace("$table", &format!("${n}::text")),
+            None => "true".to_string(),
+        };
+        sql.replace_range(start..start + len + 1, &with);
+    }
+    Some(sql)
+}
+
+fn sql_unscoped(check: &str, version_num: u32) -> Option<String> {
     let sql = SQL.iter().find(|(id, _)| *id == check)?.1;
     let v16 = version_num >= 160000;
     let v17 = version_num >= 170000;
@@ -249,7 +272,7 @@ pub async fn run(
     });
     for check in &checks {
         let t = Instant::now();
-        let result = run_check(client, check, &facts, config, schema)
+        let result = run_check(client, check, &facts, config, schema, None)
             .await
             .map_err(|e| e.to_string());
         emit(HealthEvent::Check(CheckOutcome {
@@ -264,40 +287,89 @@ pub async fn run(
     Ok(())
 }
 
-/// Run one check and evaluate its rows.
+/// The findings of every check for one table (the table detail's), and the checks that could not
+/// run with why.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TableFindings {
+    pub findings: Vec<Finding>,
+    pub failed: Vec<(String, String)>,
+}
+
+/// Run the report's checks for one table only: each check's rows are cut to the table before any
+/// definition is deparsed or bloat measured, so this costs a fraction of a report.
+pub async fn table_findings(
+    client: &Client,
+    config: &HealthConfig,
+    schema: &str,
+    table: &str,
+) -> Result<TableFindings, DbError> {
+    let facts = facts(client).await?;
+    let mut out = TableFindings::default();
+    for check in selected(config, &[]) {
+        match run_check(client, &check, &facts, config, Some(schema), Some(table)).await {
+            Ok(mut f) => out.findings.append(&mut f),
+            Err(e) => out.failed.push((check, e.to_string())),
+        }
+    }
+    health::sort_findings(&mut out.findings);
+    Ok(out)
+}
+
+/// A check's SQL cut to one table: its first three columns are schema, table and object whatever
+/// their names, so the check runs as a subquery whose columns are renamed and filtered; `param` is
+/// the number of the table parameter.
+fn for_table(sql: &str, param: usize) -> String {
+    let body = sql.trim().trim_end_matches(';');
+    format!(
+        "select * from (\n{body}\n) as pgdeck_check(pgdeck_schema, pgdeck_table, pgdeck_object) \
+         where pgdeck_table = ${param}::text"
+    )
+}
+
+/// Run one check and evaluate its rows; `table` (with `schema`) keeps only that table's rows.
 pub async fn run_check(
     client: &Client,
     check: &str,
     facts: &Facts,
     config: &HealthConfig,
     schema: Option<&str>,
+    table: Option<&str>,
 ) -> Result<Vec<Finding>, DbError> {
     if check == "setting" {
-        // server-wide: no schema holds a parameter, so a report narrowed to a schema has none
-        if schema.is_some() {
+        // server-wide: no schema or table holds a parameter, so a narrowed report has none
+        if schema.is_some() || table.is_some() {
             return Ok(Vec::new());
         }
         // reads pg_settings whole and rules on the parameters together
         return super::settings::check(client, &config.tune, facts.version_num).await;
     }
-    let sql = sql_for(check, facts.version_num)
-        .ok_or_else(|| DbError::Other(format!("unknown check `{check}`")))?;
     if check == "migration_failed" {
-        return migration_failures(client, facts, config, schema).await;
+        let mut found = migration_failures(client, facts, config, schema).await?;
+        if let Some(t) = table {
+            found.retain(|f| f.table.as_deref() == Some(t));
+        }
+        return Ok(found);
     }
-    let rows = if matches!(check, "index_bloat" | "table_bloat") {
-        client
-            .query_typed(
-                &sql,
-                &[(&schema, Type::TEXT), (&config.bloat_min_bytes, Type::INT8)],
-            )
-            .await?
-    } else {
-        client
-            .query_typed(&sql, &[(&schema, Type::TEXT)])
-            .await
-            .map_err(|e| privilege_error(check, DbError::from(e)))?
-    };
+    let bloat = matches!(check, "index_bloat" | "table_bloat");
+    let table_param = if bloat { 3 } else { 2 };
+    let mut sql = sql_scoped(check, facts.version_num, table.map(|_| table_param))
+        .ok_or_else(|| DbError::Other(format!("unknown check `{check}`")))?;
+    if table.is_some() {
+        // checks that cannot narrow their own scan are cut to the table at the end
+        sql = for_table(&sql, table_param);
+    }
+    let mut params: Vec<(&(dyn tokio_postgres::types::ToSql + Sync), Type)> =
+        vec![(&schema, Type::TEXT)];
+    if bloat {
+        params.push((&config.bloat_min_bytes, Type::INT8));
+    }
+    if let Some(t) = &table {
+        params.push((t, Type::TEXT));
+    }
+    let rows = client
+        .query_typed(&sql, &params)
+        .await
+        .map_err(|e| privilege_error(check, DbError::from(e)))?;
     let mut findings = Vec::new();
     let mut measured = 0;
     for row in &rows {
@@ -492,6 +564,28 @@ mod tests {
             assert!(!sql.contains('{'), "{} has an unreplaced placeholder", c.id);
         }
         assert_eq!(SQL.len(), health::CHECKS.len());
+    }
+
+    #[test]
+    fn a_check_cut_to_one_table_filters_its_second_column() {
+        let sql = for_table("select 1 as s, 'a' as t, null as o;\n", 2);
+        assert_eq!(
+            sql,
+            "select * from (\nselect 1 as s, 'a' as t, null as o\n) as pgdeck_check(pgdeck_schema, pgdeck_table, pgdeck_object) where pgdeck_table = $2::text"
+        );
+    }
+
+    #[test]
+    fn table_placeholders_are_true_in_a_report_and_a_filter_for_one_table() {
+        let all = sql_for("redundant_index", 150000).expect("sql");
+        assert!(all.contains("and true\n"), "{all}");
+        let one = sql_scoped("redundant_index", 150000, Some(2)).expect("sql");
+        assert!(one.contains("and t.relname = $2::text\n"), "{one}");
+        let unused = sql_scoped("unused_index", 150000, Some(2)).expect("sql");
+        assert!(
+            unused.contains("where r.relname = $2::text)") && !unused.contains("$table"),
+            "{unused}"
+        );
     }
 
     #[test]

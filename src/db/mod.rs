@@ -95,6 +95,19 @@ pub enum Request {
     /// Load every server parameter (pg_settings) and the facts its fixes need, on the monitor
     /// connection. Answered with [`Reply::Settings`].
     LoadSettings,
+    /// Run the health checks for one table on the monitor connection (for its detail view).
+    /// Answered with [`Reply::TableFindings`].
+    LoadTableFindings {
+        oid: u32,
+        schema: String,
+        table: String,
+        config: Box<crate::model::health::HealthConfig>,
+    },
+    /// Reconnect both connections to another database of the same server (same hosts, role,
+    /// credentials and settings). The new connections are opened first: when that fails the old
+    /// ones stay and the reply is the error. A running statement is cancelled and an open
+    /// transaction rolled back (the UI asks first). Answered with [`Reply::Switched`].
+    SwitchDatabase { dbname: String },
     /// EXPLAIN a statement on the work connection (under ANALYZE, a statement that writes runs inside
     /// BEGIN … ROLLBACK). Answered with [`Reply::Plan`].
     Explain {
@@ -156,6 +169,19 @@ pub enum Reply {
     Settings(Box<settings::SettingsSnapshot>),
     /// The EXPLAIN (FORMAT JSON) output of a statement.
     Plan(explain::Explained),
+    /// The health findings of one table.
+    TableFindings {
+        oid: u32,
+        findings: health::TableFindings,
+    },
+    /// Both connections now reach this database.
+    Switched {
+        /// `user@host:port/dbname` for the status bar.
+        target: String,
+        info: Box<ServerInfo>,
+        /// The session is read-only (the server's setting or `--read-only`).
+        read_only: bool,
+    },
 }
 
 /// How a run ended.
@@ -274,6 +300,9 @@ const WATCH_EVERY: Duration = Duration::from_secs(1);
 /// A cancel the server has not acted on after this long, asked for again, abandons the run.
 const ABANDON_AFTER: Duration = Duration::from_secs(3);
 
+/// How long a database switch waits for the new connections, and for a cancelled statement to end.
+const SWITCH_WAIT: Duration = Duration::from_secs(15);
+
 /// How long after the monitor's statement_timeout a request is given up on the client side.
 const NO_ANSWER_GRACE: Duration = Duration::from_secs(3);
 
@@ -347,6 +376,10 @@ pub struct Worker {
     /// The work connection's cancel handle, usable while a run holds the connection.
     work_cancel: WireCancel,
     monitor: Arc<Client>,
+    /// The connection DDL is written on (opened at the first DDL asked for): each load runs in a
+    /// transaction of its own with `search_path = pg_catalog`, which the shared monitor connection
+    /// cannot host. The lock keeps one load at a time on it.
+    ddl: Option<Arc<tokio::sync::Mutex<Client>>>,
     own_pids: Vec<i32>,
     /// `server_version_num`, for the EXPLAIN options the server knows.
     version_num: u32,
@@ -385,6 +418,7 @@ impl Worker {
             work_cancel: conns.work.cancel_handle(),
             work: Arc::new(tokio::sync::Mutex::new(conns.work)),
             monitor: Arc::new(conns.monitor.client),
+            ddl: None,
             own_pids: conns.own_pids,
             version_num: conns.info.version_num,
             activity_q: Arc::new(activity::ActivityQueries::new(&conns.info)),
@@ -426,6 +460,7 @@ impl Worker {
                 Request::CancelRun => self.cancel(id).await,
                 Request::SetTxMode(mode) => self.tx_mode = mode,
                 Request::Explain { sql, options } => self.start_explain(id, sql, options),
+                Request::SwitchDatabase { dbname } => self.switch_database(id, dbname).await,
                 Request::LoadSchema => {
                     let client = self.monitor_client(id).await;
                     self.spawn_monitor(id, client, |c| async move {
@@ -441,17 +476,36 @@ impl Worker {
                     });
                 }
                 Request::LoadDdl { oid, kind } => {
-                    let client = self.monitor_client(id).await;
-                    self.spawn_monitor(id, client, move |c| async move {
+                    let Some(ddl) = self.ddl_client(id).await else {
+                        continue;
+                    };
+                    let (st, lt) = (
+                        self.settings.statement_timeout_ms,
+                        self.settings.lock_timeout_ms,
+                    );
+                    let limit = self.no_answer_limit();
+                    let events = self.events.clone();
+                    tokio::spawn(async move {
                         let obj = ddl::ObjectRef {
                             kind,
                             oid,
                             name: Default::default(),
                         };
-                        match ddl::object_def(&c, &obj).await {
-                            Ok(d) => Ok(Reply::Ddl { oid, text: d.ddl() }),
-                            Err(e) => Err(detail::explain_lock_timeout(&c, oid, e).await),
-                        }
+                        let load = async {
+                            let c = ddl.lock().await;
+                            ddl::object_def_qualified(&c, &obj, st, lt)
+                                .await
+                                .map(|d| Reply::Ddl { oid, text: d.ddl() })
+                        };
+                        let reply = match tokio::time::timeout(limit, load).await {
+                            Ok(r) => r,
+                            Err(_) => Err(DbError::NoAnswer(limit.as_secs())),
+                        };
+                        let _ = events.send(WorkerEvent::Response(Response {
+                            id,
+                            reply,
+                            last: true,
+                        }));
                     });
                 }
                 Request::CountRows { oid, schema, name } => {
@@ -556,6 +610,28 @@ impl Worker {
                             .map(|s| Reply::Settings(Box::new(s)))
                     });
                 }
+                Request::LoadTableFindings {
+                    oid,
+                    schema,
+                    table,
+                    config,
+                } => {
+                    // like a report: one statement per check, each bounded by statement_timeout
+                    let Some(client) = self.monitor_client(id).await else {
+                        continue;
+                    };
+                    let events = self.events.clone();
+                    tokio::spawn(async move {
+                        let reply = health::table_findings(&client, &config, &schema, &table)
+                            .await
+                            .map(|findings| Reply::TableFindings { oid, findings });
+                        let _ = events.send(WorkerEvent::Response(Response {
+                            id,
+                            reply,
+                            last: true,
+                        }));
+                    });
+                }
                 Request::LoadActivity => {
                     let client = self.monitor_client(id).await;
                     let pids = self.own_pids.clone();
@@ -606,6 +682,47 @@ impl Worker {
         let _ = self
             .events
             .send(WorkerEvent::Response(Response { id, reply, last }));
+    }
+
+    /// How long a monitor request waits for the server: its statement_timeout, then a grace.
+    fn no_answer_limit(&self) -> Duration {
+        let timeout = match self.settings.statement_timeout_ms {
+            0 => Duration::from_secs(60),
+            ms => Duration::from_millis(ms),
+        };
+        timeout + NO_ANSWER_GRACE
+    }
+
+    /// The DDL connection, opened on first use and again when it was lost; its pid joins
+    /// pgdeck's own (never signalled from the activity view). On failure the request is answered
+    /// with the error and `None` is returned.
+    async fn ddl_client(&mut self, id: RequestId) -> Option<Arc<tokio::sync::Mutex<Client>>> {
+        // (a load in progress holds the lock: the connection is in use, so not lost)
+        let lost = self
+            .ddl
+            .as_ref()
+            .is_some_and(|d| d.try_lock().is_ok_and(|c| c.is_closed()));
+        if lost {
+            self.ddl = None;
+        }
+        if let Some(d) = &self.ddl {
+            return Some(d.clone());
+        }
+        match conn::connect(&self.target, MONITOR_APP_NAME).await {
+            Ok(c) => {
+                if let Ok(pid) = server::backend_pid(&c.client).await {
+                    self.own_pids.truncate(2);
+                    self.own_pids.push(pid);
+                }
+                let d = Arc::new(tokio::sync::Mutex::new(c.client));
+                self.ddl = Some(d.clone());
+                Some(d)
+            }
+            Err(e) => {
+                self.reply(id, Err(DbError::NotConnected(e.to_string())), true);
+                None
+            }
+        }
     }
 
     /// Run a monitor query on its own task so requests never queue behind each other in the worker.
@@ -820,6 +937,92 @@ impl Worker {
         }
         self.reply(run_id, Ok(Reply::RunFinished(outcome)), true);
         self.reply(id, Ok(Reply::CancelSent), true);
+    }
+
+    /// Both connections to database `dbname`: opened (and set up as at startup) before the old
+    /// ones are let go, so a database that refuses the connection changes nothing. A run still
+    /// going is cancelled first and given [`SWITCH_WAIT`] to end, then abandoned; closing the old
+    /// work connection rolls back its open transaction.
+    async fn switch_database(&mut self, id: RequestId, dbname: String) {
+        let mut target = self.target.clone();
+        target.dbname = dbname.clone();
+        let conns = match tokio::time::timeout(SWITCH_WAIT, open(&target, &self.settings)).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => {
+                self.reply(
+                    id,
+                    Err(DbError::NotConnected(format!(
+                        "could not connect to database {dbname}: {e}"
+                    ))),
+                    true,
+                );
+                return;
+            }
+            Err(_) => {
+                self.reply(
+                    id,
+                    Err(DbError::NotConnected(format!(
+                        "database {dbname} did not accept the connection within {} s",
+                        SWITCH_WAIT.as_secs()
+                    ))),
+                    true,
+                );
+                return;
+            }
+        };
+        if self.running.lock().map(|r| r.is_some()).unwrap_or(false) {
+            let _ = self.work_cancel.cancel().await;
+            let ended = async {
+                while self.running.lock().map(|r| r.is_some()).unwrap_or(false) {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            };
+            if tokio::time::timeout(SWITCH_WAIT, ended).await.is_err()
+                && let Some((_, task)) = self.run_task.take()
+            {
+                // the server ignores the cancel: stop waiting for that run; its connection goes
+                task.abort();
+                let _ = task.await;
+                if let Ok(mut r) = self.running.lock() {
+                    *r = None;
+                }
+            }
+        }
+        self.run_task = None;
+        self.cancel_sent = None;
+        let Connections {
+            work,
+            monitor,
+            info,
+            own_pids,
+            pooled,
+        } = conns;
+        self.work_cancel = work.cancel_handle();
+        // dropping the old connection closes it; the server rolls back what it had open
+        *self.work.lock().await = work;
+        self.monitor = Arc::new(monitor.client);
+        // the DDL connection reopens in the new database when next needed
+        self.ddl = None;
+        self.own_pids = own_pids;
+        self.version_num = info.version_num;
+        self.activity_q = Arc::new(activity::ActivityQueries::new(&info));
+        self.pooled = pooled;
+        self.work_lost = false;
+        self.monitor_lost = false;
+        if let Ok(mut s) = self.tx_status.lock() {
+            *s = TxStatus::Idle;
+        }
+        // the transaction mode (manual commit, on-error rollback) is pgdeck's and carries over
+        self.target = target;
+        self.reply(
+            id,
+            Ok(Reply::Switched {
+                target: self.target.display(),
+                read_only: info.read_only || self.settings.read_only,
+                info: Box::new(info),
+            }),
+            true,
+        );
     }
 
     fn notify(&self, which: Which, message: String, connected: bool) {

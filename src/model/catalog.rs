@@ -158,6 +158,17 @@ pub struct RoleItem {
     pub member_of: Vec<String>,
 }
 
+/// A database of the cluster, as the tree lists it (choosing another one reconnects to it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DatabaseItem {
+    pub name: String,
+    /// The database pgdeck is connected to.
+    pub current: bool,
+    /// Connections are allowed and this role has the CONNECT privilege.
+    pub can_connect: bool,
+    pub comment: Option<String>,
+}
+
 /// A schema and its relations.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Schema {
@@ -178,6 +189,8 @@ pub struct SchemaTree {
     pub roles: Vec<RoleItem>,
     /// Triggers and policies of every user schema.
     pub members: Vec<TableMember>,
+    /// The cluster's databases (not templates).
+    pub databases: Vec<DatabaseItem>,
 }
 
 impl SchemaTree {
@@ -262,11 +275,18 @@ impl SchemaTree {
             .filter(|m| fuzzy_match(pattern, &m.name))
             .cloned()
             .collect();
+        let databases = self
+            .databases
+            .iter()
+            .filter(|d| fuzzy_match(pattern, &d.name))
+            .cloned()
+            .collect();
         SchemaTree {
             schemas,
             extensions,
             roles,
             members,
+            databases,
         }
     }
 
@@ -377,6 +397,19 @@ impl SchemaTree {
                 }
                 if !r.member_of.is_empty() {
                     let _ = write!(line, "  member of {}", r.member_of.join(", "));
+                }
+                let _ = writeln!(out, "{line}");
+            }
+        }
+        if !self.databases.is_empty() {
+            let _ = writeln!(out, "databases ({})", self.databases.len());
+            for d in &self.databases {
+                let mut line = format!("  {}", quote_ident(&d.name));
+                if d.current {
+                    line.push_str("  (connected)");
+                }
+                if !d.can_connect {
+                    line.push_str("  (no CONNECT)");
                 }
                 let _ = writeln!(out, "{line}");
             }

@@ -181,6 +181,40 @@ pub struct ColumnDef {
     pub grants: Vec<GrantDef>,
     /// The identity sequence (identity columns) or the owned sequence (serial columns).
     pub sequence: Option<SequenceDef>,
+    /// The column's NOT NULL constraint, on servers that name them (PostgreSQL 18).
+    pub not_null_constraint: Option<NotNullDef>,
+}
+
+/// A NOT NULL constraint as PostgreSQL 18 keeps it in `pg_constraint` (contype `n`): named,
+/// inherited or local, possibly NO INHERIT or NOT VALID.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct NotNullDef {
+    pub name: String,
+    /// Declared on this table (not only inherited from a parent).
+    pub local: bool,
+    pub no_inherit: bool,
+    pub validated: bool,
+    pub comment: Option<String>,
+    /// For a partition: the name of the parent's NOT NULL constraint on the same column, which
+    /// `PARTITION OF` gives the partition.
+    pub parent_name: Option<String>,
+}
+
+impl NotNullDef {
+    /// `NOT NULL`, or `CONSTRAINT name NOT NULL` when the name is not the one PostgreSQL picks
+    /// for `table`.`column` (`<table>_<column>_not_null`, as pg_dump decides; a name the server
+    /// truncated to 63 bytes is written out), then `NO INHERIT`.
+    fn clause(&self, table: &str, column: &str) -> String {
+        let mut s = if self.name == format!("{table}_{column}_not_null") {
+            "NOT NULL".to_string()
+        } else {
+            format!("CONSTRAINT {} NOT NULL", quote_ident(&self.name))
+        };
+        if self.no_inherit {
+            s.push_str(" NO INHERIT");
+        }
+        s
+    }
 }
 
 /// A sequence.
@@ -335,11 +369,16 @@ pub struct RelationDef {
     pub populated: bool,
     pub comment: Option<String>,
     pub owner: String,
+    /// The server names NOT NULL constraints (PostgreSQL 18): columns carry
+    /// [`ColumnDef::not_null_constraint`] and the DDL writes those names instead of bare NOT NULL.
+    pub named_not_null: bool,
     /// The owner is the role reading the catalogs: no `OWNER TO` is written (the role running
     /// the DDL owns what it creates).
     pub owned_by_me: bool,
     /// Parents of a table that inherits (not a partition), quoted and qualified.
     pub inherits: Vec<String>,
+    /// A typed table's composite type (`CREATE TABLE t OF type`), as `format_type` writes it.
+    pub of_type: Option<String>,
     /// A foreign table's server.
     pub foreign_server: Option<String>,
     /// A foreign table's options (`schema_name=remote`).
@@ -377,9 +416,11 @@ impl RelationDef {
             view_definition: None,
             populated: true,
             comment: None,
+            named_not_null: false,
             owner: String::new(),
             owned_by_me: true,
             inherits: Vec::new(),
+            of_type: None,
             foreign_server: None,
             foreign_options: Vec::new(),
             grants: Vec::new(),
@@ -406,6 +447,134 @@ pub struct FunctionDef {
     /// Identity arguments, for COMMENT ON.
     pub arguments: String,
     pub comment: Option<String>,
+    /// An aggregate's definition (the server has no deparser for them).
+    pub aggregate: Option<Box<AggregateDef>>,
+}
+
+/// What CREATE AGGREGATE takes, from `pg_aggregate`. Function and type names are as the
+/// catalog session's search_path writes them (qualified under `pgdeck ddl`'s `pg_catalog`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct AggregateDef {
+    /// `pg_get_function_arguments`: `integer`, `double precision ORDER BY double precision`;
+    /// empty for an aggregate over `*`.
+    pub arguments: String,
+    /// `n` normal, `o` ordered-set, `h` hypothetical-set.
+    pub kind: String,
+    pub sfunc: String,
+    pub stype: String,
+    pub sspace: i32,
+    pub finalfunc: Option<String>,
+    pub finalfunc_extra: bool,
+    /// `r` READ_ONLY, `s` SHAREABLE, `w` READ_WRITE.
+    pub finalfunc_modify: String,
+    pub combinefunc: Option<String>,
+    pub serialfunc: Option<String>,
+    pub deserialfunc: Option<String>,
+    pub initcond: Option<String>,
+    pub msfunc: Option<String>,
+    pub minvfunc: Option<String>,
+    pub mstype: Option<String>,
+    pub msspace: i32,
+    pub mfinalfunc: Option<String>,
+    pub mfinalfunc_extra: bool,
+    pub mfinalfunc_modify: String,
+    pub minitcond: Option<String>,
+    /// `OPERATOR(schema.op)`.
+    pub sortop: Option<String>,
+    /// `proparallel`: `s`, `r` or `u`.
+    pub parallel: String,
+}
+
+impl AggregateDef {
+    /// The arguments as CREATE/COMMENT ON AGGREGATE write them (`*` for none).
+    fn signature(&self) -> &str {
+        if self.arguments.is_empty() {
+            "*"
+        } else {
+            &self.arguments
+        }
+    }
+
+    /// `CREATE AGGREGATE name(args) (...)`, options in pg_dump's order, each only when it is not
+    /// the default.
+    fn create_statement(&self, name: &QualName) -> String {
+        let modify = |m: &str| match m {
+            "s" => "SHAREABLE",
+            "w" => "READ_WRITE",
+            _ => "READ_ONLY",
+        };
+        // the final function's default mode: READ_ONLY, READ_WRITE for ordered-set aggregates
+        let default_modify = if self.kind == "n" { "r" } else { "w" };
+        let mut opts = vec![
+            format!("SFUNC = {}", self.sfunc),
+            format!("STYPE = {}", self.stype),
+        ];
+        if self.sspace != 0 {
+            opts.push(format!("SSPACE = {}", self.sspace));
+        }
+        if let Some(i) = &self.initcond {
+            opts.push(format!("INITCOND = {}", quote_literal(i)));
+        }
+        if let Some(f) = &self.finalfunc {
+            opts.push(format!("FINALFUNC = {f}"));
+            if self.finalfunc_extra {
+                opts.push("FINALFUNC_EXTRA".into());
+            }
+            if self.finalfunc_modify != default_modify {
+                opts.push(format!(
+                    "FINALFUNC_MODIFY = {}",
+                    modify(&self.finalfunc_modify)
+                ));
+            }
+        }
+        for (word, f) in [
+            ("COMBINEFUNC", &self.combinefunc),
+            ("SERIALFUNC", &self.serialfunc),
+            ("DESERIALFUNC", &self.deserialfunc),
+            ("MSFUNC", &self.msfunc),
+            ("MINVFUNC", &self.minvfunc),
+            ("MSTYPE", &self.mstype),
+        ] {
+            if let Some(f) = f {
+                opts.push(format!("{word} = {f}"));
+            }
+        }
+        if self.msspace != 0 {
+            opts.push(format!("MSSPACE = {}", self.msspace));
+        }
+        if let Some(i) = &self.minitcond {
+            opts.push(format!("MINITCOND = {}", quote_literal(i)));
+        }
+        if let Some(f) = &self.mfinalfunc {
+            opts.push(format!("MFINALFUNC = {f}"));
+            if self.mfinalfunc_extra {
+                opts.push("MFINALFUNC_EXTRA".into());
+            }
+            if self.mfinalfunc_modify != default_modify {
+                opts.push(format!(
+                    "MFINALFUNC_MODIFY = {}",
+                    modify(&self.mfinalfunc_modify)
+                ));
+            }
+        }
+        if let Some(op) = &self.sortop {
+            opts.push(format!("SORTOP = {op}"));
+        }
+        if self.kind == "h" {
+            opts.push("HYPOTHETICAL".into());
+        }
+        match self.parallel.as_str() {
+            "s" => opts.push("PARALLEL = safe".into()),
+            "r" => opts.push("PARALLEL = restricted".into()),
+            _ => {}
+        }
+        format!(
+            "CREATE AGGREGATE {}({}) (\n    {}\n);\n",
+            name.quoted(),
+            self.signature(),
+            opts.join(",\n    ")
+        )
+    }
 }
 
 /// An attribute of a composite type.
@@ -439,6 +608,8 @@ pub struct TypeDef {
     pub attributes: Vec<TypeAttribute>,
     pub range_subtype: Option<String>,
     pub comment: Option<String>,
+    /// A domain's NOT NULL constraint name (PostgreSQL 17 and later).
+    pub not_null_name: Option<String>,
 }
 
 /// Any object pgdeck writes DDL for.
@@ -505,7 +676,18 @@ fn inline_constraints(rel: &RelationDef) -> bool {
     rel.kind == DdlRelKind::Table && rel.parent.is_none()
 }
 
-fn column_line(col: &ColumnDef, in_partition: bool) -> String {
+/// The NOT NULL clause of a column defined in this CREATE TABLE. On PostgreSQL 18 it is the
+/// column's own constraint (with its name when not the default) and nothing when the constraint is
+/// only inherited (the parent brings it) or NOT VALID (added after); before 18 it is `attnotnull`.
+fn not_null_clause(rel: &RelationDef, col: &ColumnDef) -> Option<String> {
+    if !rel.named_not_null {
+        return col.not_null.then(|| "NOT NULL".to_string());
+    }
+    let nn = col.not_null_constraint.as_ref()?;
+    (nn.local && nn.validated).then(|| nn.clause(&rel.name.name, &col.name))
+}
+
+fn column_line(rel: &RelationDef, col: &ColumnDef) -> String {
     let mut line = format!("    {} {}", quote_ident(&col.name), col.type_name);
     if !col.fdw_options.is_empty() {
         let _ = write!(line, " {}", fdw_options(&col.fdw_options));
@@ -516,8 +698,7 @@ fn column_line(col: &ColumnDef, in_partition: bool) -> String {
     if let Some(g) = &col.generated_expr {
         let _ = write!(line, " GENERATED ALWAYS AS ({g}) STORED");
     }
-    if !in_partition
-        && !col.identity.is_empty()
+    if !col.identity.is_empty()
         && let Some(seq) = &col.sequence
     {
         let _ = write!(
@@ -535,10 +716,70 @@ fn column_line(col: &ColumnDef, in_partition: bool) -> String {
     if let Some(d) = &col.default_expr {
         let _ = write!(line, " DEFAULT {d}");
     }
-    if col.not_null {
-        line.push_str(" NOT NULL");
+    if let Some(nn) = not_null_clause(rel, col) {
+        let _ = write!(line, " {nn}");
     }
     line
+}
+
+/// PostgreSQL 18, a partition: the column spec (`col CONSTRAINT x NOT NULL`) its CREATE ...
+/// PARTITION OF needs when `PARTITION OF` alone would not give it this constraint (the parent has
+/// none on that column, or one with another name).
+fn partition_not_null_spec(rel: &RelationDef, col: &ColumnDef) -> Option<String> {
+    let nn = col.not_null_constraint.as_ref()?;
+    if !rel.named_not_null || !nn.validated || nn.parent_name.as_deref() == Some(nn.name.as_str()) {
+        return None;
+    }
+    Some(format!(
+        "    {} {}",
+        quote_ident(&col.name),
+        nn.clause(&rel.name.name, &col.name)
+    ))
+}
+
+/// PostgreSQL 18, an inheritance child: the table constraint (`CONSTRAINT x NOT NULL col`) for a
+/// column it inherits but holds a NOT NULL of its own on.
+fn inherited_column_not_null(rel: &RelationDef, col: &ColumnDef) -> Option<String> {
+    let nn = col.not_null_constraint.as_ref()?;
+    if !rel.named_not_null || col.local || !nn.local || !nn.validated {
+        return None;
+    }
+    let named = nn.name != format!("{}_{}_not_null", rel.name.name, col.name);
+    Some(format!(
+        "    {}NOT NULL {}{}",
+        if named {
+            format!("CONSTRAINT {} ", quote_ident(&nn.name))
+        } else {
+            String::new()
+        },
+        quote_ident(&col.name),
+        if nn.no_inherit { " NO INHERIT" } else { "" }
+    ))
+}
+
+/// The table constraints written inside a plain table's CREATE TABLE.
+fn inline_constraint_lines(rel: &RelationDef) -> Vec<String> {
+    if !inline_constraints(rel) {
+        return Vec::new();
+    }
+    rel.constraints
+        .iter()
+        .filter(|c| c.local && !c.from_parent && !c.not_valid())
+        .map(|c| format!("    CONSTRAINT {} {}", quote_ident(&c.name), c.definition))
+        .collect()
+}
+
+/// A typed table's column: `col WITH OPTIONS DEFAULT ... NOT NULL`, when it has a default or a
+/// NOT NULL of its own (type, collation and the rest come from the type).
+fn typed_column_spec(rel: &RelationDef, col: &ColumnDef) -> Option<String> {
+    let mut spec = String::new();
+    if let Some(d) = &col.default_expr {
+        let _ = write!(spec, " DEFAULT {d}");
+    }
+    if let Some(nn) = not_null_clause(rel, col) {
+        let _ = write!(spec, " {nn}");
+    }
+    (!spec.is_empty()).then(|| format!("    {} WITH OPTIONS{spec}", quote_ident(&col.name)))
 }
 
 fn create_table(out: &mut String, rel: &RelationDef) {
@@ -552,25 +793,41 @@ fn create_table(out: &mut String, rel: &RelationDef) {
     );
     if let (Some(parent), Some(bound)) = (&rel.parent, &rel.partition_bound) {
         let _ = write!(out, " PARTITION OF {}", parent.quoted());
+        let specs: Vec<String> = rel
+            .columns
+            .iter()
+            .filter_map(|c| partition_not_null_spec(rel, c))
+            .collect();
+        if !specs.is_empty() {
+            let _ = write!(out, " (\n{}\n)", specs.join(",\n"));
+        }
         let _ = write!(out, "\n{bound}");
-    } else {
+    } else if let Some(of_type) = &rel.of_type {
+        // a typed table's columns come from its type: only their own defaults and NOT NULL
+        let _ = write!(out, " OF {of_type}");
         let mut lines: Vec<String> = rel
             .columns
             .iter()
-            .filter(|c| c.local)
-            .map(|c| column_line(c, false))
+            .filter_map(|c| typed_column_spec(rel, c))
             .collect();
-        if inline_constraints(rel) {
-            for c in &rel.constraints {
-                if c.local && !c.from_parent && !c.not_valid() {
-                    lines.push(format!(
-                        "    CONSTRAINT {} {}",
-                        quote_ident(&c.name),
-                        c.definition
-                    ));
-                }
-            }
+        lines.extend(inline_constraint_lines(rel));
+        if !lines.is_empty() {
+            let _ = write!(out, " (\n{}\n)", lines.join(",\n"));
         }
+    } else {
+        // inherited columns' own NOT NULL constraints in column order, as pg_dump writes them
+        let mut lines: Vec<String> = rel
+            .columns
+            .iter()
+            .filter_map(|c| {
+                if c.local {
+                    Some(column_line(rel, c))
+                } else {
+                    inherited_column_not_null(rel, c)
+                }
+            })
+            .collect();
+        lines.extend(inline_constraint_lines(rel));
         let _ = write!(out, " (\n{}\n)", lines.join(",\n"));
         if !rel.inherits.is_empty() {
             let _ = write!(out, "\nINHERITS ({})", rel.inherits.join(", "));
@@ -613,7 +870,8 @@ fn column_alters(out: &mut String, rel: &RelationDef) {
                     "ALTER TABLE ONLY {name} ALTER COLUMN {cname} SET DEFAULT {d};"
                 );
             }
-            if col.not_null {
+            // PostgreSQL 18 writes these in the CREATE TABLE, with their names
+            if col.not_null && !rel.named_not_null {
                 let _ = writeln!(
                     out,
                     "ALTER TABLE ONLY {name} ALTER COLUMN {cname} SET NOT NULL;"
@@ -701,6 +959,29 @@ fn other_constraints(out: &mut String, rel: &RelationDef, kind: &str) {
             quote_ident(&c.name),
             c.definition
         );
+    }
+}
+
+/// PostgreSQL 18: NOT VALID NOT NULL constraints, added after the table as pg_dump does (without
+/// ONLY: children created later inherit them as they did the original's).
+fn invalid_not_nulls(out: &mut String, rel: &RelationDef) {
+    if !rel.named_not_null {
+        return;
+    }
+    for col in &rel.columns {
+        if let Some(nn) = &col.not_null_constraint
+            && nn.local
+            && !nn.validated
+        {
+            let _ = writeln!(
+                out,
+                "ALTER TABLE {} ADD CONSTRAINT {} NOT NULL {}{} NOT VALID;",
+                rel.name.quoted(),
+                quote_ident(&nn.name),
+                quote_ident(&col.name),
+                if nn.no_inherit { " NO INHERIT" } else { "" }
+            );
+        }
     }
 }
 
@@ -851,6 +1132,18 @@ fn comments(out: &mut String, rel: &RelationDef) {
             &c.comment,
         );
     }
+    // PostgreSQL 18's NOT NULL constraints: each table's row has its own comment
+    for nn in rel
+        .columns
+        .iter()
+        .filter_map(|c| c.not_null_constraint.as_ref())
+    {
+        comment_on(
+            out,
+            &format!("CONSTRAINT {} ON {name}", quote_ident(&nn.name)),
+            &nn.comment,
+        );
+    }
     for i in &rel.indexes {
         comment_on(
             out,
@@ -972,6 +1265,7 @@ fn table_ddl(rel: &RelationDef) -> String {
     }
     for r in &all {
         other_constraints(&mut rest, r, "c");
+        invalid_not_nulls(&mut rest, r);
     }
     for r in &all {
         other_constraints(&mut rest, r, "f");
@@ -1146,14 +1440,29 @@ pub fn relation_ddl(rel: &RelationDef) -> String {
     }
 }
 
-/// The DDL of a function or procedure (`pg_get_functiondef`) with its comment. Aggregates have no
-/// server-side deparser: they get a comment saying so.
+/// The DDL of a function or procedure (`pg_get_functiondef`), or of an aggregate (assembled from
+/// `pg_aggregate`: the server has no deparser for them), with its comment.
 pub fn function_ddl(f: &FunctionDef) -> String {
     let mut out = String::new();
+    if let Some(agg) = &f.aggregate {
+        out.push_str(&agg.create_statement(&f.name));
+        // COMMENT ON AGGREGATE takes the arguments as written (ORDER BY included), `*` for none
+        let args = if f.arguments.is_empty() {
+            "*"
+        } else {
+            &f.arguments
+        };
+        comment_on(
+            &mut out,
+            &format!("AGGREGATE {}({args})", f.name.quoted()),
+            &f.comment,
+        );
+        return out;
+    }
     let Some(def) = &f.definition else {
         let _ = writeln!(
             out,
-            "-- {}({}) is an aggregate: pgdeck does not write aggregate DDL",
+            "-- {}({}): the server gave no definition",
             f.name.quoted(),
             f.arguments
         );
@@ -1196,7 +1505,13 @@ pub fn type_ddl(t: &TypeDef) -> String {
                 let _ = write!(out, " DEFAULT {d}");
             }
             if t.not_null {
-                out.push_str(" NOT NULL");
+                // PostgreSQL 17 and later name it; the default is `<domain>_not_null`
+                match &t.not_null_name {
+                    Some(n) if *n != format!("{}_not_null", t.name.name) => {
+                        let _ = write!(out, " CONSTRAINT {} NOT NULL", quote_ident(n));
+                    }
+                    _ => out.push_str(" NOT NULL"),
+                }
             }
             for c in &t.constraints {
                 let _ = write!(
@@ -1380,6 +1695,123 @@ mod tests {
         );
     }
 
+    fn nn(name: &str, local: bool) -> Option<NotNullDef> {
+        Some(NotNullDef {
+            name: name.into(),
+            local,
+            validated: true,
+            ..NotNullDef::default()
+        })
+    }
+
+    /// PostgreSQL 18: NOT NULL constraints keep their names (bare NOT NULL when the name is the
+    /// default), inherited-only ones are left to the parent, a child's own one on an inherited
+    /// column is a table constraint, a partition names the ones PARTITION OF would not give it,
+    /// NOT VALID ones come after the table.
+    #[test]
+    fn named_not_null_constraints() {
+        let mut t = RelationDef::new(QualName::new("app", "T x"), DdlRelKind::Table);
+        t.named_not_null = true;
+        t.inherits = vec!["app.base".into()];
+        let mut a = col("a", "integer");
+        a.not_null = true;
+        a.not_null_constraint = nn("T x_a_not_null", true);
+        let mut b = col("b", "integer");
+        b.not_null = true;
+        b.not_null_constraint = nn("b; nn", true);
+        if let Some(n) = b.not_null_constraint.as_mut() {
+            n.no_inherit = true;
+        }
+        let mut inherited = col("id", "integer");
+        inherited.local = false;
+        inherited.not_null = true;
+        inherited.not_null_constraint = nn("base_id_not_null", false);
+        let mut own = col("note", "text");
+        own.local = false;
+        own.not_null = true;
+        own.not_null_constraint = nn("mine", true);
+        let mut invalid = col("c", "integer");
+        invalid.not_null_constraint = nn("c_nn", true);
+        if let Some(n) = invalid.not_null_constraint.as_mut() {
+            n.validated = false;
+        }
+        t.columns = vec![inherited, own, a, b, invalid];
+        let ddl = relation_ddl(&t);
+        assert_eq!(
+            ddl,
+            "CREATE TABLE app.\"T x\" (\n    CONSTRAINT mine NOT NULL note,\n    a integer NOT NULL,\n    b integer CONSTRAINT \"b; nn\" NOT NULL NO INHERIT,\n    c integer\n)\nINHERITS (app.base);\n\nALTER TABLE app.\"T x\" ADD CONSTRAINT c_nn NOT NULL c NOT VALID;\n",
+            "\n{ddl}"
+        );
+
+        let mut part = RelationDef::new(QualName::new("app", "p1"), DdlRelKind::Table);
+        part.named_not_null = true;
+        part.parent = Some(QualName::new("app", "p"));
+        part.partition_bound = Some("FOR VALUES IN (1)".into());
+        let mut same = col("a", "integer");
+        same.local = false;
+        same.not_null = true;
+        same.not_null_constraint = nn("p_a_not_null", false);
+        if let Some(n) = same.not_null_constraint.as_mut() {
+            n.parent_name = Some("p_a_not_null".into());
+        }
+        let mut other = col("b", "integer");
+        other.local = false;
+        other.not_null = true;
+        other.not_null_constraint = nn("p1_b_not_null", false);
+        if let Some(n) = other.not_null_constraint.as_mut() {
+            n.parent_name = Some("p_b_not_null".into());
+        }
+        part.columns = vec![same, other];
+        assert_eq!(
+            relation_ddl(&part),
+            "CREATE TABLE app.p1 PARTITION OF app.p (\n    b NOT NULL\n)\nFOR VALUES IN (1);\n"
+        );
+    }
+
+    #[test]
+    fn typed_tables_and_aggregates() {
+        let mut t = RelationDef::new(QualName::new("app", "T"), DdlRelKind::Table);
+        t.of_type = Some("app.\"Pair\"".into());
+        let mut a = col("a", "integer");
+        a.not_null = true;
+        a.default_expr = Some("1".into());
+        t.columns = vec![a, col("b", "text")];
+        assert_eq!(
+            relation_ddl(&t),
+            "CREATE TABLE app.\"T\" OF app.\"Pair\" (\n    a WITH OPTIONS DEFAULT 1 NOT NULL\n);\n"
+        );
+        t.columns[0].default_expr = None;
+        t.columns[0].not_null = false;
+        assert_eq!(
+            relation_ddl(&t),
+            "CREATE TABLE app.\"T\" OF app.\"Pair\";\n"
+        );
+
+        let f = FunctionDef {
+            name: QualName::new("app", "Agg; x"),
+            kind: "a".into(),
+            definition: None,
+            arguments: String::new(),
+            comment: Some("it's".into()),
+            aggregate: Some(Box::new(AggregateDef {
+                kind: "n".into(),
+                sfunc: "app.step".into(),
+                stype: "internal".into(),
+                sspace: 64,
+                finalfunc: Some("app.fin".into()),
+                finalfunc_modify: "s".into(),
+                mfinalfunc_modify: "r".into(),
+                initcond: Some("{a'b}".into()),
+                parallel: "r".into(),
+                ..AggregateDef::default()
+            })),
+        };
+        assert_eq!(
+            function_ddl(&f),
+            "CREATE AGGREGATE app.\"Agg; x\"(*) (\n    SFUNC = app.step,\n    STYPE = internal,\n    SSPACE = 64,\n    INITCOND = '{a''b}',\n    FINALFUNC = app.fin,\n    FINALFUNC_MODIFY = SHAREABLE,\n    PARALLEL = restricted\n);\nCOMMENT ON AGGREGATE app.\"Agg; x\"(*) IS 'it''s';\n"
+        );
+    }
+
     #[test]
     fn enum_and_domain_types() {
         let t = TypeDef {
@@ -1394,6 +1826,7 @@ mod tests {
             attributes: vec![],
             range_subtype: None,
             comment: None,
+            not_null_name: None,
         };
         assert_eq!(
             type_ddl(&t),

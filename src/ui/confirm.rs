@@ -20,6 +20,8 @@ pub enum OnConfirm {
     RunPending,
     /// The activity pane's pending cancel/terminate or statistics reset.
     Activity,
+    /// Reconnect to the database the app holds (chosen in the schema tree).
+    SwitchDatabase,
 }
 
 /// An open confirmation dialog.

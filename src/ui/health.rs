@@ -56,6 +56,8 @@ pub struct HealthPane {
     /// The settings view, and whether it is shown instead of the findings.
     settings: SettingsView,
     showing_settings: bool,
+    /// Only this table's findings (schema, table), as "open the table's findings" asks.
+    table: Option<(String, String)>,
 }
 
 impl HealthPane {
@@ -98,6 +100,53 @@ impl HealthPane {
             schema: None,
             only: Vec::new(),
         }));
+    }
+
+    /// Forget the report (it was of another database); the next time the pane is shown it runs
+    /// again. The thresholds and the filter stay.
+    pub fn reset(&mut self) {
+        let config = std::mem::take(&mut self.config);
+        *self = HealthPane {
+            settings: SettingsView::new(config.tune.clone()),
+            config,
+            filter: std::mem::take(&mut self.filter),
+            page: self.page,
+            ..HealthPane::default()
+        };
+    }
+
+    /// Show only the findings of one table (until `back`); the report runs if it has not yet.
+    pub fn show_table(&mut self, schema: String, table: String) {
+        self.table = Some((schema, table));
+        self.filter.clear();
+        self.filtering = false;
+        self.selected = 0;
+        self.moved = false;
+    }
+
+    /// The table the pane is narrowed to.
+    pub fn table_filter(&self) -> Option<&(String, String)> {
+        self.table.as_ref()
+    }
+
+    /// The thresholds the report runs with.
+    pub fn config(&self) -> &HealthConfig {
+        &self.config
+    }
+
+    /// One table's findings from the last complete report, if there is one (a report still
+    /// running, or one that could not start, gives `None`).
+    pub fn report_findings(&self, schema: &str, table: &str) -> Option<Vec<Finding>> {
+        if self.finished.is_none() || self.error.is_some() {
+            return None;
+        }
+        Some(
+            self.findings
+                .iter()
+                .filter(|f| f.schema == schema && f.table.as_deref() == Some(table))
+                .cloned()
+                .collect(),
+        )
     }
 
     /// The fix the user asked to edit, once (from the findings or the settings view).
@@ -151,6 +200,11 @@ impl HealthPane {
             .iter()
             .enumerate()
             .filter(|(_, f)| group.is_none_or(|g| f.group() == g))
+            .filter(|(_, f)| {
+                self.table
+                    .as_ref()
+                    .is_none_or(|(s, t)| f.schema == *s && f.table.as_deref() == Some(t))
+            })
             .filter(|(_, f)| {
                 needle.is_empty()
                     || f.group().contains(&needle)
@@ -263,6 +317,7 @@ impl Pane for HealthPane {
             }
             Action::Back => {
                 self.filter.clear();
+                self.table = None;
                 self.filtering = false;
                 self.group = None;
                 self.clamp();
@@ -458,6 +513,18 @@ impl Pane for HealthPane {
             line.extend(cx.hint(Section::Health, Action::CycleGroup, "next group"));
             head.push(Line::from(line));
         }
+        if let Some((s, t)) = &self.table {
+            let mut line = vec![
+                Span::styled("table: ", cx.theme.accent),
+                Span::raw(format!(
+                    "{}.{}  ",
+                    visible(&crate::model::ident::quote_ident(s)),
+                    visible(&crate::model::ident::quote_ident(t))
+                )),
+            ];
+            line.extend(cx.hint(Section::List, Action::Back, "shows every table"));
+            head.push(Line::from(line));
+        }
         if self.filtering || !self.filter.is_empty() {
             let style = if self.filtering {
                 cx.theme.accent
@@ -493,6 +560,8 @@ impl Pane for HealthPane {
                 "No findings: every check passed.".to_string()
             } else if let (Some(g), true) = (self.group, self.filter.is_empty()) {
                 format!("No findings in {}.", GROUPS[g].1)
+            } else if self.table.is_some() && self.filter.is_empty() {
+                "No findings for this table.".to_string()
             } else {
                 "No finding matches the filter.".to_string()
             };

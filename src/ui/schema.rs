@@ -20,6 +20,7 @@ use super::{Handled, Pane, RenderCx};
 use crate::action::Action;
 use crate::db::{Reply, Request, RequestId, Requests, Response};
 use crate::model::catalog::{RelKind, SchemaTree};
+use crate::model::health::Finding;
 use crate::model::ident::quote_ident;
 use crate::model::table_detail::{LineKind, TableDetail};
 
@@ -30,6 +31,20 @@ enum DetailMode {
     Ddl,
     /// The applied history of a migration tool's table.
     Migrations,
+}
+
+/// The health findings of the table in the detail view.
+#[derive(Debug)]
+enum TableFindings {
+    Loading,
+    Loaded {
+        findings: Vec<Finding>,
+        /// Checks that could not run, with why.
+        failed: Vec<(String, String)>,
+        /// Taken from the last health report rather than checked for this table now.
+        from_report: bool,
+    },
+    Failed(String),
 }
 
 /// The detail (or DDL) of one relation, drawn over the main area while open.
@@ -45,6 +60,8 @@ struct DetailView {
     /// An exact count, when asked for.
     count: Option<i64>,
     migrations: Option<crate::model::migrations::History>,
+    /// The table's health findings (tables, partitioned tables, materialized and foreign tables).
+    findings: Option<TableFindings>,
     scroll: usize,
 }
 
@@ -97,10 +114,14 @@ enum Node {
         schema: usize,
         idx: usize,
     },
-    /// `extensions` (0) or `roles` (1), after the schemas.
+    /// `extensions` (0) or `roles` (1), after the schemas; `databases` (2), before them.
     Section {
         which: u8,
         count: usize,
+    },
+    /// A database of the cluster (index into the tree's databases): `select` switches to it.
+    Database {
+        idx: usize,
     },
     Extension {
         idx: usize,
@@ -114,6 +135,9 @@ enum Node {
         rel: usize,
     },
 }
+
+/// The databases section.
+const SECTION_DATABASES: u8 = 2;
 
 /// Group numbers after the relation kinds' (0-4).
 const GROUP_FUNCTIONS: u8 = 5;
@@ -163,6 +187,15 @@ pub struct SchemaPane {
     /// Put a SELECT of every column into the editor when this table's detail arrives.
     select_when_loaded: Option<u32>,
     detail_page: usize,
+    /// The database the user chose to switch to (the app asks, reconnects and reloads).
+    switch_to: Option<String>,
+    /// A detail view wants its table's health findings: (oid, schema, table). The app answers
+    /// from the last health report or asks the monitor connection.
+    findings_wanted: Option<(u32, String, String)>,
+    /// The request for the open detail's findings.
+    findings_req: Option<RequestId>,
+    /// The user asked for a table's findings in the health pane: (schema, table).
+    open_findings: Option<(String, String)>,
 }
 
 impl SchemaPane {
@@ -196,6 +229,56 @@ impl SchemaPane {
         self.message.take()
     }
 
+    /// The table whose findings the open detail needs (oid, schema, table), once.
+    pub fn take_findings_wanted(&mut self) -> Option<(u32, String, String)> {
+        self.findings_wanted.take()
+    }
+
+    /// The findings of the open detail's table are being loaded by request `id`.
+    pub fn findings_requested(&mut self, id: RequestId) {
+        self.findings_req = Some(id);
+    }
+
+    /// Findings for the detail of table `oid` (from the health report or a check for it).
+    pub fn set_findings(
+        &mut self,
+        oid: u32,
+        findings: Vec<Finding>,
+        failed: Vec<(String, String)>,
+        from_report: bool,
+    ) {
+        if let Some(d) = &mut self.detail
+            && d.oid == oid
+        {
+            d.findings = Some(TableFindings::Loaded {
+                findings,
+                failed,
+                from_report,
+            });
+        }
+    }
+
+    /// The table whose findings the user wants in the health pane (schema, table), once.
+    pub fn take_open_findings(&mut self) -> Option<(String, String)> {
+        self.open_findings.take()
+    }
+
+    /// The database the user chose in the tree, once.
+    pub fn take_switch(&mut self) -> Option<String> {
+        self.switch_to.take()
+    }
+
+    /// Forget everything of the database left (tree, expansions, open detail, requests in flight)
+    /// and load the tree of the one now connected to. The system-schema toggle stays.
+    pub fn reset(&mut self, requests: &Requests) {
+        let show_system = self.show_system;
+        *self = SchemaPane {
+            show_system,
+            ..SchemaPane::default()
+        };
+        self.load(requests);
+    }
+
     /// Close the detail or DDL view.
     pub fn close_detail(&mut self) {
         self.detail = None;
@@ -226,6 +309,9 @@ impl SchemaPane {
                     lines = t.lines();
                     if let Some(n) = d.count {
                         lines.insert(1, (LineKind::Text, format!("{n} rows (exact count)")));
+                    }
+                    if let Some(f) = &d.findings {
+                        findings_lines(&mut lines, f);
                     }
                 }
                 None => lines.push((LineKind::Text, "loading…".into())),
@@ -316,6 +402,7 @@ impl SchemaPane {
             error: None,
             count: None,
             migrations: None,
+            findings: None,
             scroll: 0,
         });
         view.mode = mode;
@@ -337,6 +424,11 @@ impl SchemaPane {
                 } else {
                     self.pending
                         .push(requests.send(Request::LoadTableDetail { oid }));
+                    // views have no findings of their own
+                    if view.findings.is_none() && rel_kind != Some(RelKind::View) {
+                        view.findings = Some(TableFindings::Loading);
+                        self.findings_wanted = Some((oid, view.schema.clone(), view.name.clone()));
+                    }
                 }
             }
             DetailMode::Ddl if view.ddl.is_none() => {
@@ -442,6 +534,7 @@ impl SchemaPane {
                     super::migrations::node_label(&s.name, &s.relations[*rel].name)
                         .unwrap_or_default()
                 }
+                Node::Database { idx } => tree.databases[*idx].name.clone(),
             })
             .collect()
     }
@@ -478,6 +571,18 @@ impl SchemaPane {
         };
         let filtering = !self.filter.is_empty();
         let mut out = Vec::new();
+        let dbs: Vec<usize> = (0..tree.databases.len())
+            .filter(|&i| self.matches(&tree.databases[i].name))
+            .collect();
+        if !dbs.is_empty() {
+            out.push(Node::Section {
+                which: SECTION_DATABASES,
+                count: dbs.len(),
+            });
+            if filtering || self.expanded_sections.contains(&SECTION_DATABASES) {
+                out.extend(dbs.into_iter().map(|idx| Node::Database { idx }));
+            }
+        }
         for (si, s) in tree.schemas.iter().enumerate() {
             if s.system && !self.show_system {
                 continue;
@@ -682,6 +787,20 @@ impl SchemaPane {
                 // no rows to preview: show the definition (a trigger's or policy's table DDL)
                 self.select_ddl = true;
             }
+            Node::Database { idx } => {
+                let d = &tree.databases[idx];
+                if d.current {
+                    self.message = Some(format!("already connected to {}", quote_ident(&d.name)));
+                } else if !d.can_connect {
+                    self.message = Some(format!(
+                        "{} refuses connections (datallowconn is off, or this role has no \
+                         CONNECT privilege)",
+                        quote_ident(&d.name)
+                    ));
+                } else {
+                    self.switch_to = Some(d.name.clone());
+                }
+            }
             _ => self.toggle(node, None),
         }
     }
@@ -773,6 +892,60 @@ impl SchemaPane {
     }
 }
 
+/// The detail view's health section: the table's findings, most severe first, and the checks
+/// that could not run.
+fn findings_lines(lines: &mut Vec<(LineKind, String)>, f: &TableFindings) {
+    match f {
+        TableFindings::Loading => {
+            lines.push((LineKind::Section, "health findings".into()));
+            lines.push((LineKind::Text, "  checking…".into()));
+        }
+        TableFindings::Failed(e) => {
+            lines.push((LineKind::Section, "health findings".into()));
+            lines.push((LineKind::Warn, format!("  the checks could not run: {e}")));
+        }
+        TableFindings::Loaded {
+            findings,
+            failed,
+            from_report,
+        } => {
+            lines.push((
+                LineKind::Section,
+                format!(
+                    "health findings ({}{})",
+                    findings.len(),
+                    if *from_report {
+                        ", from the last health report"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+            if findings.is_empty() {
+                lines.push((LineKind::Text, "  none: every check passed".into()));
+            }
+            for x in findings {
+                let object = x
+                    .object
+                    .as_deref()
+                    .map(|o| format!(" {}", quote_ident(o)))
+                    .unwrap_or_default();
+                lines.push((
+                    if x.severity == crate::model::health::Severity::Info {
+                        LineKind::Text
+                    } else {
+                        LineKind::Warn
+                    },
+                    format!("  {} {}{object}: {}", x.severity.name(), x.check, x.message),
+                ));
+            }
+            for (check, e) in failed {
+                lines.push((LineKind::Warn, format!("  {check}: could not run: {e}")));
+            }
+        }
+    }
+}
+
 fn flip<T: std::hash::Hash + Eq>(set: &mut HashSet<T>, key: T, open: Option<bool>) {
     let want = open.unwrap_or(!set.contains(&key));
     if want {
@@ -783,7 +956,11 @@ fn flip<T: std::hash::Hash + Eq>(set: &mut HashSet<T>, key: T, open: Option<bool
 }
 
 fn section_label(which: u8) -> &'static str {
-    if which == 0 { "extensions" } else { "roles" }
+    match which {
+        0 => "extensions",
+        SECTION_DATABASES => "databases",
+        _ => "roles",
+    }
 }
 
 fn group_label(order: u8) -> &'static str {
@@ -867,6 +1044,19 @@ impl Pane for SchemaPane {
                 }
                 return Handled::Yes;
             }
+            Action::OpenFindings => {
+                let table = match &self.detail {
+                    Some(d) => Some((d.schema.clone(), d.name.clone())),
+                    None => self
+                        .current_relation()
+                        .map(|(schema, name, ..)| (schema, name)),
+                };
+                match table {
+                    Some(t) => self.open_findings = Some(t),
+                    None => self.message = Some("findings are listed per table".into()),
+                }
+                return Handled::Yes;
+            }
             Action::ToggleSystem => {
                 self.show_system = !self.show_system;
                 self.dirty();
@@ -901,7 +1091,9 @@ impl Pane for SchemaPane {
                                     Node::Group { .. } | Node::Migrations { .. },
                                     Node::Schema { .. }
                                 ) | (
-                                    Node::Extension { .. } | Node::Role { .. },
+                                    Node::Extension { .. }
+                                        | Node::Role { .. }
+                                        | Node::Database { .. },
                                     Node::Section { .. }
                                 )
                             )
@@ -914,7 +1106,8 @@ impl Pane for SchemaPane {
                                 | Node::Member { .. }
                                 | Node::Extension { .. }
                                 | Node::Role { .. }
-                                | Node::Migrations { .. },
+                                | Node::Migrations { .. }
+                                | Node::Database { .. },
                                 Some(p),
                             ) => self.selected = p,
                             _ => self.toggle(&node, Some(false)),
@@ -981,10 +1174,25 @@ impl Pane for SchemaPane {
     }
 
     fn waits_for(&self, id: RequestId) -> bool {
-        self.waiting == Some(id) || self.pending.contains(&id)
+        self.waiting == Some(id) || self.pending.contains(&id) || self.findings_req == Some(id)
     }
 
     fn on_reply(&mut self, response: Response) {
+        if self.findings_req == Some(response.id) {
+            self.findings_req = None;
+            match response.reply {
+                Ok(Reply::TableFindings { oid, findings }) => {
+                    self.set_findings(oid, findings.findings, findings.failed, false)
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    if let Some(d) = &mut self.detail {
+                        d.findings = Some(TableFindings::Failed(e.to_string()));
+                    }
+                }
+            }
+            return;
+        }
         if self.pending.contains(&response.id) {
             self.pending.retain(|&p| p != response.id);
             self.on_detail_reply(response);
@@ -1224,6 +1432,16 @@ impl Pane for SchemaPane {
                             ""
                         };
                         (2, "", r.name.clone(), right.to_string(), cx.theme.base)
+                    }
+                    Node::Database { idx } => {
+                        let d = &tree.databases[idx];
+                        if d.current {
+                            (2, "● ", d.name.clone(), "connected".into(), cx.theme.accent)
+                        } else if d.can_connect {
+                            (2, "  ", d.name.clone(), String::new(), cx.theme.base)
+                        } else {
+                            (2, "  ", d.name.clone(), "no CONNECT".into(), cx.theme.muted)
+                        }
                     }
                 };
                 let name = visible(&name).into_owned();

@@ -508,3 +508,85 @@ async fn bloat_is_estimated_measured_with_pgstattuple_and_reindex_fixes_index_bl
     let (after, _) = report(&ci, HealthConfig::default()).await;
     assert!(found(&after, "index_bloat", "bloated_pkey").is_none());
 }
+
+/// A table detail's findings (the checks run for that table only, through the worker) are exactly
+/// the full report's findings for that table, hostile names included, and nothing of other tables.
+#[tokio::test]
+async fn one_tables_findings_are_the_reports_for_that_table() {
+    let (name, ci) = fresh_db("health_table");
+    plant(&name);
+    // a partitioned table: its partitions' index usage rolls up into the parent's index
+    cluster()
+        .psql(
+            &name,
+            "create table pt (id int, k int) partition by range (id);
+             create table pt_1 partition of pt for values from (0) to (10);
+             create table pt_2 partition of pt for values from (10) to (20);
+             create index pt_k on pt (k);",
+        )
+        .expect("partitioned");
+    let (all, errors) = report(&ci, HealthConfig::default()).await;
+    assert!(errors.is_empty(), "{errors:?}");
+    let t = target(&ci);
+    let settings = Settings::default();
+    let conns = db::open(&t, &settings).await.expect("open");
+    let (requests, mut events) = Worker::spawn(conns, t, settings);
+    let key = |f: &Finding| {
+        (
+            f.check.clone(),
+            f.schema.clone(),
+            f.table.clone(),
+            f.object.clone(),
+            f.severity,
+        )
+    };
+    for (schema, table) in [
+        ("public", "dup"),
+        ("public", "fk_child"),
+        ("public", "nopk"),
+        ("public", "clean_child"),
+        ("public", "pt"),
+        ("public", "pt_1"),
+        ("Odd Schema", "x\"; drop table nopk; --"),
+    ] {
+        let id = requests.send(Request::LoadTableFindings {
+            oid: 7,
+            schema: schema.into(),
+            table: table.into(),
+            config: Box::default(),
+        });
+        let resp = loop {
+            let ev = tokio::time::timeout(Duration::from_secs(30), events.recv())
+                .await
+                .expect("findings in time")
+                .expect("worker alive");
+            if let WorkerEvent::Response(r) = ev
+                && r.id == id
+            {
+                break r;
+            }
+        };
+        let Ok(Reply::TableFindings { oid, findings }) = resp.reply else {
+            panic!("{table}: {:?}", resp.reply);
+        };
+        assert_eq!(oid, 7);
+        assert!(findings.failed.is_empty(), "{:?}", findings.failed);
+        let got: BTreeSet<_> = findings.findings.iter().map(key).collect();
+        let want: BTreeSet<_> = all
+            .iter()
+            .filter(|f| f.schema == schema && f.table.as_deref() == Some(table))
+            .map(key)
+            .collect();
+        assert_eq!(got, want, "{schema}.{table}");
+        if !matches!(table, "clean_child" | "pt_1") {
+            assert!(!got.is_empty(), "{table} has planted findings");
+        }
+        if table == "pt" {
+            assert!(
+                got.iter()
+                    .any(|k| k.0 == "unused_index" && k.3.as_deref() == Some("pt_k")),
+                "{got:?}"
+            );
+        }
+    }
+}

@@ -15,6 +15,7 @@ mod query;
 mod schema;
 mod settings;
 mod standby;
+mod switch;
 mod tui;
 mod wire;
 mod worker;

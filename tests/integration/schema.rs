@@ -16,25 +16,59 @@ create domain app.posint as integer default 1 not null constraint posint_positiv
 create type app.pair as (a integer, b text collate "C");
 create function app.touch() returns trigger language plpgsql as $$begin return new; end$$;
 create function app.next_code() returns integer language sql as 'select 42';
+create function app.int_sum(integer, integer) returns integer language sql immutable as 'select $1 + coalesce($2, 0)';
+create function app.int_fin(integer) returns text language sql immutable as 'select $1::text';
 create foreign data wrapper dummy;
 create server "remote srv" foreign data wrapper dummy;
 "#;
 
-/// The objects whose DDL pgdeck writes, in an order where each one's references exist.
-/// [`OBJECTS`] for the server of database `db`: column compression came with PostgreSQL 14.
-fn objects_sql(db: &str) -> String {
-    let version: u32 = cluster()
+fn server_version(db: &str) -> u32 {
+    cluster()
         .psql(db, "show server_version_num")
         .expect("version")
         .trim()
         .parse()
-        .expect("a number");
-    if version < 140000 {
+        .expect("a number")
+}
+
+/// The objects whose DDL pgdeck writes, in an order where each one's references exist.
+/// [`OBJECTS`] for the server of database `db`: column compression came with PostgreSQL 14;
+/// named, NO INHERIT and NOT VALID NOT NULL constraints with 18 ([`OBJECTS_18`]).
+fn objects_sql(db: &str) -> String {
+    let version = server_version(db);
+    let mut sql = if version < 140000 {
         OBJECTS.replace(" compression pglz", "")
     } else {
         OBJECTS.to_string()
+    };
+    if version >= 180000 {
+        sql.push_str(OBJECTS_18);
     }
+    sql
 }
+
+/// [`NAMES`] for the server of database `db`.
+fn names(db: &str) -> Vec<&'static str> {
+    let mut names = NAMES.to_vec();
+    if server_version(db) >= 180000 {
+        names.extend_from_slice(NAMES_18);
+    }
+    names
+}
+
+/// PostgreSQL 18 keeps NOT NULL constraints in pg_constraint with names: table-level ones, NO
+/// INHERIT, NOT VALID (added after the table), comments, and a child inheriting them.
+const OBJECTS_18: &str = r#"
+create table app.nn18 (a int, b int not null no inherit, "c;d" int, e int,
+  constraint "c;d nn" not null "c;d", not null e);
+alter table app.nn18 add constraint nn18_a_nn not null a not valid;
+comment on constraint nn18_a_nn on app.nn18 is 'invalid';
+comment on constraint "c;d nn" on app.nn18 is 'named';
+create table app.nn18_child (f int) inherits (app.nn18);
+alter table app.nn18_child add constraint "child b" not null b;
+"#;
+
+const NAMES_18: &[&str] = &["app.nn18", "app.nn18_child"];
 
 const OBJECTS: &str = r#"
 create table app.parent (id bigint primary key, code text unique);
@@ -44,14 +78,14 @@ create table app."Odd Name" (
   "x""y; drop table app.parent; --" integer default 5 not null,
   "日本語の列" numeric(10,2),
   "UpperCase" varchar(20) default app.next_code()::text,
-  a_sixty_three_byte_column_name_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx integer,
+  a_sixty_three_byte_column_name_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx integer not null,
   total numeric generated always as ("日本語の列" * 2) stored,
   serial_col serial,
   moods app.mood[] default '{ok}',
   p app.posint,
   pr app.pair,
   ts timestamp(3) with time zone default now(),
-  bits bit varying(8),
+  bits bit varying(8) constraint "bits; not null" not null,
   parent_id bigint,
   constraint "Odd pk" primary key (id),
   constraint uq_code unique ("Select", "UpperCase") deferrable initially deferred,
@@ -98,13 +132,20 @@ create table app.events_2024_other partition of app.events_2024 default;
 create table app.events_2025 partition of app.events
   for values from ('2025-01-01') to ('2026-01-01') with (fillfactor = 80);
 create table app.events_default partition of app.events default;
+create table app.events_2026 (id bigint not null, at date constraint "at; 2026" not null, kind text not null,
+  payload jsonb default '{}');
+alter table app.events attach partition app.events_2026 for values from ('2026-01-01') to ('2027-01-01');
+create table app.events_2027 partition of app.events (payload constraint "payload; nn" not null)
+  for values from ('2027-01-01') to ('2028-01-01');
 create index events_kind on app.events (kind);
 alter table app.events add constraint events_kind_chk check (kind <> '');
 alter table app.events add constraint events_parent foreign key (id) references app.parent (id);
 
 create table app.base (id integer not null, note text default 'b', constraint base_chk check (id > 0));
-create table app.child (extra text collate "C", constraint child_chk check (extra <> '')) inherits (app.base);
+create table app.child (extra text collate "C" constraint "extra; nn" not null,
+  constraint child_chk check (extra <> '')) inherits (app.base);
 alter table app.child alter column note set default 'child';
+alter table only app.child alter column note set not null;
 create unlogged table app.scratch (k integer primary key, v text compression pglz);
 create table "Sch;ema ""x"""."Ünïcödé ""quoted"" ; NAME" (id integer primary key, "select" text);
 create sequence app.counter as integer start 100 increment 3 maxvalue 1000 cycle;
@@ -121,6 +162,25 @@ create foreign table app.ft (
 ) server "remote srv" options (schema_name 'r', table_name 'T');
 alter foreign table app.ft add constraint ft_id_positive check (id > 0);
 comment on foreign table app.ft is 'remote';
+
+create table app.typed of app.pair (a with options not null default 1,
+  constraint typed_pk primary key (a), constraint "typed b" check (b <> ''));
+create table app.typed_plain of app.pair;
+alter table app.typed_plain alter column b set default 'x';
+create aggregate app.my_sum(int) (sfunc = app.int_sum, stype = int, initcond = '0',
+  finalfunc = app.int_fin, parallel = safe);
+create aggregate app."My Count"(*) (sfunc = int8inc, stype = int8, initcond = '0');
+create aggregate app.my_pct(float8 order by float8) (sfunc = ordered_set_transition,
+  stype = internal, finalfunc = percentile_disc_final, finalfunc_extra);
+create aggregate app.my_max(int) (sfunc = int4larger, stype = int, sortop = >,
+  combinefunc = int4larger);
+create aggregate app.my_mov(int) (sfunc = int4pl, stype = int, msfunc = int4pl,
+  minvfunc = int4mi, mstype = int, minitcond = '0');
+create aggregate app.my_rank(variadic "any" order by variadic "any") (
+  sfunc = ordered_set_transition_multi, stype = internal, finalfunc = rank_final,
+  finalfunc_extra, hypothetical);
+comment on aggregate app."My Count"(*) is 'count';
+comment on aggregate app.my_pct(float8 order by float8) is 'pct';
 "#;
 
 /// The names `pgdeck ddl` is asked for, as a user types them, in creation order.
@@ -136,6 +196,14 @@ const NAMES: &[&str] = &[
     "app.\"Odd View\"",
     "app.mv",
     "app.ft",
+    "app.typed",
+    "app.typed_plain",
+    "app.my_sum",
+    "app.\"My Count\"",
+    "app.my_pct",
+    "app.my_max",
+    "app.my_mov",
+    "app.my_rank",
 ];
 
 fn pgdeck(args: &[&str], home: &std::path::Path) -> Output {
@@ -204,7 +272,7 @@ fn ddl_round_trips_through_an_empty_database_as_pg_dump_sees_it() {
         .expect("owner");
     cluster().psql(&b, PRELUDE).expect("prelude in B");
     let mut all = String::new();
-    for name in NAMES {
+    for name in names(&a) {
         let out = pgdeck(&["ddl", &ci_a, name], home.path());
         let ddl = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(
@@ -257,6 +325,21 @@ fn ddl_of_functions_types_and_missing_objects() {
         text.starts_with("CREATE DOMAIN app.posint AS integer DEFAULT 1 NOT NULL\n    CONSTRAINT posint_positive CHECK ((VALUE > 0));"),
         "{text}"
     );
+    // PostgreSQL 17 and later name a domain's NOT NULL (pg_dump writes it when not the default)
+    cluster()
+        .psql(
+            &a,
+            "create domain app.\"Dom; nn\" as int constraint \"the; nn\" not null",
+        )
+        .expect("domain");
+    let out = pgdeck(&["ddl", &ci, "app.\"Dom; nn\""], home.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let expected = if server_version(&a) >= 170000 {
+        "CREATE DOMAIN app.\"Dom; nn\" AS integer CONSTRAINT \"the; nn\" NOT NULL;\n"
+    } else {
+        "CREATE DOMAIN app.\"Dom; nn\" AS integer NOT NULL;\n"
+    };
+    assert_eq!(text, expected);
     let out = pgdeck(&["ddl", &ci, "app.next_code"], home.path());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -432,6 +515,22 @@ async fn a_locked_table_times_out_naming_the_holder_and_a_dropped_one_says_so() 
         msg.contains(&format!("pid {pid} holds AccessExclusiveLock")),
         "{msg}"
     );
+    // the TUI's way (a transaction with search_path = pg_catalog): same bound, same message, and
+    // the transaction is gone afterwards
+    let msg = db::ddl::object_def_qualified(monitor, &obj, 5000, 100)
+        .await
+        .expect_err("locked")
+        .to_string();
+    assert!(
+        msg.contains(&format!("pid {pid} holds AccessExclusiveLock")),
+        "{msg}"
+    );
+    let path: String = monitor
+        .query_one("show search_path", &[])
+        .await
+        .expect("search_path")
+        .get(0);
+    assert_ne!(path, "pg_catalog", "the transaction was rolled back");
     holder
         .client
         .batch_execute("rollback")
@@ -482,4 +581,73 @@ fn objects_the_user_may_not_read_show_as_such() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The TUI's DDL (the worker's `LoadDdl`) is written as `pgdeck ddl` writes it: every name outside
+/// pg_catalog qualified, whatever the session's search_path, on a connection of its own, so the
+/// monitor connection's search_path (completion, `\d`) is left as the user's.
+#[tokio::test]
+async fn the_tuis_ddl_is_qualified_like_pgdeck_ddl() {
+    use pgdeck::db::{self, Reply, Request, Settings, Worker};
+    let (name, ci) = fresh_db("tui_ddl");
+    cluster()
+        .psql(
+            &name,
+            "create function next_code() returns int language sql as 'select 42';
+             create table \"Odd; T\" (id int default next_code(), c text check (c <> lower(c)));",
+        )
+        .expect("setup");
+    let oid: u32 = cluster()
+        .psql(&name, "select '\"Odd; T\"'::regclass::oid")
+        .expect("oid")
+        .trim()
+        .parse()
+        .expect("oid");
+    let home = Scratch::new("tui_ddl");
+    let out = pgdeck(&["ddl", &ci, "\"Odd; T\""], home.path());
+    let cli = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(cli.contains("DEFAULT public.next_code()"), "{cli}");
+
+    let t = super::common::target(&ci);
+    let settings = Settings::default();
+    let conns = db::open(&t, &settings).await.expect("open");
+    let (requests, mut events) = Worker::spawn(conns, t, settings);
+    for _ in 0..2 {
+        let id = requests.send(Request::LoadDdl {
+            oid,
+            kind: "rel:r".into(),
+        });
+        match answer(&mut events, id).await {
+            Ok(Reply::Ddl { text, .. }) => assert_eq!(text, cli),
+            other => panic!("{other:?}"),
+        }
+    }
+    let id = requests.send(Request::LoadCompletion);
+    let Ok(Reply::Completion(names)) = answer(&mut events, id).await else {
+        panic!("no completion names");
+    };
+    let rel = names
+        .relations
+        .iter()
+        .find(|r| r.name == "Odd; T")
+        .expect("listed");
+    assert!(rel.visible, "the monitor's search_path is still the user's");
+}
+
+/// The worker's answer to request `id`.
+async fn answer(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<pgdeck::db::WorkerEvent>,
+    id: pgdeck::db::RequestId,
+) -> Result<pgdeck::db::Reply, pgdeck::db::DbError> {
+    loop {
+        let ev = tokio::time::timeout(std::time::Duration::from_secs(20), events.recv())
+            .await
+            .expect("answer in time")
+            .expect("worker alive");
+        if let pgdeck::db::WorkerEvent::Response(r) = ev
+            && r.id == id
+        {
+            return r.reply;
+        }
+    }
 }

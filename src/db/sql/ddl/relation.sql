@@ -1,4 +1,4 @@
--- One relation's own facts for its DDL: names, kind, persistence, storage parameters (heap and TOAST), access method, tablespace, partition key and bound, parent, RLS flags, replica identity, view definition, comment, owner (and whether it is the current user), foreign server and options, parents of a (non-partition) inheritance child (quoted, qualified, in order), ACL entries for other roles (JSON array of {grantee, privilege, grantable}; grantee null = PUBLIC). Params: $1 = oid of the relation.
+-- One relation's own facts for its DDL: names, kind, persistence, storage parameters (heap and TOAST), access method, tablespace, partition key and bound, parent, RLS flags, replica identity, view definition, comment, owner (and whether it is the current user), foreign server and options, parents of a (non-partition) inheritance child (quoted, qualified, in order), the composite type of a typed table (CREATE TABLE ... OF), ACL entries for other roles (JSON array of {grantee, privilege, grantable}; grantee null = PUBLIC). Params: $1 = oid of the relation.
 select n.nspname::text as schema,
        c.relname::text as name,
        c.relkind::text as relkind,
@@ -27,6 +27,7 @@ select n.nspname::text as schema,
                  join pg_namespace ipn on ipn.oid = ipc.relnamespace
                  where ih.inhrelid = c.oid and not c.relispartition), '{}')::text[] as inherits,
        coalesce(ft.ftoptions, '{}')::text[] as foreign_options,
+       case when c.reloftype <> 0 then format_type(c.reloftype, null) end as of_type,
        coalesce((select json_agg(json_build_object(
                                     'grantee', case when a.grantee = 0 then null else pg_get_userbyid(a.grantee)::text end,
                                     'privilege', a.privilege_type, 'grantable', a.is_grantable)

@@ -1,4 +1,4 @@
--- A type's DDL facts: names, kind (enum, domain, composite, range), enum labels, domain base type, default, NOT NULL, collation and constraints (JSON [{name, definition}]), composite attributes (JSON [{name, type, collation}]), range subtype, comment. Params: $1 = oid of the type.
+-- A type's DDL facts: names, kind (enum, domain, composite, range), enum labels, domain base type, default, NOT NULL, collation and constraints (JSON [{name, definition}]), composite attributes (JSON [{name, type, collation}]), range subtype, comment, the name of a domain's NOT NULL constraint (PostgreSQL 17 names it; NULL before). Params: $1 = oid of the type.
 select n.nspname::text as schema,
        t.typname::text as name,
        t.typtype::text as kind,
@@ -25,7 +25,9 @@ select n.nspname::text as schema,
                  from pg_attribute a join pg_type at on at.oid = a.atttypid
                  where a.attrelid = t.typrelid and a.attnum > 0 and not a.attisdropped), '[]')::text as attributes,
        (select format_type(r.rngsubtype, null) from pg_range r where r.rngtypid = t.oid) as range_subtype,
-       obj_description(t.oid, 'pg_type') as comment
+       obj_description(t.oid, 'pg_type') as comment,
+       (select k.conname::text from pg_constraint k
+        where k.contypid = t.oid and k.contype = 'n' limit 1) as not_null_name
 from pg_type t
 join pg_namespace n on n.oid = t.typnamespace
 left join pg_type bt on bt.oid = t.typbasetype

@@ -1,4 +1,4 @@
--- Indexes identical to another of the same table (columns, opclasses, collations, options, expressions, predicate, method); one row per index to drop, naming the one to keep. Params: $1 = schema (NULL: every user schema). Columns named lazy_* carry an oid that db::health deparses per finding (pg_get_indexdef and pg_get_constraintdef lock the table, so a locked table costs only its own detail).
+-- Indexes identical to another of the same table (columns, opclasses, collations, options, expressions, predicate, method); one row per index to drop, naming the one to keep. Params: $1 = schema (NULL: every user schema); {table:...} is `true`, or that condition on the table of a one-table run. Columns named lazy_* carry an oid that db::health deparses per finding (pg_get_indexdef and pg_get_constraintdef lock the table, so a locked table costs only its own detail).
 with idx as (
   select i.indexrelid, i.indrelid, n.nspname, t.relname as tbl, c.relname as idx_name,
          i.indisprimary, i.indisunique, c.relkind = 'I' as partitioned,
@@ -18,6 +18,7 @@ with idx as (
     and n.nspname not in ('pg_catalog', 'information_schema')
     and n.nspname !~ '^pg_(toast|temp_)'
     and ($1::text is null or n.nspname = $1::text)
+    and {table:t.relname = $table}
 ), ranked as (
   select d.*,
          row_number() over w as rn,

@@ -1,4 +1,4 @@
--- Indexes whose key columns are a leading prefix of another index of the same table, method, predicate, opclasses and collations (unique and constraint indexes are never redundant). Params: $1 = schema (NULL: every user schema). Columns named lazy_* carry an oid that db::health deparses per finding (pg_get_indexdef and pg_get_constraintdef lock the table, so a locked table costs only its own detail).
+-- Indexes whose key columns are a leading prefix of another index of the same table, method, predicate, opclasses and collations (unique and constraint indexes are never redundant). Params: $1 = schema (NULL: every user schema); {table:...} is `true`, or that condition on the table of a one-table run. Columns named lazy_* carry an oid that db::health deparses per finding (pg_get_indexdef and pg_get_constraintdef lock the table, so a locked table costs only its own detail).
 with idx as (
   select i.indexrelid, i.indrelid, n.nspname, t.relname as tbl, c.relname as idx, c.relam,
          i.indisunique, i.indnatts, c.relkind = 'I' as partitioned,
@@ -20,6 +20,7 @@ with idx as (
     and n.nspname not in ('pg_catalog', 'information_schema')
     and n.nspname !~ '^pg_(toast|temp_)'
     and ($1::text is null or n.nspname = $1::text)
+    and {table:t.relname = $table}
 )
 select distinct on (a.indexrelid)
        a.nspname as schema_name, a.tbl as table_name, a.idx as object_name,

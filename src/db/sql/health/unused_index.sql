@@ -1,4 +1,4 @@
--- Non-unique valid indexes that back no constraint, foreign key or replica identity, with their scan counts since the statistics reset; indexes of partitions are rolled up into their partitioned parent index. Params: $1 = schema (NULL: every user schema); {last_idx_scan} is last_idx_scan on 16+, NULL before.
+-- Non-unique valid indexes that back no constraint, foreign key or replica identity, with their scan counts since the statistics reset; indexes of partitions are rolled up into their partitioned parent index. Params: $1 = schema (NULL: every user schema); {last_idx_scan} is last_idx_scan on 16+, NULL before; {table:...} is `true`, or that condition on the table of a one-table run.
 with usage as (
   select coalesce(pg_partition_root(s.indexrelid), s.indexrelid) as root,
          s.idx_scan, {last_idx_scan} as last_scan,
@@ -6,6 +6,11 @@ with usage as (
   from pg_stat_user_indexes s
   join pg_class c on c.oid = s.indexrelid
   where s.schemaname !~ '^pg_(toast|temp_)'
+    -- a partition's indexes count for its root table's
+    and {table:s.relid in (select r.oid from pg_class r where r.relname = $table
+                           union all
+                           select p.relid from pg_class r cross join lateral pg_partition_tree(r.oid) p
+                           where r.relname = $table)}
 ), per_root as (
   select root, sum(idx_scan)::int8 as scans, max(last_scan) as last_scan,
          sum(size_bytes)::int8 as size_bytes, count(*)::int8 as parts
