@@ -17,7 +17,7 @@ use crate::db::{Reply, Request, RequestId, Requests, Response};
 use crate::model::plan::advice::{self, Advice, fmt_ms};
 use crate::model::plan::report::{headline, misestimate_mark, node_title};
 use crate::model::plan::statement::ExplainOptions;
-use crate::model::plan::{self, Plan, metrics};
+use crate::model::plan::{self, K, Plan, metrics};
 
 /// Which list the cursor keys move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -340,14 +340,14 @@ impl Pane for PlanPane {
                 (_, Some(e)) => fmt_ms(e),
                 _ => format!("cost {:.0}", n.m.exclusive_cost),
             };
-            let rows = match n.num("Actual Rows") {
+            let rows = match n.num(K::ActualRows) {
                 Some(a) => format!(
                     "{} → {} {}",
-                    advice::fmt_count(n.num("Plan Rows").unwrap_or(0.0)),
+                    advice::fmt_count(n.num(K::PlanRows).unwrap_or(0.0)),
                     advice::fmt_count(a),
                     misestimate_mark(n)
                 ),
-                None => advice::fmt_count(n.num("Plan Rows").unwrap_or(0.0)),
+                None => advice::fmt_count(n.num(K::PlanRows).unwrap_or(0.0)),
             };
             let loops =
                 n.m.loops
@@ -429,8 +429,8 @@ impl Pane for PlanPane {
                     advice::fmt_count(m.rows_removed)
                 )));
             }
-            // In the order EXPLAIN gives them (serde_json's preserve_order), as psql shows them.
-            for (k, v) in &n.props {
+            // In the order EXPLAIN gives them (plan::Props keeps it), as psql shows them.
+            for (k, v) in n.props.iter() {
                 let text = match v {
                     serde_json::Value::String(s) => s.clone(),
                     // `Sort Key`, `Output`, `Group Key`: one item after the other, as psql shows them.

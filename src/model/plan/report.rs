@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::advice::{Advice, fmt_count, fmt_ms};
 use super::metrics::Direction;
-use super::{Node, Plan};
+use super::{K, Node, Plan};
 
 #[derive(Debug, Serialize)]
 pub struct JsonNode {
@@ -58,13 +58,13 @@ pub fn json_report(plan: &Plan, advice: &[Advice]) -> JsonReport {
                 id: n.id,
                 parent: n.parent,
                 node_type: n.node_type().to_string(),
-                relation: n.str("Relation Name").map(str::to_string),
-                index: n.str("Index Name").map(str::to_string),
+                relation: n.str(K::RelationName).map(str::to_string),
+                index: n.str(K::IndexName).map(str::to_string),
                 inclusive_ms: n.m.inclusive_ms.map(round3),
                 exclusive_ms: n.m.exclusive_ms.map(round3),
-                rows_planned: n.num("Plan Rows").unwrap_or(0.0),
-                rows_actual: n.num("Actual Rows"),
-                loops: n.num("Actual Loops"),
+                rows_planned: n.num(K::PlanRows).unwrap_or(0.0),
+                rows_actual: n.num(K::ActualRows),
+                loops: n.num(K::ActualLoops),
                 misestimate: n.m.misestimate.map(|f| (f * 100.0).round() / 100.0),
             })
             .collect(),
@@ -112,10 +112,10 @@ pub fn node_figures(n: &Node) -> String {
         }
         s.push_str(" | ");
     } else {
-        let _ = write!(s, "cost {:.2} | ", n.num("Total Cost").unwrap_or(0.0));
+        let _ = write!(s, "cost {:.2} | ", n.num(K::TotalCost).unwrap_or(0.0));
     }
-    let _ = write!(s, "rows {}", fmt_count(n.num("Plan Rows").unwrap_or(0.0)));
-    if let Some(a) = n.num("Actual Rows") {
+    let _ = write!(s, "rows {}", fmt_count(n.num(K::PlanRows).unwrap_or(0.0)));
+    if let Some(a) = n.num(K::ActualRows) {
         let _ = write!(s, " → {}", fmt_count(a));
         let mark = misestimate_mark(n);
         if !mark.is_empty() {
