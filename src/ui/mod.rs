@@ -12,6 +12,7 @@ pub mod history;
 pub mod layout;
 pub mod list;
 pub mod plan;
+pub mod plan_compare;
 pub mod schema;
 pub mod status;
 pub mod text;

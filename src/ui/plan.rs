@@ -3,6 +3,9 @@
 //! with the misestimate factor, loops and buffers; collapse/expand; the selected node's properties;
 //! and the advice list, each item jumping to its node. The fix of an advice item goes to the editor
 //! through the app (`use_suggestion`), never run from here. Parsing and analysis are the model's.
+//! A plan can be pinned as "before" (`pin_plan`): the next plan shown (EXPLAIN from the editor, a
+//! pasted or loaded plan) is then compared with it side by side ([`super::plan_compare`]), and
+//! `next_view` switches between the comparison and the new plan alone.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -17,7 +20,7 @@ use crate::db::{Reply, Request, RequestId, Requests, Response};
 use crate::model::plan::advice::{self, Advice, fmt_ms};
 use crate::model::plan::report::{headline, misestimate_mark, node_title};
 use crate::model::plan::statement::ExplainOptions;
-use crate::model::plan::{self, K, Plan, metrics};
+use crate::model::plan::{self, K, Plan, diff, metrics};
 
 /// Which list the cursor keys move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,6 +39,22 @@ pub struct Shown {
     pub rolled_back: bool,
 }
 
+/// The plan pinned as "before".
+pub struct Pinned {
+    pub plan: Plan,
+    /// What it is, for the comparison's header: the statement's first line, or "pasted plan".
+    pub label: String,
+}
+
+/// The first line of a statement, shortened, or what the plan is when there is none.
+fn label_of(statement: Option<&str>) -> String {
+    match statement.and_then(|s| s.lines().map(str::trim).find(|l| !l.is_empty())) {
+        Some(l) if l.chars().count() > 60 => format!("{}…", l.chars().take(59).collect::<String>()),
+        Some(l) => l.to_string(),
+        None => "pasted plan".to_string(),
+    }
+}
+
 /// The plan pane.
 #[derive(Default)]
 pub struct PlanPane {
@@ -50,6 +69,15 @@ pub struct PlanPane {
     pub focus: Focus,
     collapsed: std::collections::HashSet<usize>,
     scroll: usize,
+    /// The "before" plan of a comparison.
+    pub pinned: Option<Pinned>,
+    /// The pinned plan compared with the plan shown (made when a plan arrives while pinned).
+    pub comparison: Option<diff::Comparison>,
+    /// Whether the comparison, rather than the plan alone, is on screen.
+    pub comparing: bool,
+    /// Selected row of the comparison, and its first row on screen.
+    pub compare_row: usize,
+    compare_scroll: usize,
 }
 
 impl PlanPane {
@@ -92,6 +120,12 @@ impl PlanPane {
                 self.selected_advice = 0;
                 self.scroll = 0;
                 self.collapsed.clear();
+                if let (Some(pin), Some(shown)) = (&self.pinned, &self.shown) {
+                    self.comparison = Some(diff::compare(&pin.plan, &shown.plan));
+                    self.comparing = true;
+                    self.compare_row = 0;
+                    self.compare_scroll = 0;
+                }
             }
             Err(e) => self.error = Some(format!("cannot read the plan: {e}")),
         }
@@ -111,6 +145,22 @@ impl PlanPane {
             Some(stmt) if fix.contains("<statement>") => fix.replace("<statement>", stmt),
             _ => fix,
         })
+    }
+
+    /// Pin the plan shown as "before"; when one is pinned already, unpin it (and leave the
+    /// comparison).
+    pub fn toggle_pin(&mut self) {
+        if self.pinned.take().is_some() {
+            self.comparison = None;
+            self.comparing = false;
+            return;
+        }
+        if let Some(s) = &self.shown {
+            self.pinned = Some(Pinned {
+                plan: s.plan.clone(),
+                label: label_of(s.statement.as_deref()),
+            });
+        }
     }
 
     /// The statement last explained, for a re-run.
@@ -144,6 +194,16 @@ impl PlanPane {
     }
 
     fn move_sel(&mut self, delta: isize) {
+        if self.comparing
+            && let Some(c) = &self.comparison
+        {
+            let n = c.rows.len();
+            if n > 0 {
+                self.compare_row =
+                    (self.compare_row as isize + delta).clamp(0, n as isize - 1) as usize;
+            }
+            return;
+        }
         match self.focus {
             Focus::Tree => {
                 let vis = self.visible();
@@ -188,6 +248,33 @@ impl Pane for PlanPane {
             Action::PageDown => self.move_sel(10),
             Action::Top => self.move_sel(-1_000_000),
             Action::Bottom => self.move_sel(1_000_000),
+            Action::PinPlan => self.toggle_pin(),
+            Action::NextView if self.comparison.is_some() => self.comparing = !self.comparing,
+            // In the comparison, enter opens the row's node of the new plan alone.
+            Action::Select if self.comparing => {
+                let after = self
+                    .comparison
+                    .as_ref()
+                    .and_then(|c| c.rows.get(self.compare_row))
+                    .and_then(|r| r.after);
+                if let Some(a) = after {
+                    self.comparing = false;
+                    self.focus = Focus::Tree;
+                    self.selected = a;
+                    if let Some(s) = &self.shown {
+                        let mut p = s.plan.nodes.get(a).and_then(|n| n.parent);
+                        while let Some(i) = p {
+                            self.collapsed.remove(&i);
+                            p = s.plan.nodes[i].parent;
+                        }
+                    }
+                }
+            }
+            _ if self.comparing
+                && matches!(
+                    action,
+                    Action::Right | Action::Left | Action::Back | Action::Toggle | Action::Select
+                ) => {}
             Action::Right => self.focus = Focus::Advice,
             Action::Left | Action::Back => self.focus = Focus::Tree,
             Action::Toggle => {
@@ -268,6 +355,26 @@ impl Pane for PlanPane {
             frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), inner);
             return;
         };
+        if self.comparing
+            && let (Some(c), Some(pin)) = (&self.comparison, &self.pinned)
+        {
+            let after_label = label_of(shown.statement.as_deref());
+            super::plan_compare::render(
+                frame,
+                inner,
+                cx,
+                super::plan_compare::CompareView {
+                    before: &pin.plan,
+                    before_label: &pin.label,
+                    after: &shown.plan,
+                    after_label: &after_label,
+                    comparison: c,
+                    selected: self.compare_row,
+                    scroll: &mut self.compare_scroll,
+                },
+            );
+            return;
+        }
         let head = headline(&shown.plan);
         let mut head_lines: Vec<Line> = Vec::new();
         if shown.rolled_back {
@@ -278,6 +385,27 @@ impl Pane for PlanPane {
         }
         if let Some(e) = &self.error {
             head_lines.push(Line::styled(e.clone(), th.error));
+        }
+        if let Some(pin) = &self.pinned {
+            head_lines.push(Line::styled(
+                format!("Pinned as before: {}", pin.label),
+                th.accent,
+            ));
+            let mut l = Vec::new();
+            if self.comparison.is_some() {
+                l.extend(cx.hint(
+                    crate::keymap::Section::Plan,
+                    Action::NextView,
+                    "the comparison",
+                ));
+            } else {
+                l.push(Span::styled(
+                    "The next plan (EXPLAIN, or a pasted plan) is compared with it.  ",
+                    th.muted,
+                ));
+            }
+            l.extend(cx.hint(crate::keymap::Section::Plan, Action::PinPlan, "unpin"));
+            head_lines.push(Line::from(l));
         }
         for (i, h) in head.iter().enumerate() {
             head_lines.push(Line::styled(

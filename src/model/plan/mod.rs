@@ -6,6 +6,7 @@
 
 pub mod advice;
 pub mod clean;
+pub mod diff;
 pub mod json;
 pub mod metrics;
 pub mod props;
