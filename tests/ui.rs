@@ -1377,6 +1377,61 @@ fn plan_comparison_fits_a_small_window() {
 }
 
 #[test]
+fn plan_tree_labels_are_readable_in_an_80x24_window() {
+    // The plan pane is 60 columns here, beside the schema tree: the details go below the tree
+    // and the figures give up their bar and columns before a label is cut.
+    let (mut app, _rx) = app();
+    let text = "\
+Nested Loop  (cost=0.29..50.00 rows=10 width=8) (actual time=0.030..1.500 rows=12 loops=1)
+  Buffers: shared hit=40
+  ->  Seq Scan on orders o  (cost=0.00..20.00 rows=10 width=8) (actual time=0.010..0.800 rows=12 loops=1)
+        Filter: (status = 'open'::text)
+        Rows Removed by Filter: 988
+        Buffers: shared hit=4
+  ->  Index Scan using cust_pkey on customers c  (cost=0.29..3.00 rows=1 width=4) (actual time=0.020..0.030 rows=1 loops=12)
+        Index Cond: (id = o.customer_id)
+        Buffers: shared hit=36
+Planning Time: 0.100 ms
+Execution Time: 1.600 ms
+";
+    app.plan.show_text(text, None, false);
+    assert_eq!(app.plan.error, None);
+    app.on_event(key_mod(KeyCode::Char('4'), KeyModifiers::ALT));
+    let s = screen(&mut app, 80, 24);
+    for (label, time) in [
+        ("▾ Nested Loop", "0.340 ms"),
+        ("    Seq Scan on orders o", "0.800 ms"),
+        ("    Index Scan using cust_pkey on customers c", "0.360 ms"),
+    ] {
+        let line = s
+            .lines()
+            .find(|l| l.contains(label))
+            .unwrap_or_else(|| panic!("{label} whole:\n{s}"));
+        assert!(line.contains(time), "{label} with its time: {line}\n{s}");
+    }
+    // The selected node's details are below the tree, not beside it.
+    let tree_row = s
+        .lines()
+        .position(|l| l.contains("Index Scan using cust_pkey"))
+        .expect("tree row");
+    let details = s
+        .lines()
+        .position(|l| l.contains("┃#0 Nested Loop"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(details > tree_row, "{s}");
+    // Wide enough, the details sit beside the tree again, the figures whole.
+    let s = screen(&mut app, 200, 40);
+    let row = s
+        .lines()
+        .find(|l| l.contains("▾ Nested Loop"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(
+        row.contains("#0 Nested Loop") && row.contains('%'),
+        "{row}\n{s}"
+    );
+}
+
+#[test]
 fn a_plan_pasted_into_the_editor_is_shown_without_the_server() {
     let (mut app, mut rx) = app();
     let text = "Sort  (cost=10.00..11.00 rows=10 width=8) (actual time=5.000..5.100 rows=200 loops=1)\n  Sort Key: id\n  ->  Seq Scan on pasted_table  (cost=0.00..9.00 rows=10 width=8) (actual time=0.010..4.000 rows=200 loops=1)\n        Filter: (customer_id = 42)\n        Rows Removed by Filter: 199800\nPlanning Time: 0.100 ms\nExecution Time: 5.200 ms\n";

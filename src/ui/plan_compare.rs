@@ -339,7 +339,11 @@ mod tests {
 
     #[test]
     fn sides_get_what_they_need_then_share() {
-        assert_eq!(split(100, 30, 40), (30, 70), "both fit: the rest goes right");
+        assert_eq!(
+            split(100, 30, 40),
+            (30, 70),
+            "both fit: the rest goes right"
+        );
         assert_eq!(split(60, 20, 70), (20, 40), "the short side keeps its need");
         assert_eq!(split(60, 70, 20), (40, 20));
         assert_eq!(split(60, 50, 50), (30, 30));
