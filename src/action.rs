@@ -51,6 +51,8 @@ pub enum Action {
     Explain,
     ExplainAnalyze,
     UseSuggestion,
+    /// pin the shown plan as "before": the next plan is shown side by side with it
+    PinPlan,
     // activity monitor
     /// cancel the selected session's statement (asks first)
     CancelSession,
@@ -146,6 +148,7 @@ impl Action {
         Action::Explain,
         Action::ExplainAnalyze,
         Action::UseSuggestion,
+        Action::PinPlan,
         Action::CancelSession,
         Action::TerminateSession,
         Action::CycleSort,
@@ -219,6 +222,7 @@ impl Action {
             Action::Explain => "explain",
             Action::ExplainAnalyze => "explain_analyze",
             Action::UseSuggestion => "use_suggestion",
+            Action::PinPlan => "pin_plan",
             Action::Mark => "mark",
             Action::EditFix => "edit_fix",
             Action::ShowSettings => "show_settings",
@@ -310,6 +314,9 @@ impl Action {
                 "EXPLAIN ANALYZE the statement under the cursor (writes are rolled back)"
             }
             Action::UseSuggestion => "put the selected advice's fix into the editor (not run)",
+            Action::PinPlan => {
+                "pin the plan as \"before\": the next plan is compared with it, side by side (again: unpin)"
+            }
             Action::CancelSession => "cancel the selected session's statement (asks first)",
             Action::TerminateSession => "terminate the selected session (asks first)",
             Action::CycleSort => "sort by the next column",

@@ -134,6 +134,16 @@ pub enum Command {
         /// Analyse a saved plan (JSON or text; `-` reads stdin) instead of asking a server.
         #[arg(long, value_name = "PLAN")]
         file: Option<std::path::PathBuf>,
+        /// Compare the --file plan (before) with this one (after, JSON or text; `-` reads
+        /// stdin): nodes matched, what changed (node type, time, rows, loops, buffers), nodes
+        /// only in one plan, and the totals with their ratios.
+        #[arg(
+            long,
+            value_name = "PLAN",
+            requires = "file",
+            conflicts_with = "fail_on"
+        )]
+        compare: Option<std::path::PathBuf>,
         /// Run the statement (EXPLAIN ANALYZE); a statement that writes is rolled back.
         #[arg(long)]
         analyze: bool,

@@ -1366,6 +1366,217 @@ fn plan_pane_scrolls_a_large_plan_to_its_last_node() {
     assert!(s.contains("last_table"), "{s}");
 }
 
+/// The same statement after `CREATE INDEX`: an Index Scan, no Sort, as the worker returns it.
+fn explained_after_index(sql: &str) -> pgdeck::db::explain::Explained {
+    let json = r#"[{"Plan": {"Node Type": "Index Scan", "Relation Name": "orders",
+      "Schema": "public", "Alias": "orders", "Index Name": "orders_customer_id_idx",
+      "Scan Direction": "Forward", "Startup Cost": 0.42, "Total Cost": 12.0, "Plan Rows": 200,
+      "Plan Width": 8, "Actual Startup Time": 0.02, "Actual Total Time": 0.06, "Actual Rows": 200,
+      "Actual Loops": 1, "Index Cond": "(orders.customer_id = 42)", "Shared Hit Blocks": 6},
+      "Planning Time": 0.3, "Execution Time": 0.09}]"#;
+    pgdeck::db::explain::Explained {
+        statement: sql.into(),
+        explain_sql: format!("EXPLAIN (ANALYZE, FORMAT JSON) {sql}"),
+        json: json.into(),
+        rolled_back: false,
+        indexes: None,
+    }
+}
+
+#[test]
+fn plan_pane_compares_a_pinned_plan_side_by_side() {
+    let sql = "select id from orders where customer_id = 42 order by id";
+    let (mut app, mut rx) = app_with_plan(sql);
+    // p pins the plan; the pane says what happens next.
+    app.on_event(key(KeyCode::Char('p')));
+    let s = screen(&mut app, 140, 40);
+    assert!(s.contains("Pinned as before: select id from orders"), "{s}");
+    assert!(
+        s.contains("The next plan (EXPLAIN, or a pasted plan) is compared with it."),
+        "{s}"
+    );
+    // An index later, the same statement explained again (alt-e in the plan pane).
+    app.on_event(key_mod(KeyCode::Char('e'), KeyModifiers::ALT));
+    let sent = drain(&mut rx);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    reply(
+        &mut app,
+        sent[0].0,
+        Reply::Plan(explained_after_index(sql)),
+        true,
+    );
+    let s = screen(&mut app, 140, 40);
+    assert!(s.contains("Comparing before: select id from orders"), "{s}");
+    // Totals with their ratios, the direction as a symbol and a word (NO_COLOR reads it too).
+    assert!(
+        s.contains("execution 81.0 ms → 0.090 ms  ▼ 900× faster"),
+        "{s}"
+    );
+    assert!(
+        s.contains("planning 0.200 ms → 0.300 ms  ▲ 1.5× slower"),
+        "{s}"
+    );
+    assert!(s.contains("buffers 300 → 6  ▼ 50× fewer"), "{s}");
+    assert!(
+        s.contains("1 matched (1 changed) · 1 only before · 0 only after"),
+        "{s}"
+    );
+    // Both trees side by side: the Sort only before; the scan on one row, changed, faster.
+    let sort = s
+        .lines()
+        .find(|l| l.contains("Sort") && l.contains("│"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(sort.contains("− only before"), "{sort}");
+    let scan = s
+        .lines()
+        .find(|l| l.contains("Seq Scan on public.orders"))
+        .unwrap_or_else(|| panic!("{s}"));
+    // The pane is 105 columns beside the schema tree: the longer title is cut, visibly; the
+    // selected row's details below have it whole.
+    assert!(
+        scan.contains("Index Scan using orders_customer_id"),
+        "{scan}"
+    );
+    assert!(scan.contains("…"), "{scan}");
+    assert!(
+        scan.contains("79.0 ms") && scan.contains("0.060 ms"),
+        "{scan}"
+    );
+    assert!(scan.contains("≠ ▼ 1317× faster"), "{scan}");
+    let (before_col, after_col) = (
+        scan.find("Seq Scan").expect("before"),
+        scan.find("Index Scan").expect("after"),
+    );
+    assert!(before_col < after_col, "before on the left: {scan}");
+    // Down to the scan's row: its figures below.
+    app.on_event(key(KeyCode::Down));
+    let s = screen(&mut app, 140, 40);
+    assert!(
+        s.contains("#1 Seq Scan on public.orders → #0 Index Scan using orders_customer_id_idx"),
+        "{s}"
+    );
+    assert!(s.contains("time 79.0 ms → 0.060 ms ▼ 1317× faster"), "{s}");
+    assert!(s.contains("buffers 300 → 6 (▼ 50× fewer)"), "{s}");
+    // v: the new plan alone, with its advice; v again: the comparison.
+    app.on_event(key(KeyCode::Char('v')));
+    let s = screen(&mut app, 140, 40);
+    assert!(!s.contains("Comparing"), "{s}");
+    assert!(s.contains("Pinned as before: select id from orders"), "{s}");
+    assert!(s.contains("v the comparison"), "{s}");
+    assert!(s.contains("Advice ("), "{s}");
+    app.on_event(key(KeyCode::Char('v')));
+    assert!(screen(&mut app, 140, 40).contains("Comparing"));
+    // Enter on the scan's row: the new plan alone, on that node.
+    app.on_event(key(KeyCode::Enter));
+    assert!(!app.plan.comparing);
+    assert_eq!(app.plan.selected, 0);
+    // p again unpins: no comparison any more.
+    app.on_event(key(KeyCode::Char('p')));
+    let s = screen(&mut app, 140, 40);
+    assert!(!s.contains("Pinned") && !s.contains("Comparing"), "{s}");
+    app.on_event(key(KeyCode::Char('v')));
+    assert!(!screen(&mut app, 140, 40).contains("Comparing"));
+    assert!(
+        drain(&mut rx).is_empty(),
+        "nothing was sent by pinning or comparing"
+    );
+}
+
+#[test]
+fn plan_comparison_fits_a_small_window() {
+    let sql = "select id from orders where customer_id = 42 order by id";
+    let (mut app, mut rx) = app_with_plan(sql);
+    app.on_event(key(KeyCode::Char('p')));
+    app.on_event(key_mod(KeyCode::Char('e'), KeyModifiers::ALT));
+    let sent = drain(&mut rx);
+    reply(
+        &mut app,
+        sent[0].0,
+        Reply::Plan(explained_after_index(sql)),
+        true,
+    );
+    for (w, h) in [(80, 24), (60, 15), (30, 8), (20, 4), (1, 1)] {
+        let _ = screen(&mut app, w, h);
+    }
+    // At 80×24 the change column keeps its symbols, the titles the room.
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("Comparing"), "{s}");
+    let sort = s
+        .lines()
+        .find(|l| l.contains("Sort") && l.contains("│"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(sort.trim_end_matches(['┃', ' ']).ends_with('−'), "{sort}");
+    // Short titles (no schema, no index) that fit; the details line has the full ones.
+    let scan = s
+        .lines()
+        .find(|l| l.contains("Seq Scan on orders"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(scan.contains("≠▼1317×"), "{scan}");
+    assert!(scan.contains("│Index Scan on orders"), "{scan}");
+    assert!(!scan.contains('…'), "{scan}");
+    app.on_event(key(KeyCode::Down));
+    let s = screen(&mut app, 80, 24);
+    assert!(
+        s.contains("#1 Seq Scan on public.orders → #0 Index Scan using"),
+        "{s}"
+    );
+}
+
+#[test]
+fn plan_tree_labels_are_readable_in_an_80x24_window() {
+    // The plan pane is 60 columns here, beside the schema tree: the details go below the tree
+    // and the figures give up their bar and columns before a label is cut.
+    let (mut app, _rx) = app();
+    let text = "\
+Nested Loop  (cost=0.29..50.00 rows=10 width=8) (actual time=0.030..1.500 rows=12 loops=1)
+  Buffers: shared hit=40
+  ->  Seq Scan on orders o  (cost=0.00..20.00 rows=10 width=8) (actual time=0.010..0.800 rows=12 loops=1)
+        Filter: (status = 'open'::text)
+        Rows Removed by Filter: 988
+        Buffers: shared hit=4
+  ->  Index Scan using cust_pkey on customers c  (cost=0.29..3.00 rows=1 width=4) (actual time=0.020..0.030 rows=1 loops=12)
+        Index Cond: (id = o.customer_id)
+        Buffers: shared hit=36
+Planning Time: 0.100 ms
+Execution Time: 1.600 ms
+";
+    app.plan.show_text(text, None, false);
+    assert_eq!(app.plan.error, None);
+    app.on_event(key_mod(KeyCode::Char('4'), KeyModifiers::ALT));
+    let s = screen(&mut app, 80, 24);
+    for (label, time) in [
+        ("▾ Nested Loop", "0.340 ms"),
+        ("    Seq Scan on orders o", "0.800 ms"),
+        ("    Index Scan using cust_pkey on customers c", "0.360 ms"),
+    ] {
+        let line = s
+            .lines()
+            .find(|l| l.contains(label))
+            .unwrap_or_else(|| panic!("{label} whole:\n{s}"));
+        assert!(line.contains(time), "{label} with its time: {line}\n{s}");
+    }
+    // The selected node's details are below the tree, not beside it.
+    let tree_row = s
+        .lines()
+        .position(|l| l.contains("Index Scan using cust_pkey"))
+        .expect("tree row");
+    let details = s
+        .lines()
+        .position(|l| l.contains("┃#0 Nested Loop"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(details > tree_row, "{s}");
+    // Wide enough, the details sit beside the tree again, the figures whole.
+    let s = screen(&mut app, 200, 40);
+    let row = s
+        .lines()
+        .find(|l| l.contains("▾ Nested Loop"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(
+        row.contains("#0 Nested Loop") && row.contains('%'),
+        "{row}\n{s}"
+    );
+}
+
 #[test]
 fn a_plan_pasted_into_the_editor_is_shown_without_the_server() {
     let (mut app, mut rx) = app();
@@ -1467,8 +1678,13 @@ fn a_migration_history_table_gets_a_node_that_opens_its_applied_history() {
     app.on_event(key(KeyCode::Esc));
     assert!(!screen(&mut app, 120, 30).contains("Flyway history"));
     app.on_event(key(KeyCode::Char('i')));
-    let (_, req) = drain(&mut rx).last().cloned().expect("detail request");
-    assert_eq!(req, Request::LoadTableDetail { oid: 9 });
+    // (the table's health findings are asked for next to its detail)
+    let sent = drain(&mut rx);
+    assert!(
+        sent.iter()
+            .any(|(_, r)| *r == Request::LoadTableDetail { oid: 9 }),
+        "{sent:?}"
+    );
 }
 
 #[test]

@@ -10,6 +10,7 @@
 
 use super::DbError;
 use super::wire::WireConn;
+use crate::model::plan::K;
 use crate::model::plan::advice::IndexInfo;
 use crate::model::plan::statement::{self, ExplainOptions};
 
@@ -84,8 +85,8 @@ async fn plan_indexes(conn: &mut WireConn, plan_json: &str) -> Option<Vec<IndexI
     let plan = crate::model::plan::parse(plan_json).ok()?;
     let mut rels: Vec<(Option<&str>, &str)> = Vec::new();
     for n in &plan.nodes {
-        if let Some(r) = n.str("Relation Name") {
-            let key = (n.str("Schema"), r);
+        if let Some(r) = n.str(K::RelationName) {
+            let key = (n.str(K::Schema), r);
             if !rels.contains(&key) {
                 rels.push(key);
             }

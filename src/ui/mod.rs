@@ -13,6 +13,7 @@ pub mod layout;
 pub mod list;
 pub mod migrations;
 pub mod plan;
+pub mod plan_compare;
 pub mod schema;
 pub mod settings;
 pub mod status;

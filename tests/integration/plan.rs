@@ -692,4 +692,130 @@ mod cli {
         let out = pgdeck(&["explain", "--file", &file, "select 1"], home.path());
         assert_eq!(out.status.code(), Some(2));
     }
+
+    /// Before and after an index on a real server: the plans as psql prints them (text before,
+    /// JSON after), compared by the model and by `pgdeck explain --file BEFORE --compare AFTER`.
+    #[test]
+    fn compare_a_plan_before_and_after_an_index() {
+        let (name, _) = fresh_db("plan_compare");
+        psql(
+            &name,
+            "create table events (id bigint, code int, payload text);
+             insert into events select g, g, md5(g::text) from generate_series(1, 200000) g;
+             analyze events;",
+        );
+        let q = "select * from events where code = 4242";
+        let before = psql(&name, &format!("explain (analyze, buffers) {q}"));
+        psql(&name, "create index events_code_idx on events (code)");
+        let after = psql(
+            &name,
+            &format!("explain (analyze, buffers, format json) {q}"),
+        );
+
+        // The model: the scan on events is one node that changed from a Seq Scan to an Index Scan.
+        let load = |text: &str| {
+            let mut p = pgdeck::model::plan::parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+            pgdeck::model::plan::metrics::analyse(&mut p);
+            p
+        };
+        let (b, a) = (load(&before), load(&after));
+        let c = pgdeck::model::plan::diff::compare(&b, &a);
+        let scan = c
+            .matches
+            .iter()
+            .find(|m| b.nodes[m.before].str("Relation Name") == Some("events"))
+            .unwrap_or_else(|| panic!("{c:#?}"));
+        assert_eq!(b.nodes[scan.before].node_type(), "Seq Scan", "{before}");
+        let idx = &a.nodes[scan.after];
+        assert_eq!(idx.node_type(), "Index Scan", "{after}");
+        assert_eq!(idx.str("Index Name"), Some("events_code_idx"));
+        assert!(scan.changed);
+        // The time ratio is the one of the two runs (whatever they were: no timing is asserted).
+        let (tb, ta) = (
+            b.execution_ms().expect("analysed"),
+            a.execution_ms().expect("analysed"),
+        );
+        assert_eq!(c.totals.execution_ms.before, Some(tb));
+        assert_eq!(c.totals.execution_ms.after, Some(ta));
+        assert!((c.totals.execution_ms.ratio().expect("a ratio") - ta / tb).abs() < 1e-12);
+        // Pages are not timing: the scan read the whole table, the index a handful.
+        let (bb, ab) = (
+            scan.buffers.before.expect("buffers before"),
+            scan.buffers.after.expect("buffers after"),
+        );
+        assert!(bb > 100.0 && ab < 10.0, "{bb} → {ab}");
+        assert!(
+            c.totals.buffers.ratio().is_some_and(|r| r < 0.1),
+            "{:?}",
+            c.totals
+        );
+
+        // The headless twin, text and JSON.
+        let home = Scratch::new("plan_compare");
+        let (bf, af) = (
+            home.path().join("before.txt"),
+            home.path().join("after.json"),
+        );
+        std::fs::write(&bf, &before).expect("write before");
+        std::fs::write(&af, &after).expect("write after");
+        let (bf, af) = (bf.display().to_string(), af.display().to_string());
+        let out = pgdeck(&["explain", "--file", &bf, "--compare", &af], home.path());
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+        let row = stdout
+            .lines()
+            .find(|l| l.contains("Seq Scan on events"))
+            .unwrap_or_else(|| panic!("{stdout}"));
+        assert!(
+            row.contains("Index Scan using events_code_idx on events"),
+            "{row}"
+        );
+        assert!(row.contains("≠ node changed"), "{row}");
+        assert!(stdout.contains("execution "), "{stdout}");
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with("buffers ") && l.contains("▼")),
+            "{stdout}"
+        );
+
+        let out = pgdeck(
+            &[
+                "explain",
+                "--file",
+                &bf,
+                "--compare",
+                &af,
+                "--format",
+                "json",
+            ],
+            home.path(),
+        );
+        let v = json(&out);
+        let m = v["matches"]
+            .as_array()
+            .expect("matches")
+            .iter()
+            .find(|m| m["relation"] == "events")
+            .unwrap_or_else(|| panic!("{v:#}"));
+        assert_eq!(m["before_type"], "Seq Scan", "{m}");
+        assert_eq!(m["after_type"], "Index Scan", "{m}");
+        assert_eq!(m["changed"], true, "{m}");
+        for k in ["exclusive_ms", "rows", "loops", "buffers"] {
+            assert!(
+                m[k].get("before").is_some() && m[k].get("ratio").is_some(),
+                "{k}: {m}"
+            );
+        }
+        let r = v["totals"]["execution_ms"]["ratio"]
+            .as_f64()
+            .expect("a ratio");
+        assert!((r - ta / tb).abs() < 1e-4, "{r} vs {}", ta / tb);
+
+        // --compare needs --file, and both plans cannot come from stdin.
+        let out = pgdeck(&["explain", "--compare", &af], home.path());
+        assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
+        let out = pgdeck(&["explain", "--file", "-", "--compare", "-"], home.path());
+        assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
+    }
 }

@@ -251,8 +251,11 @@ fn the_connection_password_never_reaches_screen_files_or_messages() {
     const PW: &str = "Zebra-9f3k-LeakCheck";
     const TYPED_PW: &str = "Typed-77q-NotForHistory";
     let c = super::cli::password_cluster();
-    c.psql("postgres", &format!("alter role pw_user password '{PW}'"))
-        .expect("password");
+    c.psql(
+        "postgres",
+        &format!("set password_encryption = 'scram-sha-256'; alter role pw_user password '{PW}'"),
+    )
+    .expect("password");
     let scratch = Scratch::new("tui-secrets");
     let cfg = scratch.path().display().to_string();
     let log = scratch.path().join("pgdeck.log");
@@ -330,8 +333,11 @@ fn the_connection_password_never_reaches_screen_files_or_messages() {
     }
 
     // headless: a failing statement, conninfo, a wrong database, a wrong password
-    c.psql("postgres", &format!("alter role pw_user password '{PW}'"))
-        .expect("password back");
+    c.psql(
+        "postgres",
+        &format!("set password_encryption = 'scram-sha-256'; alter role pw_user password '{PW}'"),
+    )
+    .expect("password back");
     let base = format!(
         "host={} port={} user=pw_user password={PW}",
         c.socket_dir().display(),

@@ -5,18 +5,53 @@
 //! trailing blanks of unframed lines: a terminal that wrapped a line cut it mid-word, and the text
 //! parser glues the pieces back exactly.
 
-/// A line of the input after clean-up, with its 1-based number in the input.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Line {
+/// A line of the input after clean-up (a slice of it: nothing is copied), with its 1-based
+/// number in the input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Line<'a> {
     pub no: usize,
-    pub text: String,
+    pub text: &'a str,
+}
+
+/// `char::is_whitespace` on an ASCII byte.
+fn ascii_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// `str::trim_start`, fast over ASCII blanks: plan lines are indented by up to hundreds of
+/// spaces and trimmed at every step, and the standard one decodes each as a `char`. Falls back
+/// to it at the first non-ASCII byte (which may be a Unicode blank), so the result is the same.
+pub fn trim_start(s: &str) -> &str {
+    let n = s.bytes().take_while(|b| ascii_blank(*b)).count();
+    let rest = &s[n..];
+    if rest.as_bytes().first().is_some_and(|b| !b.is_ascii()) {
+        rest.trim_start()
+    } else {
+        rest
+    }
+}
+
+/// `str::trim_end`, fast over ASCII blanks (see [`trim_start`]).
+pub fn trim_end(s: &str) -> &str {
+    let n = s.bytes().rev().take_while(|b| ascii_blank(*b)).count();
+    let rest = &s[..s.len() - n];
+    if rest.as_bytes().last().is_some_and(|b| !b.is_ascii()) {
+        rest.trim_end()
+    } else {
+        rest
+    }
+}
+
+/// `str::trim`, fast over ASCII blanks (see [`trim_start`]).
+pub fn trim(s: &str) -> &str {
+    trim_end(trim_start(s))
 }
 
 const FRAME_CHARS: &str = "-+=|─│┌┐└┘├┤┬┴┼═║╔╗╚╝╠╣╦╩╬╤╧╪╞╡╟╢╫╥╨╒╕╘╛╓╖╙╜━┃┏┓┗┛┣┫┳┻╋\u{FFFD}";
 const SIDE_CHARS: [char; 4] = ['|', '│', '║', '┃'];
 
-fn is_frame_line(s: &str) -> bool {
-    let t = s.trim();
+/// Whether a line, already trimmed, is a frame line (`+----+`, `├───┤`).
+fn is_frame_line(t: &str) -> bool {
     if t.is_empty() {
         return false;
     }
@@ -48,39 +83,35 @@ fn is_footer(t: &str) -> bool {
 }
 
 /// Strip the frame of one line; returns the content and whether anything was taken away.
-fn strip_frame(raw: &str) -> (String, bool) {
+fn strip_frame(raw: &str) -> (&str, bool) {
     let mut s = raw;
     let mut framed = false;
-    let lead = s.trim_start();
+    let lead = trim_start(s);
     if let Some(c) = lead.chars().next().filter(|c| SIDE_CHARS.contains(c)) {
         s = &lead[c.len_utf8()..];
         s = s.strip_prefix(' ').unwrap_or(s);
         framed = true;
     }
-    let trail = s.trim_end();
+    let trail = trim_end(s);
     if let Some(c) = trail.chars().last().filter(|c| SIDE_CHARS.contains(c)) {
         s = &trail[..trail.len() - c.len_utf8()];
         framed = true;
     }
     // psql's continuation marks for multi-line cells: ` +` (ascii) and `↵` (unicode).
-    let t = s.trim_end();
+    let t = trim_end(s);
     if let Some(rest) = t.strip_suffix('↵') {
-        return (rest.trim_end().to_string(), true);
+        return (trim_end(rest), true);
     }
     if let Some(rest) = t.strip_suffix('+')
         && !rest.ends_with('+')
     {
-        return (rest.trim_end().to_string(), true);
+        return (trim_end(rest), true);
     }
-    if framed {
-        (s.trim_end().to_string(), true)
-    } else {
-        (s.to_string(), false)
-    }
+    if framed { (t, true) } else { (s, false) }
 }
 
 /// Clean a pasted plan into content lines.
-pub fn clean(input: &str) -> Vec<Line> {
+pub fn clean(input: &str) -> Vec<Line<'_>> {
     let mut out = Vec::new();
     let mut raw_lines: Vec<(usize, &str)> = input
         .split('\n')
@@ -90,7 +121,7 @@ pub fn clean(input: &str) -> Vec<Line> {
     // auto_explain in the server log: `... LOG:  duration: 1.2 ms  plan:` then `Query Text: ...`.
     if let Some(pos) = raw_lines
         .iter()
-        .position(|(_, l)| l.contains("duration:") && l.trim_end().ends_with("plan:"))
+        .position(|(_, l)| l.contains("duration:") && trim_end(l).ends_with("plan:"))
     {
         raw_lines.drain(..=pos);
         if let Some((_, first)) = raw_lines.first()
@@ -100,11 +131,11 @@ pub fn clean(input: &str) -> Vec<Line> {
         }
     }
     for (no, raw) in raw_lines {
-        if is_frame_line(raw) {
+        if is_frame_line(trim(raw)) {
             continue;
         }
         let (text, _) = strip_frame(raw);
-        let t = text.trim();
+        let t = trim(text);
         if t.is_empty() || t == "QUERY PLAN" || t.starts_with('#') || is_footer(t) {
             continue;
         }
@@ -161,6 +192,24 @@ mod tests {
     fn unframed_lines_keep_trailing_blanks() {
         let lines = clean(" Sort  (cost=1 \nrows=0)");
         assert_eq!(lines[0].text, " Sort  (cost=1 ");
+    }
+
+    #[test]
+    fn fast_trims_match_the_standard_ones() {
+        for s in [
+            "",
+            "   ",
+            "  a b  ",
+            "\t\x0b\x0c x \r\n",
+            "\u{a0} x \u{3000}",
+            "  \u{a0}\u{2003} é \u{a0}  ",
+            "é",
+            "x\u{85}",
+        ] {
+            assert_eq!(trim_start(s), s.trim_start(), "{s:?}");
+            assert_eq!(trim_end(s), s.trim_end(), "{s:?}");
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
     }
 
     #[test]

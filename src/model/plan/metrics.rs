@@ -10,7 +10,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::{Node, Plan};
+use super::props::KeyRef;
+use super::{K, Node, Plan};
 
 /// Which way the planner was wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
@@ -82,7 +83,7 @@ pub struct Summary {
     pub sum_exclusive_ms: f64,
 }
 
-fn n(node: &Node, k: &str) -> f64 {
+fn n(node: &Node, k: K) -> f64 {
     node.num(k).unwrap_or(0.0)
 }
 
@@ -168,44 +169,45 @@ struct Raw {
 fn raw(node: &Node) -> Raw {
     let mut r = Raw::default();
     let (mut launched, mut planned) = (None, None);
-    for (k, v) in &node.props {
+    for (k, v) in node.props.entries() {
+        let KeyRef::Known(k) = k else { continue };
         let x = || super::value_num(v);
         let x0 = || super::value_num(v).unwrap_or(0.0);
-        match k.as_str() {
-            "Actual Loops" => r.loops = x(),
-            "Actual Total Time" => {
+        match k {
+            K::ActualLoops => r.loops = x(),
+            K::ActualTotalTime => {
                 r.has_total_time = true;
                 r.total_time = v.as_f64();
             }
-            "Plan Rows" => r.plan_rows = x0(),
-            "Actual Rows" => r.actual_rows = x(),
-            "Rows Removed by Filter"
-            | "Rows Removed by Join Filter"
-            | "Rows Removed by Index Recheck" => r.removed_per_loop += x0(),
-            "Total Cost" => r.total_cost = x0(),
-            "Workers Launched" => launched = x(),
-            "Workers Planned" => planned = x(),
-            "Node Type" => r.is_result = v.as_str() == Some("Result"),
-            "Subplan Name" => {
+            K::PlanRows => r.plan_rows = x0(),
+            K::ActualRows => r.actual_rows = x(),
+            K::RowsRemovedByFilter | K::RowsRemovedByJoinFilter | K::RowsRemovedByIndexRecheck => {
+                r.removed_per_loop += x0()
+            }
+            K::TotalCost => r.total_cost = x0(),
+            K::WorkersLaunched => launched = x(),
+            K::WorkersPlanned => planned = x(),
+            K::NodeType => r.is_result = v.as_str() == Some("Result"),
+            K::SubplanName => {
                 r.subplan = v.is_string();
                 r.cte = v.as_str().is_some_and(|s| s.starts_with("CTE "));
             }
-            "Parent Relationship" => r.init_plan = v.as_str() == Some("InitPlan"),
-            "Shared Hit Blocks" => r.buffers[0] = x0(),
-            "Shared Read Blocks" => r.buffers[1] = x0(),
-            "Shared Dirtied Blocks" => r.buffers[2] = x0(),
-            "Shared Written Blocks" => r.buffers[3] = x0(),
-            "Local Read Blocks" => r.buffers[4] = x0(),
-            "Temp Read Blocks" => r.buffers[5] = x0(),
-            "Temp Written Blocks" => r.buffers[6] = x0(),
-            "I/O Read Time"
-            | "I/O Write Time"
-            | "Shared I/O Read Time"
-            | "Shared I/O Write Time"
-            | "Local I/O Read Time"
-            | "Local I/O Write Time"
-            | "Temp I/O Read Time"
-            | "Temp I/O Write Time" => r.io_ms += x0(),
+            K::ParentRelationship => r.init_plan = v.as_str() == Some("InitPlan"),
+            K::SharedHitBlocks => r.buffers[0] = x0(),
+            K::SharedReadBlocks => r.buffers[1] = x0(),
+            K::SharedDirtiedBlocks => r.buffers[2] = x0(),
+            K::SharedWrittenBlocks => r.buffers[3] = x0(),
+            K::LocalReadBlocks => r.buffers[4] = x0(),
+            K::TempReadBlocks => r.buffers[5] = x0(),
+            K::TempWrittenBlocks => r.buffers[6] = x0(),
+            K::IoReadTime
+            | K::IoWriteTime
+            | K::SharedIoReadTime
+            | K::SharedIoWriteTime
+            | K::LocalIoReadTime
+            | K::LocalIoWriteTime
+            | K::TempIoReadTime
+            | K::TempIoWriteTime => r.io_ms += x0(),
             _ => {}
         }
     }
@@ -335,8 +337,8 @@ pub fn analyse(plan: &mut Plan) {
         let mut seen: Vec<usize> = Vec::new();
         for (j, node) in plan.nodes.iter().enumerate() {
             seen.clear();
-            for (k, v) in &node.props {
-                if k == "Subplan Name" {
+            for (k, v) in node.props.entries() {
+                if k == KeyRef::Known(K::SubplanName) {
                     continue;
                 }
                 for_each_token(v, &mut |tok| {
@@ -359,7 +361,7 @@ pub fn analyse(plan: &mut Plan) {
     let mut scans_of: HashMap<&str, Vec<usize>> = HashMap::new();
     for (j, nd) in plan.nodes.iter().enumerate() {
         if nd.node_type() == "CTE Scan"
-            && let Some(name) = nd.str("CTE Name")
+            && let Some(name) = nd.str(K::CteName)
         {
             scans_of.entry(name).or_default().push(j);
         }
@@ -412,7 +414,7 @@ fn summarise(plan: &mut Plan) {
     let execution = plan.execution_ms();
     let root_total = plan.nodes[0].m.inclusive_ms;
     let total = execution.or(root_total);
-    let total_cost = plan.nodes[0].num("Total Cost").unwrap_or(0.0);
+    let total_cost = plan.nodes[0].num(K::TotalCost).unwrap_or(0.0);
     let mut s = Summary {
         total_ms: total,
         planning_ms: plan.planning_ms(),
@@ -471,7 +473,7 @@ fn summarise(plan: &mut Plan) {
             .map(|n| n.id);
     }
     let root = &plan.nodes[0];
-    s.shared_blocks = n(root, "Shared Hit Blocks") + n(root, "Shared Read Blocks");
+    s.shared_blocks = n(root, K::SharedHitBlocks) + n(root, K::SharedReadBlocks);
     s.jit_ms = plan
         .props
         .get("JIT")

@@ -6,8 +6,10 @@
 
 pub mod advice;
 pub mod clean;
+pub mod diff;
 pub mod json;
 pub mod metrics;
+pub mod props;
 pub mod report;
 pub mod statement;
 pub mod text;
@@ -16,6 +18,9 @@ use serde_json::{Map, Value};
 
 pub use advice::{Advice, Severity};
 pub use metrics::{Metrics, Summary};
+pub use props::{K, Props};
+
+use props::AsKey;
 
 /// A parse failure, with the 1-based line of the input where it was noticed (0 when no line applies).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -54,45 +59,45 @@ pub struct Node {
     /// Depth below the root (root = 0).
     pub depth: usize,
     /// The node's properties, keyed as EXPLAIN's JSON format names them (`Node Type`, `Actual Rows`...).
-    pub props: Map<String, Value>,
+    pub props: Props,
     /// Derived figures, filled by [`metrics::analyse`].
     pub m: Metrics,
 }
 
 impl Node {
     /// A property as a number (JSON numbers, or numeric strings).
-    pub fn num(&self, key: &str) -> Option<f64> {
+    pub fn num(&self, key: impl AsKey) -> Option<f64> {
         value_num(self.props.get(key)?)
     }
 
     /// A property as text (strings only).
-    pub fn str(&self, key: &str) -> Option<&str> {
+    pub fn str(&self, key: impl AsKey) -> Option<&str> {
         self.props.get(key).and_then(Value::as_str)
     }
 
-    pub fn flag(&self, key: &str) -> bool {
+    pub fn flag(&self, key: impl AsKey) -> bool {
         matches!(self.props.get(key), Some(Value::Bool(true)))
     }
 
     pub fn node_type(&self) -> &str {
-        self.str("Node Type").unwrap_or("?")
+        self.str(K::NodeType).unwrap_or("?")
     }
 
     /// The type as psql prints it: `Hash Left Join`, `Parallel Seq Scan`, `Finalize HashAggregate`.
     pub fn display_type(&self) -> String {
         let mut t = String::new();
-        if let Some(p) = self.str("Partial Mode").filter(|p| *p != "Simple") {
+        if let Some(p) = self.str(K::PartialMode).filter(|p| *p != "Simple") {
             t.push_str(p);
             t.push(' ');
         }
-        if self.flag("Parallel Aware") {
+        if self.flag(K::ParallelAware) {
             t.push_str("Parallel ");
         }
-        if self.flag("Async Capable") && self.node_type().contains("Foreign") {
+        if self.flag(K::AsyncCapable) && self.node_type().contains("Foreign") {
             t.push_str("Async ");
         }
         let base = self.node_type();
-        match self.str("Join Type").filter(|j| *j != "Inner") {
+        match self.str(K::JoinType).filter(|j| *j != "Inner") {
             Some(j) if base.ends_with(" Join") => {
                 t.push_str(&base[..base.len() - 5]);
                 t.push(' ');
@@ -113,11 +118,11 @@ impl Node {
     /// `users u`, `orders_pkey`, `generate_series`, `CTE x`: what the node reads, for the tree.
     pub fn target(&self) -> Option<String> {
         let rel = self
-            .str("Relation Name")
-            .or_else(|| self.str("Function Name"))
-            .or_else(|| self.str("CTE Name"));
+            .str(K::RelationName)
+            .or_else(|| self.str(K::FunctionName))
+            .or_else(|| self.str(K::CteName));
         let mut out = String::new();
-        if let Some(i) = self.str("Index Name") {
+        if let Some(i) = self.str(K::IndexName) {
             out.push_str("using ");
             out.push_str(i);
             if rel.is_some() {
@@ -125,16 +130,16 @@ impl Node {
             }
         }
         if let Some(r) = rel {
-            if let Some(s) = self.str("Schema") {
+            if let Some(s) = self.str(K::Schema) {
                 out.push_str(s);
                 out.push('.');
             }
             out.push_str(r);
-            if let Some(a) = self.str("Alias").filter(|a| *a != r) {
+            if let Some(a) = self.str(K::Alias).filter(|a| *a != r) {
                 out.push(' ');
                 out.push_str(a);
             }
-        } else if let Some(a) = self.str("Alias") {
+        } else if let Some(a) = self.str(K::Alias) {
             out.push_str(a);
         }
         (!out.is_empty()).then_some(out)
@@ -142,12 +147,12 @@ impl Node {
 
     /// `InitPlan 1`, `SubPlan 2`, `CTE x`: the header the node hangs under, if any.
     pub fn subplan_name(&self) -> Option<&str> {
-        self.str("Subplan Name")
+        self.str(K::SubplanName)
     }
 
     /// `InitPlan`, `SubPlan`, `Outer`, `Inner`, `Member`...
     pub fn relationship(&self) -> Option<&str> {
-        self.str("Parent Relationship")
+        self.str(K::ParentRelationship)
     }
 
     pub fn is_init_plan(&self) -> bool {
@@ -190,7 +195,7 @@ impl Plan {
     pub fn is_analyze(&self) -> bool {
         self.nodes
             .iter()
-            .any(|n| n.props.contains_key("Actual Loops"))
+            .any(|n| n.props.contains_key(K::ActualLoops))
     }
 
     /// Build a plan from a JSON tree node (`{"Node Type": ..., "Plans": [...]}`) and the top-level
@@ -205,7 +210,7 @@ impl Plan {
         let mut stack: Vec<(Map<String, Value>, Option<usize>, usize)> = vec![(root, None, 0)];
         while let Some((mut props, parent, depth)) = stack.pop() {
             let id = plan.nodes.len();
-            let children = match props.shift_remove("Plans") {
+            let children = match props.shift_remove(K::Plans.name()) {
                 Some(Value::Array(a)) => a,
                 _ => Vec::new(),
             };
@@ -217,7 +222,7 @@ impl Plan {
                 parent,
                 children: Vec::new(),
                 depth,
-                props,
+                props: Props::from_map(props),
                 m: Metrics::default(),
             });
             for c in children.into_iter().rev() {
@@ -233,7 +238,7 @@ impl Plan {
     pub fn to_json(&self) -> Value {
         fn build(plan: &Plan, id: usize) -> Value {
             let n = &plan.nodes[id];
-            let mut o = n.props.clone();
+            let mut o = n.props.to_map();
             if !n.children.is_empty() {
                 let kids = n.children.iter().map(|c| build(plan, *c)).collect();
                 o.insert("Plans".into(), Value::Array(kids));
@@ -254,6 +259,15 @@ impl Plan {
 /// Parse a plan pasted or loaded from a file: JSON (`EXPLAIN (FORMAT JSON)`, with or without psql's
 /// frame) or text as psql prints it. Metrics and advice are not computed; see [`analyse`].
 pub fn parse(input: &str) -> Result<Plan, ParseError> {
+    // Plain JSON (what the server, auto_explain or a .json file gives) is read as it is: the
+    // clean-up only ever removes text that is no JSON (frames, `+` marks, footers, comments), so
+    // a valid JSON plan reads the same either way, without a copy of every line. Anything else,
+    // or a failure, takes the way below, which also words the errors.
+    if input.trim_start().starts_with(['[', '{'])
+        && let Ok(Ok(plan)) = json::read_str(input)
+    {
+        return Ok(plan);
+    }
     let lines = clean::clean(input);
     if clean::looks_like_json(&lines) {
         return json::parse_lines(&lines);

@@ -271,6 +271,59 @@ fn corpus_analyse_and_advise() {
     assert!(n > 90);
 }
 
+/// Every corpus plan compared with itself: each node is its own partner, on its own row, and
+/// nothing changed. And a plan compared with its twin in the other format (psql frame variants
+/// of one plan, text and JSON) matches node for node.
+#[test]
+fn corpus_plans_compare_with_themselves() {
+    let root = corpus();
+    let mut n = 0;
+    for dir in [
+        "from-text",
+        "12-line-wrapped-plans",
+        "21-io-timings",
+        "cte-exclusive-time",
+        "11-psql-frames",
+    ] {
+        for e in std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .filter_map(|e| e.ok())
+        {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.contains("expect") {
+                continue;
+            }
+            let (plan, _) = parse_and_analyse(&read(&e.path())).unwrap();
+            let c = diff::compare(&plan, &plan);
+            assert_eq!(c.matches.len(), plan.nodes.len(), "{dir}/{name}");
+            assert!(
+                c.matches
+                    .iter()
+                    .all(|m| m.before == m.after && m.aligned && !m.changed),
+                "{dir}/{name}"
+            );
+            assert_eq!(c.rows.len(), plan.nodes.len(), "{dir}/{name}");
+            n += 1;
+        }
+    }
+    assert!(n > 90);
+    let frames = root.join("11-psql-frames");
+    let text = parse_and_analyse(&read(
+        &frames.join("text-0-aligned-ascii-double-double-double.plan"),
+    ))
+    .unwrap()
+    .0;
+    let json = parse_and_analyse(&read(
+        &frames.join("json-0-aligned-ascii-double-double-double.plan"),
+    ))
+    .unwrap()
+    .0;
+    assert_eq!(text.nodes.len(), json.nodes.len());
+    let c = diff::compare(&text, &json);
+    assert!(c.only_before.is_empty() && c.only_after.is_empty(), "{c:?}");
+    assert!(c.matches.iter().all(|m| m.before == m.after && m.aligned));
+}
+
 #[test]
 fn seq_scan_advice_has_create_index() {
     let text = "\

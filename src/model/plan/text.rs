@@ -8,8 +8,11 @@
 
 use serde_json::{Map, Number, Value};
 
-use super::clean::Line;
-use super::{Metrics, Node, ParseError, Plan, Summary};
+use std::borrow::Cow;
+
+use super::clean::{Line, trim, trim_end, trim_start};
+use super::props::PropSink;
+use super::{K, Metrics, Node, ParseError, Plan, Props, Summary};
 
 /// Keys whose text value is a comma list that the JSON format gives as an array.
 const LIST_KEYS: &[&str] = &[
@@ -33,6 +36,13 @@ const TOP_KEYS: &[&str] = &[
     "Serialization:",
     "Time:",
 ];
+
+/// `s` starts with `prefix`, ASCII case ignored.
+fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
+    s.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix.as_bytes()))
+}
 
 fn num(v: f64) -> Value {
     Number::from_f64(v).map_or(Value::Null, Value::Number)
@@ -66,23 +76,32 @@ fn scalar(s: &str) -> Value {
     }
 }
 
-/// Parenthesis balance of a line, outside of '...' literals and "..." identifiers.
-fn paren_balance(s: &str) -> i64 {
-    let mut depth = 0i64;
-    let mut quote: Option<char> = None;
-    for c in s.chars() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None => match c {
-                '\'' | '"' => quote = Some(c),
-                '(' => depth += 1,
-                ')' => depth -= 1,
-                _ => {}
-            },
+/// Parenthesis depth outside of '...' literals and "..." identifiers, and the quote left open:
+/// carried along a line as its wrapped pieces are glued back, so each piece is read once.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Parens {
+    depth: i64,
+    quote: Option<u8>,
+}
+
+impl Parens {
+    /// The state after `s`. Bytes, not chars: quotes and parentheses are ASCII, and UTF-8 never
+    /// has an ASCII byte inside a multi-byte character.
+    fn scan(mut self, s: &str) -> Parens {
+        for c in s.bytes() {
+            match self.quote {
+                Some(q) if c == q => self.quote = None,
+                Some(_) => {}
+                None => match c {
+                    b'\'' | b'"' => self.quote = Some(c),
+                    b'(' => self.depth += 1,
+                    b')' => self.depth -= 1,
+                    _ => {}
+                },
+            }
         }
+        self
     }
-    depth
 }
 
 /// Split a comma list at top-level commas (outside parentheses and quotes).
@@ -139,82 +158,95 @@ fn indent_of(s: &str) -> usize {
 }
 
 /// pgAdmin and CSV copies quote each line.
-fn unquote(s: &str) -> String {
-    let t = s.trim_end();
-    let lead = t.trim_start();
+fn unquote(s: &str) -> Cow<'_, str> {
+    let t = trim_end(s);
+    let lead = trim_start(t);
     if lead.len() >= 2
         && (lead.starts_with('"') && lead.ends_with('"')
             || lead.starts_with('\'') && lead.ends_with('\''))
     {
         let indent = &t[..t.len() - lead.len()];
         let inner = &lead[1..lead.len() - 1];
-        return format!("{indent}{}", inner.replace("\"\"", "\""));
+        return Cow::Owned(format!("{indent}{}", inner.replace("\"\"", "\"")));
     }
     if let Some(rest) = t.strip_suffix('"')
         && !rest.contains('"')
     {
-        return rest.to_string();
+        return Cow::Borrowed(rest);
     }
-    s.to_string()
+    Cow::Borrowed(s)
+}
+
+/// A plan line after [`join_wrapped`]: borrowed from the input unless it had to change.
+struct Joined<'a> {
+    no: usize,
+    text: Cow<'a, str>,
 }
 
 /// Glue wrapped lines back: a line continues the previous when the previous has unbalanced
 /// parentheses, or when it sits left of the plan's own left margin, or (margin 0) at the margin
 /// without being a top-level line.
-fn join_wrapped(lines: &[Line]) -> Vec<Line> {
-    let texts: Vec<String> = lines
+fn join_wrapped<'a>(lines: &[Line<'a>]) -> Vec<Joined<'a>> {
+    let texts: Vec<Cow<str>> = lines
         .iter()
-        .map(|l| unquote(&l.text).replace('\t', "    "))
+        .map(|l| match unquote(l.text) {
+            t if t.contains('\t') => Cow::Owned(t.replace('\t', "    ")),
+            t => t,
+        })
         .collect();
     // Text before the plan (the statement, a psql prompt, a note) is skipped: the plan starts at the
     // first line that, with the pieces a wrap made of it, reads as a node.
     let start = (0..texts.len())
         .find(|&i| {
-            let mut cand = texts[i].clone();
+            let mut cand: Cow<str> = Cow::Borrowed(&texts[i]);
+            let mut parens = Parens::default().scan(&cand);
             let mut j = i;
-            while paren_balance(&cand) > 0 && j + 1 < texts.len() && j - i < 24 {
+            while parens.depth > 0 && j + 1 < texts.len() && j - i < 24 {
                 j += 1;
-                cand.push_str(&texts[j]);
+                cand.to_mut().push_str(&texts[j]);
+                parens = parens.scan(&texts[j]);
             }
-            let t = cand.trim();
-            let t = t.strip_prefix("->").map_or(t, str::trim_start);
-            split_node_line(t.trim_end()).is_some()
+            let t = trim(&cand);
+            let t = t.strip_prefix("->").map_or(t, trim_start);
+            split_node_line(trim_end(t)).is_some()
         })
         .unwrap_or(0);
-    let mut out: Vec<Line> = Vec::new();
+    let mut out: Vec<Joined> = Vec::new();
+    // The parenthesis state at the end of the last line of `out`.
+    let mut parens = Parens::default();
     let mut base: Option<usize> = None;
     for (l, text) in lines.iter().zip(texts).skip(start) {
         let ind = indent_of(&text);
-        let trimmed = text.trim_start();
+        let trimmed = trim_start(&text);
         if let Some(prev) = out.last_mut() {
             let b = base.unwrap_or(0);
             let new_node = trimmed.starts_with("->");
-            let unbalanced = paren_balance(&prev.text) > 0 || prev.text.trim_end().ends_with(',');
+            let unbalanced = parens.depth > 0 || trim_end(&prev.text).ends_with(',');
             let left_of_margin = ind < b;
             let at_zero_margin = b == 0
                 && ind == 0
-                && !TOP_KEYS.iter().any(|k| {
-                    trimmed
-                        .to_ascii_lowercase()
-                        .starts_with(&k.to_ascii_lowercase())
-                })
+                && !TOP_KEYS.iter().any(|k| starts_with_ignore_case(trimmed, k))
                 && !trimmed.starts_with("Worker ")
                 && !trimmed.starts_with("--");
             let figures_follow = trimmed.starts_with("(cost=")
                 || trimmed.starts_with("(actual ")
                 || trimmed.starts_with("(never executed)");
             if !new_node && (unbalanced || left_of_margin || at_zero_margin || figures_follow) {
-                prev.text.push_str(&text);
+                parens = parens.scan(&text);
+                prev.text.to_mut().push_str(&text);
                 continue;
             }
         } else {
             base = Some(ind);
         }
-        out.push(Line { no: l.no, text });
+        parens = Parens::default().scan(&text);
+        out.push(Joined { no: l.no, text });
     }
     for l in &mut out {
-        let t = l.text.trim_end().len();
-        l.text.truncate(t);
+        match &mut l.text {
+            Cow::Borrowed(t) => *t = trim_end(t),
+            Cow::Owned(t) => t.truncate(trim_end(t).len()),
+        }
     }
     out
 }
@@ -230,16 +262,19 @@ struct Figures {
 
 /// Split a node line into its type text and figures; `None` when it is no node line.
 fn split_node_line(s: &str) -> Option<(&str, Figures)> {
-    let starts = ["(cost=", "(actual ", "(never executed)"];
-    let pos = starts.iter().filter_map(|p| s.find(p)).min()?;
-    let type_text = s[..pos].trim();
+    // The first `(` that opens figures (one pass over the line, not one search per kind).
+    let pos = s.match_indices('(').map(|(i, _)| i).find(|&i| {
+        let r = &s[i..];
+        r.starts_with("(cost=") || r.starts_with("(actual ") || r.starts_with("(never executed)")
+    })?;
+    let type_text = trim(&s[..pos]);
     if type_text.is_empty() {
         return None;
     }
     let mut f = Figures::default();
     let mut rest = &s[pos..];
     while !rest.is_empty() {
-        rest = rest.trim_start();
+        rest = trim_start(rest);
         if rest.is_empty() {
             break;
         }
@@ -250,7 +285,9 @@ fn split_node_line(s: &str) -> Option<(&str, Figures)> {
             f.never = true;
             continue;
         }
-        let mut kv = std::collections::HashMap::new();
+        // `cost=1..2 rows=3 width=4`, `actual time=1..2 rows=3 loops=1`; the last of a repeated
+        // key counts.
+        let mut kv = Figs::default();
         let mut is_actual = false;
         for part in inner.split_whitespace() {
             if part == "actual" {
@@ -258,20 +295,27 @@ fn split_node_line(s: &str) -> Option<(&str, Figures)> {
                 continue;
             }
             let (k, v) = part.split_once('=')?;
-            kv.insert(k, v);
+            match k {
+                "cost" => kv.cost = Some(v),
+                "rows" => kv.rows = Some(v),
+                "width" => kv.width = Some(v),
+                "time" => kv.time = Some(v),
+                "loops" => kv.loops = Some(v),
+                _ => {}
+            }
         }
-        if let Some(cost) = kv.get("cost") {
+        if let Some(cost) = kv.cost {
             let (a, b) = cost.split_once("..")?;
-            let rows = kv.get("rows").and_then(|r| r.parse().ok()).unwrap_or(0.0);
-            let width = kv.get("width").and_then(|r| r.parse().ok()).unwrap_or(0.0);
+            let rows = kv.rows.and_then(|r| r.parse().ok()).unwrap_or(0.0);
+            let width = kv.width.and_then(|r| r.parse().ok()).unwrap_or(0.0);
             f.cost = Some((a.parse().ok()?, b.parse().ok()?, rows, width));
         } else if is_actual {
-            if let Some(t) = kv.get("time") {
+            if let Some(t) = kv.time {
                 let (a, b) = t.split_once("..")?;
                 f.actual_time = Some((a.parse().ok()?, b.parse().ok()?));
             }
-            let rows = kv.get("rows")?.parse().ok()?;
-            let loops = kv.get("loops")?.parse().ok()?;
+            let rows = kv.rows?.parse().ok()?;
+            let loops = kv.loops?.parse().ok()?;
             f.actual = Some((rows, loops));
         } else {
             return None;
@@ -280,22 +324,32 @@ fn split_node_line(s: &str) -> Option<(&str, Figures)> {
     Some((type_text, f))
 }
 
+/// The `key=value` pairs of a figures group that are read.
+#[derive(Default)]
+struct Figs<'a> {
+    cost: Option<&'a str>,
+    rows: Option<&'a str>,
+    width: Option<&'a str>,
+    time: Option<&'a str>,
+    loops: Option<&'a str>,
+}
+
 fn strip_ident_quotes(s: &str) -> String {
     s.trim().trim_matches('"').to_string()
 }
 
 /// Fill `props` from a node type text such as `Index Scan Backward using i on s.t x`.
-fn parse_type(type_text: &str, props: &mut Map<String, Value>) {
+fn parse_type(type_text: &str, props: &mut Props) {
     let mut t = type_text.trim();
-    for (prefix, key) in [("Parallel ", "Parallel Aware"), ("Async ", "Async Capable")] {
+    for (prefix, key) in [("Parallel ", K::ParallelAware), ("Async ", K::AsyncCapable)] {
         if let Some(r) = t.strip_prefix(prefix) {
-            props.insert(key.into(), Value::Bool(true));
+            props.insert(key, Value::Bool(true));
             t = r;
         }
     }
     for mode in ["Finalize ", "Partial ", "Simple "] {
         if let Some(r) = t.strip_prefix(mode) {
-            props.insert("Partial Mode".into(), Value::String(mode.trim().into()));
+            props.insert(K::PartialMode, Value::String(mode.trim().into()));
             t = r;
         }
     }
@@ -317,13 +371,13 @@ fn parse_type(type_text: &str, props: &mut Map<String, Value>) {
     };
     let mut node_type = head.trim().to_string();
     if let Some(h) = node_type.strip_suffix(" Backward") {
-        props.insert("Scan Direction".into(), "Backward".into());
+        props.insert(K::ScanDirection, "Backward".into());
         node_type = h.to_string();
     } else if let Some(h) = node_type.strip_suffix(" Forward") {
-        props.insert("Scan Direction".into(), "Forward".into());
+        props.insert(K::ScanDirection, "Forward".into());
         node_type = h.to_string();
     } else if node_type == "Index Scan" || node_type == "Index Only Scan" {
-        props.insert("Scan Direction".into(), "Forward".into());
+        props.insert(K::ScanDirection, "Forward".into());
     }
     // Joins: `Hash Left Join` is `Hash Join` with Join Type Left, as in the JSON format.
     for algo in ["Hash", "Merge", "Nested Loop"] {
@@ -332,7 +386,7 @@ fn parse_type(type_text: &str, props: &mut Map<String, Value>) {
             let join = rest.strip_suffix("Join").map(str::trim);
             if (rest.is_empty() && algo == "Nested Loop") || join.is_some() {
                 let kind = join.filter(|j| !j.is_empty()).unwrap_or("Inner");
-                props.insert("Join Type".into(), Value::String(kind.to_string()));
+                props.insert(K::JoinType, Value::String(kind.to_string()));
                 node_type = if algo == "Nested Loop" {
                     "Nested Loop".into()
                 } else {
@@ -343,14 +397,14 @@ fn parse_type(type_text: &str, props: &mut Map<String, Value>) {
         }
     }
     if let Some(alias) = node_type.strip_prefix("Subquery Scan ") {
-        props.insert("Alias".into(), Value::String(strip_ident_quotes(alias)));
+        props.insert(K::Alias, Value::String(strip_ident_quotes(alias)));
         node_type = "Subquery Scan".into();
     }
     if matches!(node_type.as_str(), "Insert" | "Update" | "Delete" | "Merge") {
-        props.insert("Operation".into(), Value::String(node_type.clone()));
+        props.insert(K::Operation, Value::String(node_type.clone()));
     }
     if let Some(idx) = using {
-        props.insert("Index Name".into(), Value::String(strip_ident_quotes(idx)));
+        props.insert(K::IndexName, Value::String(strip_ident_quotes(idx)));
     }
     if let Some(rel) = on {
         let rel = rel.trim();
@@ -359,64 +413,90 @@ fn parse_type(type_text: &str, props: &mut Map<String, Value>) {
             _ => (rel, None),
         };
         let name_key = match node_type.as_str() {
-            "Function Scan" | "Table Function Scan" => "Function Name",
-            "CTE Scan" | "WorkTable Scan" => "CTE Name",
-            "Bitmap Index Scan" => "Index Name",
-            "Subquery Scan" | "Values Scan" | "Result" => "Alias",
-            _ => "Relation Name",
+            "Function Scan" | "Table Function Scan" => K::FunctionName,
+            "CTE Scan" | "WorkTable Scan" => K::CteName,
+            "Bitmap Index Scan" => K::IndexName,
+            "Subquery Scan" | "Values Scan" | "Result" => K::Alias,
+            _ => K::RelationName,
         };
         let (schema, bare) = match name.split_once('.') {
-            Some((s, n)) if name_key == "Relation Name" && !name.starts_with('"') => (Some(s), n),
+            Some((s, n)) if name_key == K::RelationName && !name.starts_with('"') => (Some(s), n),
             _ => (None, name),
         };
         if let Some(s) = schema {
-            props.insert("Schema".into(), Value::String(strip_ident_quotes(s)));
+            props.insert(K::Schema, Value::String(strip_ident_quotes(s)));
         }
-        props.insert(name_key.into(), Value::String(strip_ident_quotes(bare)));
+        props.insert(name_key, Value::String(strip_ident_quotes(bare)));
         if let Some(a) = alias {
-            props.insert("Alias".into(), Value::String(strip_ident_quotes(a)));
+            props.insert(K::Alias, Value::String(strip_ident_quotes(a)));
         }
     }
-    props.insert("Node Type".into(), Value::String(node_type));
+    props.insert(K::NodeType, Value::String(node_type));
 }
 
-fn set_num(o: &mut Map<String, Value>, k: &str, v: f64) {
+fn set_num(o: &mut impl PropSink, k: K, v: f64) {
+    o.put(k, num(v));
+}
+
+/// A figure under a name of its own (plan-level properties, triggers, `Planning`).
+fn map_num(o: &mut Map<String, Value>, k: &str, v: f64) {
     o.insert(k.into(), num(v));
 }
 
 /// `shared hit=1 read=2, local ..., temp read=3 written=4` into `Shared Hit Blocks`...
-fn parse_buffers(v: &str, o: &mut Map<String, Value>) {
+fn parse_buffers(v: &str, o: &mut impl PropSink) {
     for scope_part in v.split(',') {
         let mut words = scope_part.split_whitespace();
         let Some(scope) = words.next() else { continue };
-        let scope = match scope {
-            "shared" => "Shared",
-            "local" => "Local",
-            "temp" => "Temp",
+        // hit, read, dirtied, written
+        let keys = match scope {
+            "shared" => [
+                K::SharedHitBlocks,
+                K::SharedReadBlocks,
+                K::SharedDirtiedBlocks,
+                K::SharedWrittenBlocks,
+            ],
+            "local" => [
+                K::LocalHitBlocks,
+                K::LocalReadBlocks,
+                K::LocalDirtiedBlocks,
+                K::LocalWrittenBlocks,
+            ],
+            "temp" => [
+                K::TempHitBlocks,
+                K::TempReadBlocks,
+                K::TempDirtiedBlocks,
+                K::TempWrittenBlocks,
+            ],
             _ => continue,
         };
-        for k in ["Hit", "Read", "Dirtied", "Written"] {
-            o.entry(format!("{scope} {k} Blocks")).or_insert(num(0.0));
+        for k in keys {
+            o.put_default(k, num(0.0));
         }
         for w in words {
             if let Some((k, n)) = w.split_once('=')
                 && let Some(n) = parse_num(n)
             {
                 let k = match k {
-                    "hit" => "Hit",
-                    "read" => "Read",
-                    "dirtied" => "Dirtied",
-                    "written" => "Written",
+                    "hit" => keys[0],
+                    "read" => keys[1],
+                    "dirtied" => keys[2],
+                    "written" => keys[3],
                     _ => continue,
                 };
-                set_num(o, &format!("{scope} {k} Blocks"), n);
+                set_num(o, k, n);
             }
         }
     }
 }
 
 /// `I/O Timings` in its three shapes (before 15, 15–16, 17+).
-fn parse_io_timings(v: &str, o: &mut Map<String, Value>) {
+fn parse_io_timings(v: &str, o: &mut impl PropSink) {
+    // (read, write) per prefix
+    const IO: [K; 2] = [K::IoReadTime, K::IoWriteTime];
+    const SHARED: [K; 2] = [K::SharedIoReadTime, K::SharedIoWriteTime];
+    const LOCAL: [K; 2] = [K::LocalIoReadTime, K::LocalIoWriteTime];
+    const TEMP: [K; 2] = [K::TempIoReadTime, K::TempIoWriteTime];
     for part in v.split(',') {
         let mut words: Vec<&str> = part.split_whitespace().collect();
         let scope = match words.first() {
@@ -428,28 +508,28 @@ fn parse_io_timings(v: &str, o: &mut Map<String, Value>) {
             _ => "",
         };
         let prefix = match scope {
-            "" | "shared/local" => "I/O",
-            "shared" => "Shared I/O",
-            "local" => "Local I/O",
-            "temp" => "Temp I/O",
+            "" | "shared/local" => IO,
+            "shared" => SHARED,
+            "local" => LOCAL,
+            "temp" => TEMP,
             _ => continue,
         };
         match scope {
             "shared" | "local" => {
-                for p in ["Shared I/O", "Local I/O", "Temp I/O"] {
-                    o.entry(format!("{p} Read Time")).or_insert(num(0.0));
-                    o.entry(format!("{p} Write Time")).or_insert(num(0.0));
+                for p in [SHARED, LOCAL, TEMP] {
+                    o.put_default(p[0], num(0.0));
+                    o.put_default(p[1], num(0.0));
                 }
             }
-            "temp" if !o.contains_key("Shared I/O Read Time") => {
-                for p in ["I/O", "Temp I/O"] {
-                    o.entry(format!("{p} Read Time")).or_insert(num(0.0));
-                    o.entry(format!("{p} Write Time")).or_insert(num(0.0));
+            "temp" if !o.has(K::SharedIoReadTime) => {
+                for p in [IO, TEMP] {
+                    o.put_default(p[0], num(0.0));
+                    o.put_default(p[1], num(0.0));
                 }
             }
             _ => {
-                o.entry(format!("{prefix} Read Time")).or_insert(num(0.0));
-                o.entry(format!("{prefix} Write Time")).or_insert(num(0.0));
+                o.put_default(prefix[0], num(0.0));
+                o.put_default(prefix[1], num(0.0));
             }
         }
         for w in words {
@@ -457,11 +537,11 @@ fn parse_io_timings(v: &str, o: &mut Map<String, Value>) {
                 && let Some(n) = parse_num(n)
             {
                 let k = match k {
-                    "read" => "Read",
-                    "write" => "Write",
+                    "read" => prefix[0],
+                    "write" => prefix[1],
                     _ => continue,
                 };
-                set_num(o, &format!("{prefix} {k} Time"), n);
+                set_num(o, k, n);
             }
         }
     }
@@ -548,7 +628,7 @@ fn sort_groups(pairs: &[(String, String)]) -> Value {
 
 /// Read one `Key: value` line (possibly several pairs) into `o`. Returns false when the line is
 /// no property.
-fn parse_property(content: &str, o: &mut Map<String, Value>) -> bool {
+fn parse_property(content: &str, o: &mut impl PropSink) -> bool {
     let Some((key, value)) = content.split_once(':') else {
         return false;
     };
@@ -566,10 +646,10 @@ fn parse_property(content: &str, o: &mut Map<String, Value>) -> bool {
                     && let Some(n) = parse_num(n)
                 {
                     let k = match k {
-                        "records" => "WAL Records",
-                        "fpi" => "WAL FPI",
-                        "bytes" => "WAL Bytes",
-                        "buffers full" | "full" => "WAL Buffers Full",
+                        "records" => K::WalRecords,
+                        "fpi" => K::WalFpi,
+                        "bytes" => K::WalBytes,
+                        "buffers full" | "full" => K::WalBuffersFull,
                         _ => continue,
                     };
                     set_num(o, k, n);
@@ -582,8 +662,8 @@ fn parse_property(content: &str, o: &mut Map<String, Value>) -> bool {
                     && let Some(n) = parse_num(n)
                 {
                     let k = match k {
-                        "exact" => "Exact Heap Blocks",
-                        "lossy" => "Lossy Heap Blocks",
+                        "exact" => K::ExactHeapBlocks,
+                        "lossy" => K::LossyHeapBlocks,
                         _ => continue,
                     };
                     set_num(o, k, n);
@@ -592,16 +672,21 @@ fn parse_property(content: &str, o: &mut Map<String, Value>) -> bool {
         }
         "Full-sort Groups" | "Pre-sorted Groups" => {
             let ps = pairs(content);
-            o.insert(key.to_string(), sort_groups(&ps));
+            o.put_named(key, sort_groups(&ps));
         }
         _ if LIST_KEYS.contains(&key) => {
             let items = split_list(value).into_iter().map(Value::String).collect();
-            o.insert(key.to_string(), Value::Array(items));
+            o.put_named(key, Value::Array(items));
         }
         _ => {
+            // Most lines hold one pair (`Filter: ...`); several pairs are separated by two blanks.
+            if !content.contains("  ") {
+                o.put_named(key, scalar(value));
+                return true;
+            }
             let ps = pairs(content);
             if ps.len() <= 1 {
-                o.insert(key.to_string(), scalar(value));
+                o.put_named(key, scalar(value));
                 return true;
             }
             let first = ps[0].0.clone();
@@ -609,36 +694,42 @@ fn parse_property(content: &str, o: &mut Map<String, Value>) -> bool {
             for (k, v) in ps {
                 match k.as_str() {
                     "Sort Method" => {
-                        o.insert("Sort Method".into(), Value::String(v));
+                        o.put(K::SortMethod, Value::String(v));
                     }
                     "Memory" | "Disk" if first == "Sort Method" => {
-                        o.insert("Sort Space Type".into(), Value::String(k.clone()));
-                        set_num(o, "Sort Space Used", parse_num(&v).unwrap_or(0.0));
+                        o.put(K::SortSpaceType, Value::String(k.clone()));
+                        set_num(o, K::SortSpaceUsed, parse_num(&v).unwrap_or(0.0));
                     }
                     "Buckets" | "Batches" if has_buckets => {
                         let (now, orig) = match v.split_once("(originally") {
                             Some((n, orig)) => (n, orig.trim_end_matches(')')),
                             None => (v.as_str(), v.as_str()),
                         };
-                        let name = if k == "Buckets" { "Buckets" } else { "Batches" };
-                        set_num(o, &format!("Hash {name}"), parse_num(now).unwrap_or(0.0));
-                        set_num(
-                            o,
-                            &format!("Original Hash {name}"),
-                            parse_num(orig).unwrap_or(0.0),
-                        );
+                        let (key, original) = if k == "Buckets" {
+                            (K::HashBuckets, K::OriginalHashBuckets)
+                        } else {
+                            (K::HashBatches, K::OriginalHashBatches)
+                        };
+                        set_num(o, key, parse_num(now).unwrap_or(0.0));
+                        set_num(o, original, parse_num(orig).unwrap_or(0.0));
                     }
-                    "Batches" => set_num(o, "HashAgg Batches", parse_num(&v).unwrap_or(0.0)),
-                    "Memory Usage" => set_num(o, "Peak Memory Usage", parse_num(&v).unwrap_or(0.0)),
+                    "Batches" => set_num(o, K::HashAggBatches, parse_num(&v).unwrap_or(0.0)),
+                    "Memory Usage" => set_num(o, K::PeakMemoryUsage, parse_num(&v).unwrap_or(0.0)),
                     "Hits" | "Misses" | "Evictions" | "Overflows" => {
-                        set_num(o, &format!("Cache {k}"), parse_num(&v).unwrap_or(0.0))
+                        let key = match k.as_str() {
+                            "Hits" => K::CacheHits,
+                            "Misses" => K::CacheMisses,
+                            "Evictions" => K::CacheEvictions,
+                            _ => K::CacheOverflows,
+                        };
+                        set_num(o, key, parse_num(&v).unwrap_or(0.0))
                     }
                     _ => {
                         let val = match parse_num(&v) {
                             Some(n) => num(n),
                             None => scalar(&v),
                         };
-                        o.insert(k, val);
+                        o.put_named(&k, val);
                     }
                 }
             }
@@ -709,7 +800,7 @@ pub fn parse_lines(lines: &[Line]) -> Result<Plan, ParseError> {
     let mut triggers: Vec<Value> = Vec::new();
     for line in &lines {
         let ind = indent_of(&line.text);
-        let content = line.text.trim();
+        let content = trim(&line.text);
         if content.is_empty() || content.starts_with("-- ") || content == "--" {
             continue;
         }
@@ -733,7 +824,7 @@ pub fn parse_lines(lines: &[Line]) -> Result<Plan, ParseError> {
                                         "allocated" => "Memory Allocated",
                                         _ => continue,
                                     };
-                                    set_num(&mut o, k, parse_num(n).unwrap_or(0.0));
+                                    map_num(&mut o, k, parse_num(n).unwrap_or(0.0));
                                 }
                             }
                             true
@@ -762,30 +853,30 @@ pub fn parse_lines(lines: &[Line]) -> Result<Plan, ParseError> {
         };
         // Node line?
         if let Some((type_text, f)) = split_node_line(body) {
-            let mut p = Map::new();
-            p.insert("Parallel Aware".into(), Value::Bool(false));
-            p.insert("Async Capable".into(), Value::Bool(false));
+            let mut p = Props::new();
+            p.insert(K::ParallelAware, Value::Bool(false));
+            p.insert(K::AsyncCapable, Value::Bool(false));
             parse_type(type_text, &mut p);
             if let Some((s, t, rows, width)) = f.cost {
-                set_num(&mut p, "Startup Cost", s);
-                set_num(&mut p, "Total Cost", t);
-                set_num(&mut p, "Plan Rows", rows);
-                set_num(&mut p, "Plan Width", width);
+                set_num(&mut p, K::StartupCost, s);
+                set_num(&mut p, K::TotalCost, t);
+                set_num(&mut p, K::PlanRows, rows);
+                set_num(&mut p, K::PlanWidth, width);
             }
             if let Some((a, b)) = f.actual_time {
-                set_num(&mut p, "Actual Startup Time", a);
-                set_num(&mut p, "Actual Total Time", b);
+                set_num(&mut p, K::ActualStartupTime, a);
+                set_num(&mut p, K::ActualTotalTime, b);
             }
             if let Some((rows, loops)) = f.actual {
-                set_num(&mut p, "Actual Rows", rows);
-                set_num(&mut p, "Actual Loops", loops);
+                set_num(&mut p, K::ActualRows, rows);
+                set_num(&mut p, K::ActualLoops, loops);
             }
             if f.never {
                 for k in [
-                    "Actual Startup Time",
-                    "Actual Total Time",
-                    "Actual Rows",
-                    "Actual Loops",
+                    K::ActualStartupTime,
+                    K::ActualTotalTime,
+                    K::ActualRows,
+                    K::ActualLoops,
                 ] {
                     set_num(&mut p, k, 0.0);
                 }
@@ -812,8 +903,8 @@ pub fn parse_lines(lines: &[Line]) -> Result<Plan, ParseError> {
                     } else {
                         "InitPlan"
                     };
-                    p.insert("Parent Relationship".into(), Value::String(rel.into()));
-                    p.insert("Subplan Name".into(), Value::String(h.clone()));
+                    p.insert(K::ParentRelationship, Value::String(rel.into()));
+                    p.insert(K::SubplanName, Value::String(h.clone()));
                     (Some(*owner), nodes[*owner].depth + 1)
                 }
             };
@@ -854,11 +945,8 @@ pub fn parse_lines(lines: &[Line]) -> Result<Plan, ParseError> {
             "Planning:",
         ]
         .iter()
-        .any(|k| {
-            content
-                .to_ascii_lowercase()
-                .starts_with(&k.to_ascii_lowercase())
-        }) || content == "JIT:" && ind <= root_indent + 1;
+        .any(|k| starts_with_ignore_case(content, k))
+            || content == "JIT:" && ind <= root_indent + 1;
         if always_top {
             stack.clear();
         }
@@ -909,8 +997,7 @@ pub fn parse_lines(lines: &[Line]) -> Result<Plan, ParseError> {
             };
             let workers = nodes[node]
                 .props
-                .entry("Workers")
-                .or_insert_with(|| Value::Array(Vec::new()));
+                .get_or_insert_with(K::Workers, || Value::Array(Vec::new()));
             let Value::Array(list) = workers else {
                 continue;
             };
@@ -921,7 +1008,7 @@ pub fn parse_lines(lines: &[Line]) -> Result<Plan, ParseError> {
                 Some(i) => i,
                 None => {
                     let mut w = Map::new();
-                    set_num(&mut w, "Worker Number", f64::from(wn));
+                    map_num(&mut w, "Worker Number", f64::from(wn));
                     list.push(Value::Object(w));
                     list.len() - 1
                 }
@@ -938,12 +1025,12 @@ pub fn parse_lines(lines: &[Line]) -> Result<Plan, ParseError> {
                     let wrapped = format!("x ({figs})");
                     if let Some((_, f)) = split_node_line(&wrapped) {
                         if let Some((a, b)) = f.actual_time {
-                            set_num(w, "Actual Startup Time", a);
-                            set_num(w, "Actual Total Time", b);
+                            set_num(w, K::ActualStartupTime, a);
+                            set_num(w, K::ActualTotalTime, b);
                         }
                         if let Some((r, l)) = f.actual {
-                            set_num(w, "Actual Rows", r);
-                            set_num(w, "Actual Loops", l);
+                            set_num(w, K::ActualRows, r);
+                            set_num(w, K::ActualLoops, l);
                         }
                     } else {
                         // `actual time=... rows=... loops=...  Buffers: ...` style tails
@@ -951,12 +1038,12 @@ pub fn parse_lines(lines: &[Line]) -> Result<Plan, ParseError> {
                         let figs = parts.next().unwrap_or("");
                         if let Some((_, f)) = split_node_line(&format!("x ({figs})")) {
                             if let Some((a, b)) = f.actual_time {
-                                set_num(w, "Actual Startup Time", a);
-                                set_num(w, "Actual Total Time", b);
+                                set_num(w, K::ActualStartupTime, a);
+                                set_num(w, K::ActualTotalTime, b);
                             }
                             if let Some((r, l)) = f.actual {
-                                set_num(w, "Actual Rows", r);
-                                set_num(w, "Actual Loops", l);
+                                set_num(w, K::ActualRows, r);
+                                set_num(w, K::ActualLoops, l);
                             }
                         }
                         if let Some(rest) = parts.next() {
@@ -991,11 +1078,11 @@ pub fn parse_lines(lines: &[Line]) -> Result<Plan, ParseError> {
             }
             let mut words = figs.split_whitespace();
             if let Some(time) = words.next().and_then(parse_num) {
-                set_num(&mut t, "Time", time);
+                map_num(&mut t, "Time", time);
             }
             for w in words {
                 if let Some(c) = w.strip_prefix("calls=").and_then(parse_num) {
-                    set_num(&mut t, "Calls", c);
+                    map_num(&mut t, "Calls", c);
                 }
             }
             triggers.push(Value::Object(t));
@@ -1023,17 +1110,17 @@ pub fn parse_lines(lines: &[Line]) -> Result<Plan, ParseError> {
                 let value = value.trim();
                 match key.trim() {
                     "Planning Time" | "Planning time" => {
-                        set_num(&mut props, "Planning Time", parse_num(value).unwrap_or(0.0));
+                        map_num(&mut props, "Planning Time", parse_num(value).unwrap_or(0.0));
                     }
                     "Execution Time" | "Execution time" => {
-                        set_num(
+                        map_num(
                             &mut props,
                             "Execution Time",
                             parse_num(value).unwrap_or(0.0),
                         );
                     }
                     "Total runtime" | "Total Runtime" => {
-                        set_num(&mut props, "Total Runtime", parse_num(value).unwrap_or(0.0))
+                        map_num(&mut props, "Total Runtime", parse_num(value).unwrap_or(0.0))
                     }
                     "Settings" => {
                         let mut s = Map::new();
@@ -1052,8 +1139,8 @@ pub fn parse_lines(lines: &[Line]) -> Result<Plan, ParseError> {
                         for w in value.split_whitespace() {
                             if let Some((k, v)) = w.split_once('=') {
                                 match k {
-                                    "time" => set_num(&mut s, "Time", parse_num(v).unwrap_or(0.0)),
-                                    "output" => set_num(
+                                    "time" => map_num(&mut s, "Time", parse_num(v).unwrap_or(0.0)),
+                                    "output" => map_num(
                                         &mut s,
                                         "Output Volume",
                                         parse_num(v).unwrap_or(0.0),
@@ -1129,7 +1216,7 @@ mod tests {
 
     #[test]
     fn node_types() {
-        let mut p = Map::new();
+        let mut p = Props::new();
         parse_type("Index Scan Backward using idx on public.t x", &mut p);
         assert_eq!(p["Node Type"], "Index Scan");
         assert_eq!(p["Scan Direction"], "Backward");
@@ -1137,11 +1224,11 @@ mod tests {
         assert_eq!(p["Schema"], "public");
         assert_eq!(p["Relation Name"], "t");
         assert_eq!(p["Alias"], "x");
-        let mut p = Map::new();
+        let mut p = Props::new();
         parse_type("Nested Loop Left Join", &mut p);
         assert_eq!(p["Node Type"], "Nested Loop");
         assert_eq!(p["Join Type"], "Left");
-        let mut p = Map::new();
+        let mut p = Props::new();
         parse_type("Parallel Hash Semi Join", &mut p);
         assert_eq!(p["Node Type"], "Hash Join");
         assert_eq!(p["Join Type"], "Semi");
