@@ -33,23 +33,7 @@ impl PtySession {
         cols: u16,
         rows: u16,
     ) -> PtySession {
-        let ws = nix::pty::Winsize {
-            ws_row: rows,
-            ws_col: cols,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        let pty = nix::pty::openpty(Some(&ws), None).expect("openpty");
-        let master: OwnedFd = pty.master;
-        let slave: OwnedFd = pty.slave;
-        // openpty's fds are inheritable: without CLOEXEC the child (and any other test's child)
-        // would hold the master open, and closing ours would never hang the terminal up.
-        for fd in [master.as_raw_fd(), slave.as_raw_fd()] {
-            // SAFETY: F_SETFD on fds we own.
-            unsafe {
-                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
-            }
-        }
+        let (master, slave) = open_pty(cols, rows);
         let slave_file = File::from(slave);
         let mut cmd = Command::new(bin);
         cmd.args(args)
@@ -247,6 +231,53 @@ impl Drop for PtySession {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+/// A pty pair whose fds are close-on-exec from the moment they exist. (`openpty` makes inheritable
+/// fds: in the window before they are marked, a process another test spawns inherits the master and
+/// keeps it open, and closing ours then never hangs the terminal up.)
+fn open_pty(cols: u16, rows: u16) -> (OwnedFd, OwnedFd) {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain libc calls on fds this function owns; each result is checked.
+    unsafe {
+        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        assert!(
+            master >= 0,
+            "posix_openpt: {}",
+            std::io::Error::last_os_error()
+        );
+        let master = OwnedFd::from_raw_fd(master);
+        assert_eq!(libc::grantpt(master.as_raw_fd()), 0, "grantpt");
+        assert_eq!(libc::unlockpt(master.as_raw_fd()), 0, "unlockpt");
+        let mut name = [0 as libc::c_char; 128];
+        assert_eq!(
+            libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()),
+            0,
+            "ptsname_r"
+        );
+        let slave = libc::open(
+            name.as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        );
+        assert!(
+            slave >= 0,
+            "open the pty slave: {}",
+            std::io::Error::last_os_error()
+        );
+        let slave = OwnedFd::from_raw_fd(slave);
+        let ws = libc::winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        assert_eq!(
+            libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws),
+            0,
+            "TIOCSWINSZ"
+        );
+        (master, slave)
     }
 }
 
