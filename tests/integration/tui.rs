@@ -79,10 +79,37 @@ fn a_dropped_terminal_ends_the_session_cleanly() {
         .unwrap_or_else(|sc| panic!("no first frame:\n{sc}"));
     // The SSH session drops: the terminal goes away under pgdeck (SIGHUP, then EIO on every write).
     s.hangup();
-    let status = s.wait_exit_quietly(WAIT).expect("exits after the hangup");
+    // Leaving saves the buffers with fsync, which can stall for seconds when other tests flood the
+    // disk with WAL: allow a minute, and say where the process waits if it never leaves.
+    let pid = s.pid();
+    let status = s
+        .wait_exit_quietly(Duration::from_secs(60))
+        .unwrap_or_else(|| {
+            panic!(
+                "no exit within 60 s of the hangup; threads waiting in: {}\nlog:\n{}",
+                kernel_waits(pid),
+                std::fs::read_to_string(&log).unwrap_or_default()
+            )
+        });
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(status.success(), "{status:?}; log:\n{log_text}");
     assert!(!log_text.contains("panic"), "{log_text}");
+}
+
+/// Where each thread of a process waits in the kernel (`/proc/PID/task/*/wchan`), for a hung test.
+fn kernel_waits(pid: u32) -> String {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return "(process gone)".into();
+    };
+    tasks
+        .flatten()
+        .map(|t| {
+            let wchan = std::fs::read_to_string(t.path().join("wchan")).unwrap_or_default();
+            let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+            format!("{}={}", comm.trim(), wchan.trim())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[test]
