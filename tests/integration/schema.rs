@@ -485,6 +485,23 @@ async fn a_locked_table_times_out_naming_the_holder_and_a_dropped_one_says_so() 
         .await
         .expect("pid")
         .get(0);
+    // the tree and completion read only the catalogs: they load whole, the locked table included
+    let tree = db::catalog::schema_tree(monitor)
+        .await
+        .expect("the tree loads while a table is locked");
+    assert!(
+        tree.schemas
+            .iter()
+            .any(|s| s.relations.iter().any(|r| r.name == "Locked; T")),
+        "the locked table is listed"
+    );
+    let names = db::catalog::completion_names(monitor)
+        .await
+        .expect("completion loads while a table is locked");
+    assert!(
+        format!("{names:?}").contains("Locked; T"),
+        "completion knows the locked table"
+    );
     let started = std::time::Instant::now();
     let err = db::detail::table_detail(monitor, oid)
         .await
