@@ -525,28 +525,13 @@ impl Pane for HealthPane {
             line.extend(cx.hint(Section::List, Action::Back, "shows every table"));
             head.push(Line::from(line));
         }
-        if self.filtering || !self.filter.is_empty() {
-            let style = if self.filtering {
-                cx.theme.accent
-            } else {
-                cx.theme.muted
-            };
-            head.push(Line::from(vec![
-                Span::styled("filter: ", style),
-                Span::raw(visible(&self.filter).into_owned()),
-            ]));
-        }
-        let head_h = (head.len() as u16).min(inner.height);
-        frame.render_widget(
-            Paragraph::new(head),
-            Rect::new(inner.x, inner.y, inner.width, head_h),
-        );
-        let rest = Rect::new(
-            inner.x,
-            inner.y + head_h,
-            inner.width,
-            inner.height - head_h,
-        );
+        head.extend(super::list::filter_line(
+            "filter",
+            &self.filter,
+            self.filtering,
+            cx.theme,
+        ));
+        let rest = super::list::render_head(frame, inner, head);
         if rest.height == 0 {
             return;
         }

@@ -1,8 +1,43 @@
-//! Moving a selection through a list with the shared `[list]` actions, for every list-like pane.
+//! Moving a selection through a list with the shared `[list]` actions, for every list-like pane,
+//! and the typed filter's line and the heading block above such a list.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
 
+use super::text::visible;
 use crate::action::Action;
+use crate::theme::Theme;
+
+/// The `label: text` line of a typed filter, accented while the user types, muted after; `None`
+/// when there is no filter to show.
+pub fn filter_line(
+    label: &str,
+    filter: &str,
+    typing: bool,
+    theme: &Theme,
+) -> Option<Line<'static>> {
+    if !typing && filter.is_empty() {
+        return None;
+    }
+    let style = if typing { theme.accent } else { theme.muted };
+    Some(Line::from(vec![
+        Span::styled(format!("{label}: "), style),
+        Span::raw(visible(filter).into_owned()),
+    ]))
+}
+
+/// Draw `head` at the top of `area` (cut to its height) and return the area below it.
+pub fn render_head(frame: &mut Frame, area: Rect, head: Vec<Line>) -> Rect {
+    let head_h = (head.len() as u16).min(area.height);
+    frame.render_widget(
+        Paragraph::new(head),
+        Rect::new(area.x, area.y, area.width, head_h),
+    );
+    Rect::new(area.x, area.y + head_h, area.width, area.height - head_h)
+}
 
 /// What a key did to a typed filter (the `/` filter of list panes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -306,28 +306,13 @@ impl SettingsView {
         keys.extend(cx.hint(Section::Health, Action::EditFix, "fix into the editor"));
         keys.extend(cx.hint(Section::Health, Action::ShowSettings, "findings"));
         head.push(Line::from(keys));
-        if self.filtering || !self.filter.is_empty() {
-            let style = if self.filtering {
-                cx.theme.accent
-            } else {
-                cx.theme.muted
-            };
-            head.push(Line::from(vec![
-                Span::styled("search: ", style),
-                Span::raw(visible(&self.filter).into_owned()),
-            ]));
-        }
-        let head_h = (head.len() as u16).min(inner.height);
-        frame.render_widget(
-            Paragraph::new(head),
-            Rect::new(inner.x, inner.y, inner.width, head_h),
-        );
-        let rest = Rect::new(
-            inner.x,
-            inner.y + head_h,
-            inner.width,
-            inner.height - head_h,
-        );
+        head.extend(super::list::filter_line(
+            "search",
+            &self.filter,
+            self.filtering,
+            cx.theme,
+        ));
+        let rest = super::list::render_head(frame, inner, head);
         if rest.height == 0 {
             return;
         }
