@@ -37,13 +37,17 @@ pub struct Change {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Trend {
-    /// Within 10 % (or both zero).
+    /// Within 10 %, or closer than [`NOISE`] (or both zero).
     Same,
     Lower,
     Higher,
     /// Missing on a side.
     Unknown,
 }
+
+/// Differences smaller than this are noise: 0.05 ms of time (EXPLAIN ANALYZE's timer overhead and
+/// scheduling jitter are of that order), and less than any whole row, loop or buffer.
+pub const NOISE: f64 = 0.05;
 
 impl Change {
     pub fn new(before: Option<f64>, after: Option<f64>) -> Change {
@@ -58,10 +62,13 @@ impl Change {
         }
     }
 
+    /// Within 10 %, or closer than [`NOISE`] (a few microseconds of timer noise would otherwise read
+    /// as "2.5× faster"; counts move by whole units, far above it), is the same.
     pub fn trend(&self) -> Trend {
         match (self.before, self.after) {
             (Some(b), Some(a)) => {
-                if (a - b).abs() <= 0.1 * b.abs().max(a.abs()) {
+                let d = (a - b).abs();
+                if d <= 0.1 * b.abs().max(a.abs()) || d < NOISE {
                     Trend::Same
                 } else if a < b {
                     Trend::Lower
@@ -788,6 +795,10 @@ Append  (cost=0.00..0.04 rows=3 width=4) (actual time=0.001..0.010 rows=3 loops=
         assert_eq!(ch.factor(), Some(4.0));
         assert_eq!(ch.trend(), Trend::Lower);
         assert_eq!(Change::new(Some(10.0), Some(10.5)).trend(), Trend::Same);
+        // microseconds of timer noise are not "2.5x faster"
+        assert_eq!(Change::new(Some(0.010), Some(0.004)).trend(), Trend::Same);
+        assert_eq!(Change::new(Some(0.2), Some(0.08)).trend(), Trend::Lower);
+        assert_eq!(Change::new(Some(1.0), Some(2.0)).trend(), Trend::Higher);
         assert_eq!(Change::new(Some(0.0), Some(3.0)).ratio(), None);
         assert_eq!(Change::new(Some(0.0), Some(3.0)).trend(), Trend::Higher);
         assert_eq!(Change::new(Some(0.0), Some(0.0)).trend(), Trend::Same);
