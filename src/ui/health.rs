@@ -550,20 +550,11 @@ impl Pane for HealthPane {
             } else {
                 "No finding matches the filter.".to_string()
             };
-            frame.render_widget(
-                Paragraph::new(Line::styled(msg, cx.theme.muted)),
-                Rect::new(rest.x, rest.y, rest.width, 1),
-            );
+            super::list::render_empty(frame, rest, &msg, cx.theme);
             return;
         }
         // list on top, the selected finding's details below
-        let list_h = if rest.height >= 12 {
-            rest.height * 11 / 20
-        } else {
-            rest.height
-        };
-        let list = Rect::new(rest.x, rest.y, rest.width, list_h);
-        let detail = Rect::new(rest.x, rest.y + list_h, rest.width, rest.height - list_h);
+        let (list, detail) = super::list::list_and_detail(rest, 12);
 
         // lines: a heading per finding group, under it one per (severity, check), then its findings
         let mut lines: Vec<(Option<usize>, Line)> = Vec::new();

@@ -29,6 +29,28 @@ pub fn filter_line(
     ]))
 }
 
+/// A muted one-line message at the top of `area`, where a list has nothing to show.
+pub fn render_empty(frame: &mut Frame, area: Rect, msg: &str, theme: &Theme) {
+    frame.render_widget(
+        Paragraph::new(Line::styled(msg.to_string(), theme.muted)),
+        Rect::new(area.x, area.y, area.width, 1),
+    );
+}
+
+/// Split `area` into a list on top (11/20 of it) and the selected item's details below, or give it
+/// all to the list when it is lower than `min_height` rows.
+pub fn list_and_detail(area: Rect, min_height: u16) -> (Rect, Rect) {
+    let list_h = if area.height >= min_height {
+        area.height * 11 / 20
+    } else {
+        area.height
+    };
+    (
+        Rect::new(area.x, area.y, area.width, list_h),
+        Rect::new(area.x, area.y + list_h, area.width, area.height - list_h),
+    )
+}
+
 /// Draw `head` at the top of `area` (cut to its height) and return the area below it.
 pub fn render_head(frame: &mut Frame, area: Rect, head: Vec<Line>) -> Rect {
     let head_h = (head.len() as u16).min(area.height);

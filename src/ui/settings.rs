@@ -325,19 +325,10 @@ impl SettingsView {
             } else {
                 "No parameter matches."
             };
-            frame.render_widget(
-                Paragraph::new(Line::styled(msg, cx.theme.muted)),
-                Rect::new(rest.x, rest.y, rest.width, 1),
-            );
+            super::list::render_empty(frame, rest, msg, cx.theme);
             return;
         }
-        let list_h = if rest.height >= 14 {
-            rest.height * 11 / 20
-        } else {
-            rest.height
-        };
-        let list = Rect::new(rest.x, rest.y, rest.width, list_h);
-        let detail = Rect::new(rest.x, rest.y + list_h, rest.width, rest.height - list_h);
+        let (list, detail) = super::list::list_and_detail(rest, 14);
 
         // columns: marker, name, value, advice, source
         let longest = shown
